@@ -1,0 +1,160 @@
+import * as v from 'valibot';
+import { envSchema, type RawEnv, type TriggerStatus } from './schema';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  nodeEnv: string;
+  redisUrl: string;
+  queuePrefix: string;
+  logLevel: LogLevel;
+  ingest: { host: string; port: number; maxBodyBytes: number };
+  webhook: {
+    secrets: string[];
+    apiKeys: string[];
+    auth: 'required' | 'none';
+    triggerStatuses: TriggerStatus[];
+    dedupeTtlHours: number;
+    startTtlHours: number;
+  };
+  runRetentionHours: number;
+  dashboard: { user: string; password: string } | undefined;
+  genesys: {
+    region: string;
+    apiUrl: string;
+    loginUrl: string;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    maxRps: number;
+    burst: number;
+    timeoutMs: number;
+  };
+  analytics: {
+    retryDelayMs: number;
+    backoffFactor: number;
+    maxWaitMs: number;
+    queryBufferMinutes: number;
+    defaultLookbackHours: number;
+  };
+  eventTimezone: string;
+  inventory: { url: string | undefined; file: string | undefined };
+  warehouse: { url: string | undefined; table: string; dataDir: string };
+  notifyUrls: string[];
+  workerConcurrency: number;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown by loadConfig; `problems` holds one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const show = (raw: string | undefined) => JSON.stringify(raw ?? '');
+
+/**
+ * Parses the environment (pure: pass process.env or any record). Returns the typed config or
+ * throws a ConfigError with one line per bad variable, e.g.
+ * `GENESYS_MAX_RPS must be a positive number, got "fast"`.
+ */
+export function loadConfig(source: RawEnv): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema)) {
+    const raw = source[name];
+    const result = v.safeParse(schema as v.GenericSchema<string | undefined, unknown>, raw);
+    if (result.success) values[name] = result.output;
+    else {
+      const secret = /SECRET|PASSWORD|KEYS/.test(name);
+      const message = result.issues[0]?.message ?? 'valid';
+      problems.push(`${name} must be ${message}${secret ? '' : `, got ${show(raw)}`}`);
+    }
+  }
+  const get = <T>(name: keyof typeof envSchema) => values[name] as T;
+
+  if (problems.length === 0) {
+    const auth = get<'required' | 'none'>('WEBHOOK_AUTH');
+    if (auth === 'none' && get<string>('NODE_ENV') === 'production') {
+      problems.push('WEBHOOK_AUTH must be "required" when NODE_ENV=production, got "none"');
+    }
+    const user = get<string | undefined>('DASHBOARD_USER');
+    const password = get<string | undefined>('DASHBOARD_PASSWORD');
+    if ((user === undefined) !== (password === undefined)) {
+      problems.push(
+        `${user === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'} must be set together with ${user === undefined ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}`,
+      );
+    }
+    const id = get<string | undefined>('GENESYS_CLIENT_ID');
+    const secret = get<string | undefined>('GENESYS_CLIENT_SECRET');
+    if ((id === undefined) !== (secret === undefined)) {
+      problems.push(
+        `${id === undefined ? 'GENESYS_CLIENT_ID' : 'GENESYS_CLIENT_SECRET'} must be set together with ${id === undefined ? 'GENESYS_CLIENT_SECRET' : 'GENESYS_CLIENT_ID'}`,
+      );
+    }
+    if (get<string | undefined>('INVENTORY_URL') && get<string | undefined>('INVENTORY_FILE')) {
+      problems.push('INVENTORY_FILE must not be set together with INVENTORY_URL');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const region = get<string>('GENESYS_REGION');
+  const user = get<string | undefined>('DASHBOARD_USER');
+  const password = get<string | undefined>('DASHBOARD_PASSWORD');
+  return {
+    nodeEnv: get('NODE_ENV'),
+    redisUrl: get('REDIS_URL'),
+    queuePrefix: get('QUEUE_PREFIX'),
+    logLevel: get('LOG_LEVEL'),
+    ingest: { host: get('INGEST_HOST'), port: get('INGEST_PORT'), maxBodyBytes: get('MAX_BODY_BYTES') },
+    webhook: {
+      secrets: get('WEBHOOK_SECRET'),
+      apiKeys: get('WEBHOOK_API_KEYS'),
+      auth: get('WEBHOOK_AUTH'),
+      triggerStatuses: get('TRIGGER_STATUSES'),
+      dedupeTtlHours: get('DEDUPE_TTL_HOURS'),
+      startTtlHours: get('START_TTL_HOURS'),
+    },
+    runRetentionHours: get('RUN_RETENTION_HOURS'),
+    dashboard: user !== undefined && password !== undefined ? { user, password } : undefined,
+    genesys: {
+      region,
+      apiUrl: stripSlash(get<string | undefined>('GENESYS_API_URL') ?? `https://api.${region}`),
+      loginUrl: stripSlash(get<string | undefined>('GENESYS_LOGIN_URL') ?? `https://login.${region}`),
+      clientId: get('GENESYS_CLIENT_ID'),
+      clientSecret: get('GENESYS_CLIENT_SECRET'),
+      maxRps: get('GENESYS_MAX_RPS'),
+      burst: get('GENESYS_BURST'),
+      timeoutMs: get('GENESYS_TIMEOUT_MS'),
+    },
+    analytics: {
+      retryDelayMs: get('ANALYTICS_RETRY_DELAY_MS'),
+      backoffFactor: get('ANALYTICS_BACKOFF_FACTOR'),
+      maxWaitMs: get('ANALYTICS_MAX_WAIT_MS'),
+      queryBufferMinutes: get('QUERY_BUFFER_MINUTES'),
+      defaultLookbackHours: get('DEFAULT_LOOKBACK_HOURS'),
+    },
+    eventTimezone: get('EVENT_TIMEZONE'),
+    inventory: { url: get('INVENTORY_URL'), file: get('INVENTORY_FILE') },
+    warehouse: { url: get('WAREHOUSE_URL'), table: get('WAREHOUSE_TABLE'), dataDir: get('DATA_DIR') },
+    notifyUrls: get('NOTIFY_URLS'),
+    workerConcurrency: get('WORKER_CONCURRENCY'),
+    shutdownTimeoutMs: get('SHUTDOWN_TIMEOUT_MS'),
+  };
+}
+
+const stripSlash = (s: string) => s.replace(/\/+$/, '');
+
+/** For main.ts: load or print the problems (one line each) and exit 1. */
+export function loadConfigOrExit(source: RawEnv, exit: (code: number) => never = process.exit): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`config error: ${line}\n`);
+      return exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,151 @@
+import * as v from 'valibot';
+
+/**
+ * Every environment variable wrapup reads, with its default. Each entry turns the raw string
+ * (or undefined) into a typed value or fails with a message that completes the sentence
+ * "<VARIABLE> must be ...".
+ */
+
+export type RawEnv = Record<string, string | undefined>;
+
+const blankToUndefined = (s: string | undefined) =>
+  s === undefined || s.trim() === '' ? undefined : s.trim();
+
+const text = (fallback: string) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s) ?? fallback),
+  );
+
+const optionalText = () =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)),
+  );
+
+const numberFrom = (fallback: number, check: (n: number) => boolean, what: string) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)),
+    v.check((s) => s === undefined || (/^-?\d+(\.\d+)?$/.test(s) && check(Number(s))), what),
+    v.transform((s) => (s === undefined ? fallback : Number(s))),
+  );
+
+const positiveNumber = (fallback: number) =>
+  numberFrom(fallback, (n) => n > 0, 'a positive number');
+const positiveInt = (fallback: number) =>
+  numberFrom(fallback, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+const nonNegativeInt = (fallback: number) =>
+  numberFrom(fallback, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
+const port = (fallback: number) =>
+  numberFrom(fallback, (n) => Number.isInteger(n) && n > 0 && n < 65536, 'a port from 1 to 65535');
+
+const isUrl = (s: string, protocols: string[]) => {
+  try {
+    return protocols.includes(new URL(s).protocol);
+  } catch {
+    return false;
+  }
+};
+
+const url = (fallback: string | undefined, protocols: string[], what: string) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)),
+    v.check((s) => s === undefined || isUrl(s, protocols), what),
+    v.transform((s) => s ?? fallback),
+  );
+
+const list = (separator: RegExp, check: (item: string) => boolean, what: string) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) =>
+      (s ?? '')
+        .split(separator)
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    ),
+    v.check((items) => items.every(check), what),
+  );
+
+const oneOf = <T extends string>(values: readonly T[], fallback: T) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)?.toLowerCase() ?? fallback),
+    v.check((s) => (values as readonly string[]).includes(s), `one of ${values.join(', ')}`),
+    v.transform((s) => s as T),
+  );
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const TRIGGER_STATUS_VALUES = ['completed', 'stopped'] as const;
+export type TriggerStatus = (typeof TRIGGER_STATUS_VALUES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variable name -> schema. The README's configuration table is checked against these keys. */
+export const envSchema = {
+  NODE_ENV: text('development'),
+  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
+  QUEUE_PREFIX: v.pipe(
+    text('wrapup'),
+    v.check((s) => /^[A-Za-z0-9_.:-]{1,64}$/.test(s), '1 to 64 letters, digits, _ . : or -'),
+  ),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  INGEST_HOST: text('127.0.0.1'),
+  INGEST_PORT: port(3000),
+  WEBHOOK_SECRET: list(/\s+/, (s) => /^whsec_[A-Za-z0-9+/=]+$/.test(s), 'whsec_<base64> secrets separated by spaces'),
+  WEBHOOK_API_KEYS: list(/,/, (s) => s.length >= 16, 'comma-separated keys of at least 16 characters'),
+  WEBHOOK_AUTH: oneOf(['required', 'none'] as const, 'required'),
+  MAX_BODY_BYTES: positiveInt(262_144),
+  TRIGGER_STATUSES: v.pipe(
+    list(/,/, (s) => (TRIGGER_STATUS_VALUES as readonly string[]).includes(s.toLowerCase()), 'a comma-separated list of completed, stopped'),
+    v.transform((items) => (items.length === 0 ? ['completed', 'stopped'] : items.map((s) => s.toLowerCase())) as TriggerStatus[]),
+  ),
+  DEDUPE_TTL_HOURS: positiveNumber(168),
+  START_TTL_HOURS: positiveNumber(72),
+  RUN_RETENTION_HOURS: positiveNumber(720),
+  DASHBOARD_USER: optionalText(),
+  DASHBOARD_PASSWORD: optionalText(),
+  GENESYS_REGION: v.pipe(
+    text('mypurecloud.com'),
+    v.check((s) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s), 'a region domain such as mypurecloud.ie'),
+  ),
+  GENESYS_API_URL: url(undefined, ['http:', 'https:'], 'an http(s) URL'),
+  GENESYS_LOGIN_URL: url(undefined, ['http:', 'https:'], 'an http(s) URL'),
+  GENESYS_CLIENT_ID: optionalText(),
+  GENESYS_CLIENT_SECRET: optionalText(),
+  GENESYS_MAX_RPS: positiveNumber(4),
+  GENESYS_BURST: nonNegativeInt(1),
+  GENESYS_TIMEOUT_MS: positiveInt(15_000),
+  ANALYTICS_RETRY_DELAY_MS: positiveInt(30_000),
+  ANALYTICS_BACKOFF_FACTOR: numberFrom(1, (n) => n >= 1, 'a number >= 1'),
+  ANALYTICS_MAX_WAIT_MS: nonNegativeInt(300_000),
+  QUERY_BUFFER_MINUTES: nonNegativeInt(5),
+  DEFAULT_LOOKBACK_HOURS: positiveNumber(24),
+  EVENT_TIMEZONE: v.pipe(text('UTC'), v.check(isTimeZone, 'an IANA time zone such as Europe/Berlin')),
+  INVENTORY_URL: v.pipe(
+    url(undefined, ['http:', 'https:'], 'an http(s) URL containing {campaignId}'),
+    v.check((s) => s === undefined || s.includes('{campaignId}'), 'an http(s) URL containing {campaignId}'),
+  ),
+  INVENTORY_FILE: optionalText(),
+  WAREHOUSE_URL: url(undefined, ['postgres:', 'postgresql:', 'http:', 'https:'], 'a postgres://, http:// or https:// URL'),
+  WAREHOUSE_TABLE: v.pipe(
+    text('campaign_reports'),
+    v.check((s) => /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s), 'a table name, optionally schema-qualified (letters, digits, _)'),
+  ),
+  DATA_DIR: text('./data'),
+  NOTIFY_URLS: list(/,/, (s) => isUrl(s, ['http:', 'https:']), 'comma-separated http(s) URLs'),
+  WORKER_CONCURRENCY: positiveInt(10),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+} as const;
+
+export type EnvName = keyof typeof envSchema;
+export const ENV_NAMES = Object.keys(envSchema) as EnvName[];

@@ -1,0 +1,3 @@
+export * from './redis';
+export * from './postgres';
+export * from './wait';
