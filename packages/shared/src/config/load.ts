@@ -54,6 +54,18 @@ export class ConfigError extends Error {
 
 const show = (raw: string | undefined) => JSON.stringify(raw ?? '');
 
+/** Variables whose value is never echoed: secrets, and NOTIFY_URLS (webhook URLs embed tokens). */
+const SECRET_NAME = /SECRET|PASSWORD|KEYS|NOTIFY_URLS/;
+
+/** `scheme://user:pass@host` -> `scheme://***@host`, so URL credentials never reach a log. */
+const redactCredentials = (raw: string) => raw.replace(/(\/\/)[^/@\s]*@/g, '$1***@');
+
+/** How a bad value is quoted in an error line (empty for secrets). */
+function echo(name: string, raw: string | undefined): string {
+  if (SECRET_NAME.test(name)) return '';
+  return `, got ${show(raw === undefined ? raw : redactCredentials(raw))}`;
+}
+
 /**
  * Parses the environment (pure: pass process.env or any record). Returns the typed config or
  * throws a ConfigError with one line per bad variable, e.g.
@@ -64,21 +76,23 @@ export function loadConfig(source: RawEnv): Config {
   const values: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(envSchema)) {
     const raw = source[name];
-    const result = v.safeParse(schema as v.GenericSchema<string | undefined, unknown>, raw);
+    const result = v.safeParse(schema, raw);
     if (result.success) values[name] = result.output;
     else {
-      const secret = /SECRET|PASSWORD|KEYS/.test(name);
       const message = result.issues[0]?.message ?? 'valid';
-      problems.push(`${name} must be ${message}${secret ? '' : `, got ${show(raw)}`}`);
+      problems.push(`${name} must be ${message}${echo(name, raw)}`);
     }
   }
   const get = <T>(name: keyof typeof envSchema) => values[name] as T;
+  /** Cross-checks run whenever the variables they read parsed, so every problem shows at once. */
+  const parsed = (...names: (keyof typeof envSchema)[]) => names.every((n) => n in values);
 
-  if (problems.length === 0) {
-    const auth = get<'required' | 'none'>('WEBHOOK_AUTH');
-    if (auth === 'none' && get<string>('NODE_ENV') === 'production') {
+  if (parsed('WEBHOOK_AUTH', 'NODE_ENV')) {
+    if (get<string>('WEBHOOK_AUTH') === 'none' && get<string>('NODE_ENV') === 'production') {
       problems.push('WEBHOOK_AUTH must be "required" when NODE_ENV=production, got "none"');
     }
+  }
+  if (parsed('DASHBOARD_USER', 'DASHBOARD_PASSWORD')) {
     const user = get<string | undefined>('DASHBOARD_USER');
     const password = get<string | undefined>('DASHBOARD_PASSWORD');
     if ((user === undefined) !== (password === undefined)) {
@@ -86,6 +100,8 @@ export function loadConfig(source: RawEnv): Config {
         `${user === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'} must be set together with ${user === undefined ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}`,
       );
     }
+  }
+  if (parsed('GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET')) {
     const id = get<string | undefined>('GENESYS_CLIENT_ID');
     const secret = get<string | undefined>('GENESYS_CLIENT_SECRET');
     if ((id === undefined) !== (secret === undefined)) {
@@ -93,6 +109,8 @@ export function loadConfig(source: RawEnv): Config {
         `${id === undefined ? 'GENESYS_CLIENT_ID' : 'GENESYS_CLIENT_SECRET'} must be set together with ${id === undefined ? 'GENESYS_CLIENT_SECRET' : 'GENESYS_CLIENT_ID'}`,
       );
     }
+  }
+  if (parsed('INVENTORY_URL', 'INVENTORY_FILE')) {
     if (get<string | undefined>('INVENTORY_URL') && get<string | undefined>('INVENTORY_FILE')) {
       problems.push('INVENTORY_FILE must not be set together with INVENTORY_URL');
     }
@@ -147,7 +165,7 @@ export function loadConfig(source: RawEnv): Config {
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
 
 /** For main.ts: load or print the problems (one line each) and exit 1. */
-export function loadConfigOrExit(source: RawEnv, exit: (code: number) => never = process.exit): Config {
+export function loadConfigOrExit(source: RawEnv, exit: (code: number) => never = (code) => process.exit(code)): Config {
   try {
     return loadConfig(source);
   } catch (err) {

@@ -18,6 +18,15 @@ export const AnalyticsJobSchema = v.object({
   eventId: v.string(),
   shape: v.picklist(['guide', 'eventbridge', 'notification', 'replay']),
   receivedAt: v.string(),
+  /** Written by the worker between checks (job.updateData), so a delayed retry knows where it is. */
+  progress: v.optional(
+    v.object({
+      firstCheckAt: v.string(),
+      checks: v.number(),
+      expectedCount: v.nullable(v.number()),
+      lastObserved: v.number(),
+    }),
+  ),
 });
 export type AnalyticsJob = v.InferOutput<typeof AnalyticsJobSchema>;
 

@@ -17,7 +17,12 @@ export interface PgFixture {
 export async function createPgFixture(label = 't'): Promise<PgFixture> {
   const schema = `test_${label.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(5).toString('hex')}`.toLowerCase();
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-  await pool.query(`create schema "${schema}"`);
+  try {
+    await pool.query(`create schema "${schema}"`);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
   return {
     schema,
     databaseUrl: TEST_DATABASE_URL,

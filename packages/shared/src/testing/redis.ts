@@ -29,7 +29,12 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
 export async function createRedisFixture(label?: string): Promise<RedisFixture> {
   const prefix = uniquePrefix(label);
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
-  await redis.connect();
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   return {
     prefix,
     redisUrl: TEST_REDIS_URL,

@@ -1,0 +1,53 @@
+import * as v from 'valibot';
+import { CAMPAIGN_ID_PATTERN } from './types';
+
+/** Building blocks shared by the event shapes. Messages complete "<path> ...". */
+
+export const CAMPAIGN_ID_MESSAGE = 'must be a string of 1 to 128 letters, digits, -, _, ., :';
+
+export const CampaignIdSchema = v.pipe(
+  v.string(CAMPAIGN_ID_MESSAGE),
+  v.regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_MESSAGE),
+);
+
+export const requiredString = (what = 'a non-empty string') =>
+  v.pipe(v.string(`must be ${what}`), v.trim(), v.nonEmpty(`must be ${what}`));
+
+/** Optional; `null` counts as absent. */
+export const optionalString = () => v.nullish(v.string('must be a string'));
+
+export const optionalNonNegativeNumber = () =>
+  v.nullish(
+    v.pipe(
+      v.number('must be a number >= 0'),
+      v.finite('must be a number >= 0'),
+      v.minValue(0, 'must be a number >= 0'),
+    ),
+  );
+
+export const optionalNonNegativeInteger = () =>
+  v.nullish(
+    v.pipe(
+      v.number('must be a whole number >= 0'),
+      v.integer('must be a whole number >= 0'),
+      v.minValue(0, 'must be a whole number >= 0'),
+    ),
+  );
+
+/** A time as sent: ISO-8601 text (checked and normalised later by toUtcIso) or epoch millis. */
+export const timeValue = () =>
+  v.union([v.string(), v.number()], 'must be an ISO-8601 date-time string');
+
+export const TIMESTAMP_MESSAGE =
+  'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)';
+
+/** Notification / EventBridge `metadata`: only CorrelationId matters; anything else is dropped. */
+export const MetadataSchema = v.nullish(
+  v.object(
+    {
+      CorrelationId: optionalString(),
+      timestamp: v.nullish(timeValue()),
+    },
+    'must be an object',
+  ),
+);

@@ -1,0 +1,71 @@
+import * as v from 'valibot';
+import {
+  CampaignIdSchema,
+  optionalNonNegativeInteger,
+  optionalNonNegativeNumber,
+  optionalString,
+  requiredString,
+  timeValue,
+} from './common';
+import { orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
+
+export const GUIDE_EVENT_TYPE_PREFIX = 'outbound.campaign.';
+
+/**
+ * The guide's event:
+ * `{eventType: "outbound.campaign.<status>", timestamp, data: {campaignId, status, durationSeconds?, contactCount?, agentId?, userId?}}`.
+ * Extra fields are allowed and dropped.
+ */
+export const GuideEventSchema = v.object(
+  {
+    eventType: v.pipe(
+      v.string('must be a string "outbound.campaign.<status>"'),
+      v.regex(/^outbound\.campaign\.[A-Za-z_]+$/, 'must be a string "outbound.campaign.<status>"'),
+    ),
+    timestamp: timeValue(),
+    data: v.object(
+      {
+        campaignId: CampaignIdSchema,
+        status: requiredString('a status string such as "completed" or "stopped"'),
+        durationSeconds: optionalNonNegativeNumber(),
+        contactCount: optionalNonNegativeInteger(),
+        agentId: optionalString(),
+        userId: optionalString(),
+      },
+      'must be an object',
+    ),
+  },
+  'must be an object',
+);
+export type GuideEvent = v.InferOutput<typeof GuideEventSchema>;
+
+/** Guide status -> wrapup status: `completed` and `stopped` as they are, anything else lower-cased. */
+export const mapGuideStatus = (status: string) => status.trim().toLowerCase();
+
+/** A schema-valid guide event -> CampaignFinished (checks eventType against data.status and the timestamp). */
+export function fromGuideEvent(e: GuideEvent, opts: ParseOptions): Converted {
+  const status = mapGuideStatus(e.data.status);
+  const typeStatus = e.eventType.slice(GUIDE_EVENT_TYPE_PREFIX.length).toLowerCase();
+  const issues = [];
+  if (typeStatus !== status) {
+    issues.push({
+      path: 'eventType',
+      message: `must match data.status: "outbound.campaign.${status}", got "${e.eventType}"`,
+    });
+  }
+  const time = pickTime([['timestamp', e.timestamp]], opts, 'is required');
+  if ('issue' in time) issues.push(time.issue);
+  if (issues.length > 0 || !('occurredAt' in time)) return { issues };
+  return {
+    event: {
+      campaignId: e.data.campaignId,
+      status,
+      occurredAt: time.occurredAt,
+      durationSeconds: orUndefined(e.data.durationSeconds),
+      contactCount: orUndefined(e.data.contactCount),
+      senderEventId: undefined,
+      shape: 'guide',
+      campaignName: undefined,
+    },
+  };
+}

@@ -1,0 +1,413 @@
+import { describe, expect, it } from 'vitest';
+import { parseCampaignEvent, type ParseResult } from './parse';
+import type { CampaignFinished } from './types';
+
+const UTC = { eventTimezone: 'UTC' };
+const BERLIN = { eventTimezone: 'Europe/Berlin' };
+
+/** The guide's payload, verbatim. */
+const GUIDE_JSON =
+  '{"eventType":"outbound.campaign.completed","timestamp":"2023-10-27T14:30:00Z","data":{"campaignId":"cmp-88293-xyz","status":"completed","durationSeconds":3600,"contactCount":1500}}';
+
+const guide = (data: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => ({
+  eventType: 'outbound.campaign.completed',
+  timestamp: '2023-10-27T14:30:00Z',
+  data: { campaignId: 'cmp-88293-xyz', status: 'completed', durationSeconds: 3600, contactCount: 1500, ...data },
+  ...top,
+});
+
+const CAMPAIGN_ID = '3c7b8d2e-91f4-4b1a-a5c6-0d2e8f9a1b3c';
+
+/** A campaign as GET /api/v2/outbound/campaigns/{id} returns it (what the topic carries). */
+const campaignBody = (over: Record<string, unknown> = {}) => ({
+  id: CAMPAIGN_ID,
+  name: 'Q4 Renewals',
+  dateCreated: '2023-10-20T08:00:00.000Z',
+  dateModified: '2023-10-27T14:30:00.000Z',
+  version: 7,
+  contactList: { id: 'c1f0a1d2-0000-4000-8000-000000000001', name: 'Renewals Oct' },
+  dialingMode: 'preview',
+  campaignStatus: 'complete',
+  phoneColumns: [{ columnName: 'Phone', type: 'cell' }],
+  abandonRate: 5,
+  alwaysRunning: false,
+  selfUri: `/api/v2/outbound/campaigns/${CAMPAIGN_ID}`,
+  ...over,
+});
+
+const eventBridge = (body: Record<string, unknown> = {}, over: Record<string, unknown> = {}) => ({
+  version: '0',
+  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+  'detail-type': 'v2.outbound.campaigns.{id}',
+  source: 'aws.partner/genesys.com/cloud/8c6a1b7e-1234-4bd0-9a5e-5f0c2a1e9d77/wrapup-campaigns',
+  account: '123456789012',
+  time: '2023-10-27T14:30:01Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {
+    topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}`,
+    version: '2',
+    eventBody: campaignBody(body),
+    metadata: { CorrelationId: 'f2b1c9e0-aaaa-4bbb-8ccc-0123456789ab' },
+    timestamp: '2023-10-27T14:30:00.500Z',
+  },
+  ...over,
+});
+
+const notification = (body: Record<string, unknown> = {}, over: Record<string, unknown> = {}) => ({
+  topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}`,
+  version: '2',
+  eventBody: campaignBody(body),
+  metadata: { CorrelationId: '0d6f1c2a-bbbb-4ccc-8ddd-0123456789ab' },
+  ...over,
+});
+
+const eventOf = (r: ParseResult): CampaignFinished => {
+  if (r.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(r)}`);
+  return r.event;
+};
+const issuesOf = (r: ParseResult) => {
+  if (r.kind !== 'invalid') throw new Error(`expected invalid, got ${JSON.stringify(r)}`);
+  return r.issues;
+};
+
+describe('the guide event', () => {
+  it('parses the guide payload verbatim', () => {
+    expect(parseCampaignEvent(JSON.parse(GUIDE_JSON), UTC)).toEqual({
+      kind: 'event',
+      event: {
+        campaignId: 'cmp-88293-xyz',
+        status: 'completed',
+        occurredAt: '2023-10-27T14:30:00.000Z',
+        durationSeconds: 3600,
+        contactCount: 1500,
+        senderEventId: undefined,
+        shape: 'guide',
+        campaignName: undefined,
+      },
+    });
+  });
+
+  it('honours an offset', () => {
+    const e = eventOf(parseCampaignEvent(guide({}, { timestamp: '2023-10-27T16:30:00+02:00' }), BERLIN));
+    expect(e.occurredAt).toBe('2023-10-27T14:30:00.000Z');
+  });
+
+  it('reads a naive timestamp in EVENT_TIMEZONE', () => {
+    const summer = guide({}, { timestamp: '2023-10-27T16:30:00' });
+    expect(eventOf(parseCampaignEvent(summer, BERLIN)).occurredAt).toBe('2023-10-27T14:30:00.000Z');
+    expect(eventOf(parseCampaignEvent(summer, UTC)).occurredAt).toBe('2023-10-27T16:30:00.000Z');
+    const winter = guide({}, { timestamp: '2023-11-27 16:30:00' });
+    expect(eventOf(parseCampaignEvent(winter, BERLIN)).occurredAt).toBe('2023-11-27T15:30:00.000Z');
+  });
+
+  it('handles the DST change deterministically', () => {
+    // Europe/Berlin: 2024-03-31 02:30 does not exist (-> 03:30 CEST); 2024-10-27 02:30 occurs twice (-> first, CEST)
+    const gap = guide({}, { timestamp: '2024-03-31T02:30:00' });
+    const overlap = guide({}, { timestamp: '2024-10-27T02:30:00' });
+    expect(eventOf(parseCampaignEvent(gap, BERLIN)).occurredAt).toBe('2024-03-31T01:30:00.000Z');
+    expect(eventOf(parseCampaignEvent(overlap, BERLIN)).occurredAt).toBe('2024-10-27T00:30:00.000Z');
+  });
+
+  it('maps statuses: completed, stopped, anything else lower-cased', () => {
+    const status = (s: string) =>
+      eventOf(parseCampaignEvent(guide({ status: s }, { eventType: `outbound.campaign.${s}` }), UTC)).status;
+    expect(status('completed')).toBe('completed');
+    expect(status('stopped')).toBe('stopped');
+    expect(status('COMPLETED')).toBe('completed');
+    expect(status('Paused')).toBe('paused');
+    expect(status('started')).toBe('started');
+  });
+
+  it('accepts the optional fields absent or null', () => {
+    const e = eventOf(
+      parseCampaignEvent(
+        { eventType: 'outbound.campaign.stopped', timestamp: '2023-10-27T14:30:00Z', data: { campaignId: 'c1', status: 'stopped', durationSeconds: null, agentId: null } },
+        UTC,
+      ),
+    );
+    expect(e).toMatchObject({ campaignId: 'c1', status: 'stopped', durationSeconds: undefined, contactCount: undefined });
+  });
+
+  it('drops extra fields', () => {
+    const e = eventOf(
+      parseCampaignEvent(guide({ agentId: 'a-1', userId: 'u-1', colour: 'blue' }, { trace: { x: 1 }, extra: true }), UTC),
+    );
+    expect(Object.keys(e).sort()).toEqual(
+      ['campaignId', 'campaignName', 'contactCount', 'durationSeconds', 'occurredAt', 'senderEventId', 'shape', 'status'],
+    );
+    expect(JSON.stringify(e)).not.toMatch(/blue|trace|a-1|u-1/);
+  });
+
+  it('accepts campaign ids with every allowed character and exactly 128 characters', () => {
+    expect(eventOf(parseCampaignEvent(guide({ campaignId: 'a-b_c.d:E9' }), UTC)).campaignId).toBe('a-b_c.d:E9');
+    const long = 'x'.repeat(128);
+    expect(eventOf(parseCampaignEvent(guide({ campaignId: long }), UTC)).campaignId).toBe(long);
+  });
+
+  it.each([
+    ['a space', 'cmp 1'],
+    ['200 characters', 'x'.repeat(200)],
+    ['129 characters', 'x'.repeat(129)],
+    ['an empty string', ''],
+    ['a slash', 'cmp/1'],
+    ['a number', 42],
+    ['null', null],
+  ])('rejects a campaign id with %s, naming the path', (_what, campaignId) => {
+    expect(issuesOf(parseCampaignEvent(guide({ campaignId }), UTC))).toEqual([
+      { path: 'data.campaignId', message: 'must be a string of 1 to 128 letters, digits, -, _, ., :' },
+    ]);
+  });
+
+  it('reports wrong types with their paths', () => {
+    const issues = issuesOf(
+      parseCampaignEvent(
+        {
+          eventType: 7,
+          timestamp: true,
+          data: { campaignId: 'c1', status: 5, durationSeconds: '3600', contactCount: 1.5, agentId: 3 },
+        },
+        UTC,
+      ),
+    );
+    expect(issues).toEqual([
+      { path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' },
+      { path: 'timestamp', message: 'must be an ISO-8601 date-time string' },
+      { path: 'data.status', message: 'must be a status string such as "completed" or "stopped"' },
+      { path: 'data.durationSeconds', message: 'must be a number >= 0' },
+      { path: 'data.contactCount', message: 'must be a whole number >= 0' },
+      { path: 'data.agentId', message: 'must be a string' },
+    ]);
+  });
+
+  it('rejects negative numbers', () => {
+    expect(issuesOf(parseCampaignEvent(guide({ durationSeconds: -1, contactCount: -3 }), UTC))).toEqual([
+      { path: 'data.durationSeconds', message: 'must be a number >= 0' },
+      { path: 'data.contactCount', message: 'must be a whole number >= 0' },
+    ]);
+  });
+
+  it('says which fields are missing', () => {
+    expect(issuesOf(parseCampaignEvent({ data: {} }, UTC))).toEqual([
+      { path: 'eventType', message: 'is required' },
+      { path: 'timestamp', message: 'is required' },
+      { path: 'data.campaignId', message: 'is required' },
+      { path: 'data.status', message: 'is required' },
+    ]);
+    expect(issuesOf(parseCampaignEvent({ eventType: 'outbound.campaign.completed', timestamp: '2023-10-27T14:30:00Z' }, UTC))).toEqual([
+      { path: 'data', message: 'is required' },
+    ]);
+    expect(issuesOf(parseCampaignEvent(guide({}, { data: 'x' }), UTC))).toEqual([{ path: 'data', message: 'must be an object' }]);
+  });
+
+  it('rejects an unparseable timestamp', () => {
+    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp: '27/10/2023 14:30' }), UTC))).toEqual([
+      {
+        path: 'timestamp',
+        message: 'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+      },
+    ]);
+  });
+
+  it('rejects an eventType that is not outbound.campaign.<status> or disagrees with data.status', () => {
+    expect(issuesOf(parseCampaignEvent(guide({}, { eventType: 'campaign.completed' }), UTC))).toEqual([
+      { path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' },
+    ]);
+    expect(issuesOf(parseCampaignEvent(guide({ status: 'stopped' }), UTC))).toEqual([
+      { path: 'eventType', message: 'must match data.status: "outbound.campaign.stopped", got "outbound.campaign.completed"' },
+    ]);
+  });
+});
+
+describe('the EventBridge event', () => {
+  it('parses a realistic event', () => {
+    expect(parseCampaignEvent(eventBridge(), UTC)).toEqual({
+      kind: 'event',
+      event: {
+        campaignId: CAMPAIGN_ID,
+        status: 'completed',
+        occurredAt: '2023-10-27T14:30:01.000Z',
+        durationSeconds: undefined,
+        contactCount: undefined,
+        senderEventId: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+        shape: 'eventbridge',
+        campaignName: 'Q4 Renewals',
+      },
+    });
+  });
+
+  it.each([
+    ['complete', 'completed'],
+    ['off', 'stopped'],
+    ['forced_off', 'stopped'],
+    ['FORCED_OFF', 'stopped'],
+    ['on', 'on'],
+    ['stopping', 'stopping'],
+    ['forced_stopping', 'forced_stopping'],
+    ['invalid', 'invalid'],
+  ])('maps campaignStatus %s -> %s', (campaignStatus, status) => {
+    expect(eventOf(parseCampaignEvent(eventBridge({ campaignStatus }), UTC)).status).toBe(status);
+  });
+
+  it('uses detail.timestamp when time is missing', () => {
+    const e = eventOf(parseCampaignEvent(eventBridge({}, { time: undefined }), UTC));
+    expect(e.occurredAt).toBe('2023-10-27T14:30:00.500Z');
+  });
+
+  it('needs some time', () => {
+    const body = eventBridge({}, { time: undefined });
+    delete (body.detail as { timestamp?: string }).timestamp;
+    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([{ path: 'time', message: 'is required (or detail.timestamp)' }]);
+  });
+
+  it('accepts a concrete campaign id in detail-type when it matches', () => {
+    const ok = eventBridge({}, { 'detail-type': `v2.outbound.campaigns.${CAMPAIGN_ID}` });
+    expect(eventOf(parseCampaignEvent(ok, UTC)).campaignId).toBe(CAMPAIGN_ID);
+    const bad = eventBridge({}, { 'detail-type': 'v2.outbound.campaigns.other' });
+    expect(issuesOf(parseCampaignEvent(bad, UTC))).toEqual([
+      {
+        path: 'detail-type',
+        message: `must be "v2.outbound.campaigns.{id}" or name campaign "${CAMPAIGN_ID}", got "v2.outbound.campaigns.other"`,
+      },
+    ]);
+  });
+
+  it('rejects a topicName that names another campaign', () => {
+    const body = eventBridge();
+    body.detail.topicName = 'v2.outbound.campaigns.someone-else';
+    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
+      { path: 'detail.topicName', message: `names campaign "someone-else" but detail.eventBody.id is "${CAMPAIGN_ID}"` },
+    ]);
+  });
+
+  it('rejects a progress topic', () => {
+    const body = eventBridge();
+    body.detail.topicName = `v2.outbound.campaigns.${CAMPAIGN_ID}.progress`;
+    expect(issuesOf(parseCampaignEvent(body, UTC))[0]?.path).toBe('detail.topicName');
+  });
+
+  it('rejects other sources and a bad eventBody, with dotted paths', () => {
+    const issues = issuesOf(
+      parseCampaignEvent(eventBridge({ id: 'bad id', campaignStatus: 3 }, { source: 'aws.events' }), UTC),
+    );
+    expect(issues).toEqual([
+      { path: 'source', message: 'must be a string "aws.partner/genesys.com/..."' },
+      { path: 'detail.eventBody.id', message: 'must be a string of 1 to 128 letters, digits, -, _, ., :' },
+      { path: 'detail.eventBody.campaignStatus', message: 'must be a campaign status string such as "complete" or "off"' },
+    ]);
+  });
+
+  it('is chosen by the detail key alone', () => {
+    expect(issuesOf(parseCampaignEvent({ detail: {} }, UTC)).map((i) => i.path)).toEqual([
+      'id',
+      'detail-type',
+      'source',
+      'detail.topicName',
+      'detail.eventBody',
+    ]);
+  });
+
+  it('reads a naive time in EVENT_TIMEZONE', () => {
+    const e = eventOf(parseCampaignEvent(eventBridge({}, { time: '2023-10-27T16:30:01' }), BERLIN));
+    expect(e.occurredAt).toBe('2023-10-27T14:30:01.000Z');
+  });
+});
+
+describe('the Notification API message', () => {
+  it('parses a realistic message, dated by eventBody.dateModified', () => {
+    expect(parseCampaignEvent(notification({ campaignStatus: 'off' }), UTC)).toEqual({
+      kind: 'event',
+      event: {
+        campaignId: CAMPAIGN_ID,
+        status: 'stopped',
+        occurredAt: '2023-10-27T14:30:00.000Z',
+        durationSeconds: undefined,
+        contactCount: undefined,
+        senderEventId: '0d6f1c2a-bbbb-4ccc-8ddd-0123456789ab',
+        shape: 'notification',
+        campaignName: 'Q4 Renewals',
+      },
+    });
+  });
+
+  it('recognises a heartbeat', () => {
+    expect(
+      parseCampaignEvent({ topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } }, UTC),
+    ).toEqual({ kind: 'heartbeat' });
+  });
+
+  it('falls back to metadata.timestamp, then a top-level timestamp, else refuses', () => {
+    const m = notification({ dateModified: undefined }, {
+      metadata: { CorrelationId: 'c', timestamp: '2023-10-27T16:00:00+02:00' },
+    });
+    expect(eventOf(parseCampaignEvent(m, UTC)).occurredAt).toBe('2023-10-27T14:00:00.000Z');
+    const t = notification({ dateModified: undefined }, { timestamp: '2023-10-27T14:05:00Z' });
+    expect(eventOf(parseCampaignEvent(t, UTC)).occurredAt).toBe('2023-10-27T14:05:00.000Z');
+    const none = notification({ dateModified: undefined });
+    expect(issuesOf(parseCampaignEvent(none, UTC))).toEqual([
+      { path: 'eventBody.dateModified', message: 'is required to date the event (or metadata.timestamp)' },
+    ]);
+  });
+
+  it('leaves senderEventId undefined without metadata', () => {
+    const e = eventOf(parseCampaignEvent(notification({}, { metadata: undefined }), UTC));
+    expect(e.senderEventId).toBeUndefined();
+  });
+
+  it('rejects a topicName/id mismatch', () => {
+    expect(issuesOf(parseCampaignEvent(notification({ id: 'other-campaign' }), UTC))).toEqual([
+      { path: 'topicName', message: `names campaign "${CAMPAIGN_ID}" but eventBody.id is "other-campaign"` },
+    ]);
+  });
+
+  it('rejects another topic', () => {
+    expect(issuesOf(parseCampaignEvent(notification({}, { topicName: 'v2.users.abc.presence' }), UTC))).toEqual([
+      {
+        path: 'topicName',
+        message: 'must be "v2.outbound.campaigns.<campaignId>" or "channel.metadata", got "v2.users.abc.presence"',
+      },
+    ]);
+  });
+
+  it('names a missing eventBody and a bad dateModified', () => {
+    expect(issuesOf(parseCampaignEvent({ topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}` }, UTC))).toEqual([
+      { path: 'eventBody', message: 'is required' },
+    ]);
+    expect(issuesOf(parseCampaignEvent(notification({ dateModified: 'soon' }), UTC))).toEqual([
+      {
+        path: 'eventBody.dateModified',
+        message: 'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+      },
+    ]);
+  });
+
+  it('maps complete and forced_off', () => {
+    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'complete' }), UTC)).status).toBe('completed');
+    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'forced_off' }), UTC)).status).toBe('stopped');
+    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'on' }), UTC)).status).toBe('on');
+  });
+});
+
+describe('bodies that match no shape', () => {
+  const noShape = (got: string) => [
+    {
+      path: '',
+      message:
+        'must be one of: the guide event {eventType, timestamp, data}, an EventBridge event {detail-type, detail}, ' +
+        `or a Notification API message {topicName, eventBody}; got ${got}`,
+    },
+  ];
+
+  it.each([
+    [undefined, 'an empty body'],
+    ['', 'an empty body'],
+    [null, 'null'],
+    [[], 'an array'],
+    ['{"eventType":1}', 'a string'],
+    [42, 'a number'],
+    [{}, 'an empty object'],
+    [{ foo: 1, bar: 2 }, 'keys foo, bar'],
+  ])('%j -> invalid', (body, got) => {
+    expect(parseCampaignEvent(body, UTC)).toEqual({ kind: 'invalid', issues: noShape(got) });
+  });
+});

@@ -1,0 +1,192 @@
+import dayjs from 'dayjs';
+import utc from 'dayjs/plugin/utc';
+
+dayjs.extend(utc);
+
+/**
+ * Time handling. Everything leaves here as ISO-8601 UTC with milliseconds
+ * (`2023-10-27T14:30:00.000Z`).
+ *
+ * Naive local times (no `Z`, no offset) are read in the configured EVENT_TIMEZONE. We compute the
+ * zone offset ourselves from `Intl.DateTimeFormat#formatToParts` (hourCycle h23, so Node 20 and 24
+ * agree) instead of using dayjs's timezone plugin, whose handling of wall times in DST gaps and
+ * overlaps has shifted between versions. DST rules follow Temporal's "compatible" disambiguation:
+ *  - a wall time that does not exist (spring-forward gap, e.g. Europe/Berlin 2024-03-31 02:30) is
+ *    pushed forward by the gap: 02:30 -> 03:30 CEST = 01:30Z;
+ *  - a wall time that occurs twice (fall-back overlap, e.g. Europe/Berlin 2024-10-27 02:30) takes
+ *    the earlier instant (still summer time): 02:30 CEST = 00:30Z.
+ */
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const ISO_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+/** Epoch milliseconds between 2001-09-09 and 2286-11-20 (13 digits), as a string. */
+const EPOCH_MS_PATTERN = /^\d{13}$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      era: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Offset of `timeZone` from UTC at the instant `utcMs`, in milliseconds (east positive). */
+export function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts: Record<string, string> = {};
+  for (const p of formatterFor(timeZone).formatToParts(new Date(utcMs))) parts[p.type] = p.value;
+  let year = Number(parts.year);
+  if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
+  // Some ICU versions print midnight as 24 even with h23; treat it as 0.
+  const hour = Number(parts.hour) % 24;
+  const wall = Date.UTC(year, Number(parts.month) - 1, Number(parts.day), hour, Number(parts.minute), Number(parts.second));
+  const seconds = Math.floor(utcMs / 1000) * 1000;
+  return wall - seconds;
+}
+
+/** The UTC instant of wall time `wallMs` (a wall clock read as if it were UTC) in `timeZone`. */
+export function wallTimeToUtc(wallMs: number, timeZone: string): number {
+  const before = zoneOffsetMs(wallMs - DAY, timeZone);
+  const after = zoneOffsetMs(wallMs + DAY, timeZone);
+  const candidates = [wallMs - before, wallMs - after].filter(
+    (u) => u + zoneOffsetMs(u, timeZone) === wallMs,
+  );
+  // Overlap: both fit -> the earlier instant. Gap: none fits -> apply the offset from before the
+  // transition, which lands after it (pushed forward by the gap).
+  if (candidates.length === 0) return wallMs - before;
+  return Math.min(...candidates);
+}
+
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * Parses an event time to `YYYY-MM-DDTHH:mm:ss.SSSZ`, or undefined when it is not a valid time.
+ * Accepts ISO-8601 with `Z` or an offset (`+02:00`, `+0200`, `+02`), a naive
+ * `YYYY-MM-DDTHH:mm[:ss[.SSS]]` (or with a space instead of `T`) read in `eventTimezone`, and
+ * epoch milliseconds (a number, or a 13-digit string). Fractions beyond milliseconds are cut.
+ */
+export function toUtcIso(input: string | number, eventTimezone: string): string | undefined {
+  if (typeof input === 'number') return fromMs(input);
+  const s = input.trim();
+  if (EPOCH_MS_PATTERN.test(s)) return fromMs(Number(s));
+  const m = ISO_PATTERN.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec = '0', frac = '', zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(sec);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (zone === undefined) {
+    try {
+      return fromMs(wallTimeToUtc(wall, eventTimezone));
+    } catch {
+      return undefined; // unknown time zone
+    }
+  }
+  if (zone === 'Z' || zone === 'z') return fromMs(wall);
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offH = Number(digits.slice(0, 2));
+  const offM = Number(digits.slice(2) || '0');
+  if (offH > 18 || offM > 59) return undefined;
+  return fromMs(wall - sign * (offH * HOUR + offM * 60_000));
+}
+
+function fromMs(ms: number): string | undefined {
+  if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) return undefined;
+  const d = dayjs.utc(Math.trunc(ms));
+  return d.isValid() ? d.format('YYYY-MM-DDTHH:mm:ss.SSS[Z]') : undefined;
+}
+
+/** Strict UTC parse for our own ISO strings; throws RangeError naming `what` when invalid. */
+function parseUtc(value: string, what: string): number {
+  const iso = toUtcIso(value, 'UTC');
+  if (iso === undefined) throw new RangeError(`${what} is not an ISO-8601 time: ${JSON.stringify(value)}`);
+  return Date.parse(iso);
+}
+
+const iso = (ms: number) => dayjs.utc(ms).format('YYYY-MM-DDTHH:mm:ss.SSS[Z]');
+
+export interface AnalyticsIntervalInput {
+  /** When the campaign finished (ISO). */
+  occurredAt: string;
+  /** How long it ran, when the event says so. */
+  durationSeconds?: number | undefined;
+  /** When it was seen turning on, when remembered. */
+  startedAt?: string | undefined;
+  bufferMinutes: number;
+  defaultLookbackHours: number;
+}
+
+export interface AnalyticsInterval {
+  start: string;
+  end: string;
+  /** `${start}/${end}`, as the aggregates query wants it. */
+  interval: string;
+}
+
+/**
+ * The UTC interval to query analytics for one campaign run:
+ * start = occurredAt - durationSeconds (else startedAt, else occurredAt - defaultLookbackHours)
+ * minus the buffer; end = occurredAt plus the buffer. A start later than occurredAt (a startedAt
+ * from the future, a negative duration) is clamped to occurredAt.
+ */
+export function analyticsInterval(a: AnalyticsIntervalInput): AnalyticsInterval {
+  const occurred = parseUtc(a.occurredAt, 'occurredAt');
+  const buffer = Math.max(0, a.bufferMinutes) * 60_000;
+  let begin: number;
+  if (a.durationSeconds !== undefined && Number.isFinite(a.durationSeconds)) {
+    begin = occurred - Math.round(a.durationSeconds * 1000);
+  } else if (a.startedAt !== undefined) {
+    begin = parseUtc(a.startedAt, 'startedAt');
+  } else {
+    begin = occurred - Math.round(a.defaultLookbackHours * HOUR);
+  }
+  begin = Math.min(begin, occurred);
+  const start = iso(begin - buffer);
+  const end = iso(occurred + buffer);
+  return { start, end, interval: `${start}/${end}` };
+}
+
+/**
+ * Splits `start/end` into consecutive pieces of at most `maxDays` days that cover it exactly
+ * (each piece's end is the next one's start). An interval that fits is returned as one piece
+ * (normalised to ISO UTC with milliseconds). Throws RangeError for a malformed or empty interval.
+ */
+export function splitInterval(interval: string, maxDays = 7): string[] {
+  const [startText, endText, ...rest] = interval.split('/');
+  if (startText === undefined || endText === undefined || rest.length > 0) {
+    throw new RangeError(`interval must be "start/end": ${JSON.stringify(interval)}`);
+  }
+  if (!(maxDays > 0)) throw new RangeError(`maxDays must be positive, got ${maxDays}`);
+  const start = parseUtc(startText, 'interval start');
+  const end = parseUtc(endText, 'interval end');
+  if (end <= start) throw new RangeError(`interval end must be after its start: ${interval}`);
+  const step = Math.round(maxDays * DAY);
+  const pieces: string[] = [];
+  for (let from = start; from < end; from += step) {
+    pieces.push(`${iso(from)}/${iso(Math.min(from + step, end))}`);
+  }
+  return pieces;
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { ENV_NAMES, envSchema, type EnvName } from '@wrapup/shared';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/** Rows of the first table under "## Configuration": [names, documented defaults]. */
+function configRows(): { names: string[]; defaults: string[] }[] {
+  const section = readme.split(/^## Configuration\s*$/m)[1]?.split(/^## /m)[0] ?? '';
+  return section
+    .split('\n')
+    .filter((line) => /^\|\s*`[A-Z_]+`/.test(line))
+    .map((line) => {
+      const [names = '', defaults = ''] = line.split('|').slice(1, 3);
+      const ticks = (s: string) => [...s.matchAll(/`([^`]*)`/g)].map((m) => m[1] ?? '');
+      return { names: ticks(names), defaults: ticks(defaults) };
+    });
+}
+
+const defaultOf = (name: EnvName) => {
+  const value: unknown = v.parse(envSchema[name] as v.GenericSchema<string | undefined, unknown>, undefined);
+  if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',');
+  return value === undefined ? undefined : String(value);
+};
+
+describe('README configuration table', () => {
+  const rows = configRows();
+  const documented = rows.flatMap((r) => r.names);
+
+  it('lists every variable the config schema reads, and nothing else', () => {
+    expect([...documented].sort()).toEqual([...ENV_NAMES].sort());
+  });
+
+  it('documents each default as the schema applies it', () => {
+    for (const { names, defaults } of rows) {
+      names.forEach((name, i) => {
+        const actual = defaultOf(name as EnvName);
+        const doc = defaults.length === names.length ? defaults[i] : defaults[0];
+        if (actual === undefined) expect(doc, name).toBeUndefined();
+        else expect(doc, name).toBe(actual);
+      });
+    }
+  });
+});
