@@ -1,0 +1,27 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE } from '@wrapup/shared';
+
+/** The producer side of the three queues (ingest adds analytics jobs; the board shows all three). */
+export interface IngestQueues {
+  analytics: Queue;
+  warehouse: Queue;
+  notify: Queue;
+}
+
+export function createQueues(connection: Redis, prefix: string, logger: Logger): IngestQueues {
+  const make = (name: string) => {
+    const queue = new Queue(name, { connection, prefix });
+    // BullMQ re-emits connection errors here; without a listener they would crash the process.
+    queue.on('error', (err) => logger.debug({ queue: name, err: err.message }, 'queue connection error'));
+    return queue;
+  };
+  return { analytics: make(ANALYTICS_QUEUE), warehouse: make(WAREHOUSE_QUEUE), notify: make(NOTIFY_QUEUE) };
+}
+
+export const queueList = (q: IngestQueues): Queue[] => [q.analytics, q.warehouse, q.notify];
+
+export async function closeQueues(q: IngestQueues): Promise<void> {
+  await Promise.allSettled(queueList(q).map((queue) => queue.close()));
+}

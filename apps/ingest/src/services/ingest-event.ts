@@ -1,0 +1,127 @@
+import type { Queue } from 'bullmq';
+import { parseCampaignEvent, type CampaignFinished, type PayloadIssue } from '@wrapup/shared';
+import type { RunStore } from '@wrapup/runs';
+import type { WebhookAuth } from '../auth/webhook-auth';
+import { isJsonContentType } from '../http/content-type';
+import { readBodyLimited } from '../http/read-body';
+import { enqueueAnalytics, jobFromEvent, jobFromRun } from './analytics-job';
+import { eventIdFor } from './event-id';
+import { RedisUnavailable, viaRedis, type IngestOutcome } from './outcome';
+
+export interface IngestEventDeps {
+  auth: WebhookAuth;
+  runs: RunStore;
+  analytics: Queue;
+  maxBodyBytes: number;
+  triggerStatuses: readonly string[];
+  eventTimezone: string;
+  now: () => number;
+}
+
+type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
+
+/**
+ * One webhook delivery, start to finish: authenticate (headers, then the raw bytes), read at most
+ * maxBodyBytes, parse, filter, deduplicate and enqueue. Answers only after the job is in Redis.
+ * Never throws for anything a sender can cause; Redis failures become `unavailable`.
+ */
+export async function ingestEvent(deps: IngestEventDeps, request: Request): Promise<IngestOutcome> {
+  const nowMs = deps.now();
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const pre = deps.auth.precheck(request.headers, nowSeconds);
+  if (pre.kind === 'fail') return { kind: 'unauthorized', reason: pre.reason };
+
+  const contentType = request.headers.get('content-type');
+  if (!isJsonContentType(contentType)) return { kind: 'unsupported', contentType: contentType ?? '' };
+
+  let bytes: Uint8Array;
+  try {
+    const read = await readBodyLimited(request, deps.maxBodyBytes);
+    if (read.kind === 'too_large') return { kind: 'too_large', limit: deps.maxBodyBytes };
+    bytes = read.bytes;
+  } catch {
+    return invalid('', 'the body could not be read');
+  }
+
+  if (pre.kind === 'needs-body') {
+    const check = deps.auth.verifyBody(pre.signature, bytes, nowSeconds);
+    if (!check.ok) return { kind: 'unauthorized', reason: check.reason };
+  }
+
+  const json = parseJson(bytes);
+  if ('issue' in json) return { kind: 'invalid', issues: [json.issue] };
+  const parsed = parseCampaignEvent(json.value, { eventTimezone: deps.eventTimezone });
+  if (parsed.kind === 'heartbeat') return { kind: 'ignored', reason: 'heartbeat' };
+  if (parsed.kind === 'invalid') return { kind: 'invalid', issues: parsed.issues };
+
+  const event = parsed.event;
+  const eventId = eventIdFor(event, request.headers.get('webhook-id'));
+  const ids = { eventId, campaignId: event.campaignId };
+  try {
+    if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
+      if (event.status === 'on') {
+        await viaRedis(() => deps.runs.rememberStart(event.campaignId, event.occurredAt));
+        return { kind: 'ignored', reason: 'campaign turned on; start time remembered', ...ids };
+      }
+      return { kind: 'ignored', reason: `status "${event.status}" starts no report`, ...ids };
+    }
+    return await intake(deps, event, eventId, new Date(nowMs).toISOString());
+  } catch (err) {
+    if (err instanceof RedisUnavailable) return { kind: 'unavailable', error: err.cause, ...ids };
+    throw err;
+  }
+}
+
+async function intake(deps: IngestEventDeps, event: Finish, eventId: string, receivedAt: string): Promise<IngestOutcome> {
+  const result = await viaRedis(() =>
+    deps.runs.intake({
+      eventId,
+      campaignId: event.campaignId,
+      status: event.status,
+      occurredAt: event.occurredAt,
+      now: receivedAt,
+      ...(event.durationSeconds !== undefined ? { durationSeconds: event.durationSeconds } : {}),
+      ...(event.contactCount !== undefined ? { contactCount: event.contactCount } : {}),
+      shape: event.shape,
+    }),
+  );
+  const base = { eventId, jobId: result.runId, campaignId: event.campaignId };
+  if (result.outcome === 'new') {
+    const job = jobFromEvent(event, { runId: result.runId, eventId }, result.startedAt, receivedAt);
+    await viaRedis(() => enqueueAnalytics(deps.analytics, job, result.runId));
+    return { kind: 'accepted', ...base };
+  }
+  if (result.needsEnqueue) {
+    // The run exists but its job may not (a crash or outage between intake and add): add it again
+    // under the same jobId, which BullMQ ignores when the job is already there.
+    const job =
+      result.reason === 'same-event'
+        ? jobFromEvent(event, { runId: result.runId, eventId }, result.startedAt, receivedAt)
+        : await viaRedis(() => deps.runs.get(result.runId)).then((run) =>
+            run ? jobFromRun(run, eventId, receivedAt) : undefined,
+          );
+    if (job) await viaRedis(() => enqueueAnalytics(deps.analytics, job, result.runId));
+  }
+  return { kind: 'duplicate', ...base, reason: result.reason, reenqueued: result.needsEnqueue };
+}
+
+const isFinish = (e: CampaignFinished): e is Finish => e.status === 'completed' || e.status === 'stopped';
+
+const invalid = (path: string, message: string): IngestOutcome => ({ kind: 'invalid', issues: [{ path, message }] });
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array): { value: unknown } | { issue: PayloadIssue } {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { issue: { path: '', message: 'must be UTF-8 text' } };
+  }
+  if (text.trim() === '') return { issue: { path: '', message: 'must be a JSON object; got an empty body' } };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { issue: { path: '', message: `must be valid JSON (${err instanceof SyntaxError ? err.message : 'parse error'})` } };
+  }
+}

@@ -1,0 +1,51 @@
+import * as v from 'valibot';
+
+/**
+ * What wrapup reads from Genesys Cloud answers. Loose objects: unknown fields are kept, so a
+ * platform that adds fields never breaks the client.
+ */
+
+const NamedRefSchema = v.looseObject({ id: v.string(), name: v.optional(v.string()) });
+
+export const TokenResponseSchema = v.looseObject({
+  access_token: v.pipe(v.string(), v.minLength(1)),
+  token_type: v.optional(v.string()),
+  expires_in: v.pipe(v.number(), v.minValue(0)),
+});
+export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
+
+/** Known `campaignStatus` values; others are accepted as plain strings. */
+export const CAMPAIGN_STATUSES = ['on', 'stopping', 'off', 'complete', 'invalid', 'forced_off', 'forced_stopping'] as const;
+export type KnownCampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** `GET /api/v2/outbound/campaigns/{id}`. */
+export const CampaignSchema = v.looseObject({
+  id: v.string(),
+  name: v.string(),
+  campaignStatus: v.string(),
+  dialingMode: v.optional(v.string()),
+  contactList: v.optional(NamedRefSchema),
+  alwaysRunning: v.optional(v.boolean()),
+  version: v.optional(v.number()),
+  dateModified: v.optional(v.string()),
+});
+export type Campaign = v.InferOutput<typeof CampaignSchema>;
+
+/** `GET /api/v2/outbound/campaigns/{id}/progress`. */
+export const CampaignProgressSchema = v.looseObject({
+  campaign: v.optional(NamedRefSchema),
+  contactList: v.optional(NamedRefSchema),
+  numberOfContactsCalled: v.number(),
+  numberOfContactsMessaged: v.optional(v.number()),
+  totalNumberOfContacts: v.optional(v.number()),
+  percentage: v.optional(v.number()),
+  numberOfContactsSkipped: v.optional(v.record(v.string(), v.number())),
+});
+export type CampaignProgress = v.InferOutput<typeof CampaignProgressSchema>;
+
+/** A Genesys error body: `{message, code, status, contextId?}` (all optional here). */
+export const ErrorBodySchema = v.looseObject({
+  message: v.optional(v.string()),
+  code: v.optional(v.string()),
+  status: v.optional(v.number()),
+});

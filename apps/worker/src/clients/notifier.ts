@@ -1,0 +1,37 @@
+import got from 'got';
+import type { Notification } from '@wrapup/shared';
+import { safeTarget } from './warehouse-http';
+
+export interface Notifier {
+  /** POSTs the notification as JSON; resolves on 2xx, throws (with the status) otherwise. */
+  send(url: string, notification: Notification): Promise<void>;
+}
+
+export class NotifyError extends Error {
+  constructor(
+    readonly target: string,
+    readonly statusCode: number,
+  ) {
+    super(`notifier ${target} answered ${statusCode}`);
+    this.name = 'NotifyError';
+  }
+}
+
+/** Slack-compatible incoming webhooks and any JSON receiver. No got retries: the notify queue retries. */
+export function createNotifier(opts: { timeoutMs?: number } = {}): Notifier {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  return {
+    async send(url, notification) {
+      const response = await got.post(url, {
+        json: notification,
+        timeout: { request: timeoutMs },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        followRedirect: false,
+      });
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw new NotifyError(safeTarget(url), response.statusCode);
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import got from 'got';
+import type { Report } from '@wrapup/shared';
+import type { Logger } from '../logger';
+import type { WarehouseSink, WriteResult } from './warehouse';
+
+export interface HttpSinkOptions {
+  url: string;
+  timeoutMs?: number;
+}
+
+/** True when the body carries `reportId` equal to ours, at the top or nested (e.g. `{data: {reportId}}`). */
+export function echoesReportId(body: unknown, reportId: string, depth = 4): boolean {
+  if (typeof body !== 'object' || body === null || depth < 0) return false;
+  if (Array.isArray(body)) return body.some((item) => echoesReportId(item, reportId, depth - 1));
+  const record = body as Record<string, unknown>;
+  if (record.reportId === reportId) return true;
+  return Object.values(record).some((value) => echoesReportId(value, reportId, depth - 1));
+}
+
+/** Where a URL points, without path, query or credentials (webhook URLs often embed secrets). */
+export const safeTarget = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '<invalid url>';
+  }
+};
+
+/**
+ * WAREHOUSE_URL=http(s)://...: POSTs the report with `Idempotency-Key: <reportId>`; written only
+ * on a 2xx whose JSON body echoes the same reportId. No got-internal retries: BullMQ retries.
+ */
+export function createHttpSink(opts: HttpSinkOptions, logger: Logger): WarehouseSink {
+  const target = safeTarget(opts.url);
+  return {
+    kind: 'http',
+    init() {
+      logger.info({ target }, 'warehouse ready (http)');
+      return Promise.resolve();
+    },
+    async write(report: Report): Promise<WriteResult> {
+      const response = await got.post(opts.url, {
+        json: report,
+        headers: { 'idempotency-key': report.reportId, accept: 'application/json' },
+        timeout: { request: opts.timeoutMs ?? 15_000 },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        followRedirect: false,
+      });
+      const { statusCode } = response;
+      if (statusCode < 200 || statusCode >= 300) {
+        throw new Error(`warehouse ${target} answered ${statusCode} for ${report.reportId}`);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(response.body) as unknown;
+      } catch {
+        throw new Error(
+          `warehouse ${target} answered ${statusCode} without a JSON body for ${report.reportId}`,
+        );
+      }
+      if (!echoesReportId(body, report.reportId)) {
+        throw new Error(
+          `warehouse ${target} answered ${statusCode} without echoing reportId ${report.reportId}; not counted as written`,
+        );
+      }
+      return { confirmed: true };
+    },
+    close: () => Promise.resolve(),
+  };
+}

@@ -1,0 +1,48 @@
+import pg from 'pg';
+import type { Report } from '@wrapup/shared';
+import type { Logger } from '../logger';
+import type { WarehouseSink, WriteResult } from './warehouse';
+import { ensureTable, parseTableName, upsertAndConfirm, type SqlQueryable } from './warehouse-sql';
+import { memoizeUntilFailure, serialByKey } from './warehouse-ready';
+
+export interface PostgresSinkOptions {
+  url: string;
+  table: string;
+  /** Connection and statement timeout (a hung warehouse must fail the attempt, not the lock). */
+  timeoutMs?: number;
+  poolSize?: number;
+}
+
+/** WAREHOUSE_URL=postgres://...: upsert on report_id, then read back and compare every column. */
+export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): WarehouseSink {
+  const table = parseTableName(opts.table);
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 4,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle warehouse connection failed'));
+  const db: SqlQueryable = pool;
+
+  const serial = serialByKey();
+  const ready = memoizeUntilFailure(async () => {
+    await ensureTable(db, table);
+    logger.info({ table: opts.table }, 'warehouse table ready (postgres)');
+  });
+
+  return {
+    kind: 'postgres',
+    init: ready,
+    async write(report: Report): Promise<WriteResult> {
+      await ready();
+      return serial(report.reportId, () => upsertAndConfirm(db, table, report));
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

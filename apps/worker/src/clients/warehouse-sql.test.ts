@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { sampleReport } from './warehouse-testkit';
+import { diffRow, parseTableName, quoteIdent, rowFor } from './warehouse-sql';
+
+describe('parseTableName', () => {
+  it('quotes plain and schema-qualified names', () => {
+    expect(parseTableName('campaign_reports')).toEqual({
+      schema: undefined,
+      table: 'campaign_reports',
+      sql: '"campaign_reports"',
+    });
+    expect(parseTableName('analytics.Reports').sql).toBe('"analytics"."Reports"');
+  });
+
+  it('rejects empty parts and more than two parts', () => {
+    expect(() => parseTableName('a.b.c')).toThrow(/schema\.table/);
+    expect(() => parseTableName('a.')).toThrow(/schema\.table/);
+    expect(() => parseTableName('')).toThrow(/schema\.table/);
+  });
+
+  it('doubles embedded quotes so a name cannot break out', () => {
+    expect(quoteIdent('x"; drop table y; --')).toBe('"x""; drop table y; --"');
+  });
+});
+
+describe('diffRow', () => {
+  const { report } = sampleReport({ status: 'stopped' });
+  const writtenAt = new Date('2024-01-01T00:00:00.000Z');
+  const row = rowFor(report, writtenAt);
+
+  it('maps the report onto the contract columns', () => {
+    expect(row).toMatchObject({
+      report_id: report.reportId,
+      campaign_id: report.campaignId,
+      status: 'stopped',
+      end_time: null,
+      total_calls_attempted: 1500,
+      successful_contacts: 450,
+      contact_rate: 0.3,
+      avg_handle_time_seconds: 120.5,
+      complete: true,
+    });
+    expect(row.completion_timestamp.toISOString()).toBe(report.completionTimestamp);
+  });
+
+  it('compares timestamps as instants and jsonb deeply, regardless of key order', () => {
+    const reordered = Object.fromEntries(Object.entries(row.report as object).reverse());
+    const stored = {
+      ...row,
+      completion_timestamp: '2023-10-27T16:30:00+02:00',
+      written_at: new Date(writtenAt.getTime()),
+      report: reordered,
+    };
+    expect(diffRow(row, stored)).toEqual([]);
+  });
+
+  it('names every differing column', () => {
+    const stored = {
+      ...row,
+      contact_rate: 0.30001,
+      written_at: new Date(writtenAt.getTime() + 1),
+      report: { ...(row.report as object), waitedMs: 1 },
+    };
+    expect(diffRow(row, stored)).toEqual(['contact_rate', 'report', 'written_at']);
+    expect(diffRow(row, {})).toHaveLength(11); // everything but end_time (null both ways)
+  });
+});

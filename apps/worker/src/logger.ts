@@ -1,0 +1,49 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from '@wrapup/shared';
+
+export type { Logger } from 'pino';
+
+/** The root logger of a worker process (JSON lines on stdout unless a destination is given). */
+export function createLogger(
+  opts: { level?: LogLevel; name?: string } = {},
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      name: opts.name ?? 'wrapup-worker',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+/** What a job logger needs from a BullMQ job (kept structural so tests and processors share it). */
+export interface JobLike {
+  id?: string | undefined;
+  attemptsMade: number;
+  data: unknown;
+}
+
+/** Finds the campaign (and run) a job is about, whatever the queue's payload shape. */
+function subjectOf(data: unknown): { campaignId?: string; runId?: string } {
+  if (typeof data !== 'object' || data === null) return {};
+  const d = data as Record<string, unknown>;
+  const nested = (key: string) => {
+    const value = d[key];
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  };
+  const pick = (...candidates: unknown[]) =>
+    candidates.find((c): c is string => typeof c === 'string');
+  return {
+    campaignId: pick(d.campaignId, nested('report').campaignId, nested('notification').campaignId),
+    runId: pick(d.runId, nested('notification').runId),
+  };
+}
+
+/** A child logger per job: queue, jobId, campaignId, runId, attempt (1-based). */
+export function jobLogger(root: Logger, queue: string, job: JobLike): Logger {
+  const { campaignId, runId } = subjectOf(job.data);
+  return root.child({ queue, jobId: job.id, campaignId, runId, attempt: job.attemptsMade + 1 });
+}

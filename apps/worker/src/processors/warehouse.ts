@@ -1,0 +1,129 @@
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import * as v from 'valibot';
+import { WAREHOUSE_QUEUE, WarehouseJobSchema, type NotifyJob, type Report } from '@wrapup/shared';
+import type { RunStore } from '@wrapup/runs';
+import type { WarehouseSink } from '../clients/warehouse';
+import { jobLogger, type Logger } from '../logger';
+import { buildNotification } from '../notifications';
+import { enqueueNotifications } from '../queues';
+import { KEPT_REPORT_TTL_SECONDS, keepReport, keptReportKey } from './warehouse-kept';
+
+export interface WarehouseProcessorDeps {
+  sink: WarehouseSink;
+  runs: RunStore;
+  queues: { notify: Queue<NotifyJob> };
+  notifyUrls: readonly string[];
+  logger: Logger;
+  /** Where a report that exhausted its attempts is kept for replay (`${prefix}:runs:report:<runId>`). */
+  redis: Redis;
+  prefix: string;
+  keptReportTtlSeconds?: number;
+}
+
+export interface WarehouseOutcome {
+  runId: string;
+  reportId: string;
+  stage: 'delivered' | 'incomplete';
+  notifications: number;
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** True on the attempt after which BullMQ will not retry (attemptsMade counts finished attempts). */
+export const isFinalAttempt = (job: Pick<Job, 'attemptsMade' | 'opts'>) =>
+  job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+/**
+ * The `warehouse` queue: write the report, and only once the sink confirmed it mark the run
+ * delivered (or incomplete) and queue the notifications. A failed write throws so BullMQ retries
+ * with backoff; the last failed attempt marks the run failed, keeps the report and sends
+ * `report.failed`.
+ */
+export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
+  return async function processWarehouseJob(job: Job): Promise<WarehouseOutcome> {
+    const log = jobLogger(deps.logger, WAREHOUSE_QUEUE, job);
+    const parsed = v.safeParse(WarehouseJobSchema, job.data);
+    if (!parsed.success) {
+      const detail = parsed.issues
+        .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
+        .join('; ');
+      log.error({ detail }, 'invalid warehouse job; not retried');
+      throw new UnrecoverableError(`invalid warehouse job: ${detail}`);
+    }
+    const { runId, report } = parsed.output;
+
+    await deps.runs.setStage(runId, 'delivering', { reportId: report.reportId });
+    try {
+      await deps.sink.write(report);
+    } catch (err) {
+      const lastError = messageOf(err);
+      if (isFinalAttempt(job)) {
+        log.error(
+          { err: lastError },
+          'warehouse write failed on the last attempt; run failed, report kept',
+        );
+        await recordFailure(deps, runId, report, lastError).catch((e: unknown) =>
+          log.error({ err: messageOf(e) }, 'could not record the failed run'),
+        );
+      } else {
+        log.warn({ err: lastError }, 'warehouse write failed; will retry');
+        await deps.runs
+          .setStage(runId, 'delivering', { lastError })
+          .catch((e: unknown) =>
+            log.warn({ err: messageOf(e) }, 'could not record the error on the run'),
+          );
+      }
+      throw err;
+    }
+
+    const stage = report.dataComplete ? 'delivered' : 'incomplete';
+    await deps.runs.setStage(runId, stage, {
+      reportId: report.reportId,
+      expectedCount: report.expectedCount,
+      observedCount: report.observedCount,
+      outcome: stage,
+    });
+    await deps.redis.del(keptReportKey(deps.prefix, runId));
+    const ids = await enqueueNotifications(
+      deps.queues.notify,
+      deps.notifyUrls,
+      buildNotification({
+        event: stage === 'delivered' ? 'report.delivered' : 'report.incomplete',
+        runId,
+        report,
+      }),
+    );
+    log.info(
+      { reportId: report.reportId, stage, notifications: ids.length },
+      'report written and confirmed',
+    );
+    return { runId, reportId: report.reportId, stage, notifications: ids.length };
+  };
+}
+
+/** The run is failed, its report kept for replay, and everyone told; the job itself stays in the failed set. */
+async function recordFailure(
+  deps: WarehouseProcessorDeps,
+  runId: string,
+  report: Report,
+  lastError: string,
+) {
+  await keepReport(
+    deps.redis,
+    deps.prefix,
+    runId,
+    report,
+    deps.keptReportTtlSeconds ?? KEPT_REPORT_TTL_SECONDS,
+  );
+  await deps.runs.setStage(runId, 'failed', {
+    reportId: report.reportId,
+    lastError,
+    outcome: 'failed',
+  });
+  await enqueueNotifications(
+    deps.queues.notify,
+    deps.notifyUrls,
+    buildNotification({ event: 'report.failed', runId, report, reason: lastError }),
+  );
+}

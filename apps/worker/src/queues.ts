@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import {
+  Queue,
+  type ConnectionOptions,
+  type DefaultJobOptions as BullJobOptions,
+  type JobsOptions,
+  type KeepJobs,
+} from 'bullmq';
+import * as v from 'valibot';
+import {
+  ANALYTICS_QUEUE,
+  NOTIFY_QUEUE,
+  NotificationSchema,
+  WAREHOUSE_QUEUE,
+  WarehouseJobSchema,
+  analyticsJobOptions,
+  notifyJobOptions,
+  warehouseJobOptions,
+  type AnalyticsJob,
+  type DefaultJobOptions,
+  type Notification,
+  type NotifyJob,
+  type QueueName,
+  type WarehouseJob,
+} from '@wrapup/shared';
+
+/** Per-queue job option overrides (tests use small attempts/backoff; the catalog's are the default). */
+export type JobOptionOverrides = Partial<Record<QueueName, DefaultJobOptions>>;
+
+export interface Queues {
+  analytics: Queue<AnalyticsJob>;
+  warehouse: Queue<WarehouseJob>;
+  notify: Queue<NotifyJob>;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** BullMQ connection options for a Redis URL; workers wait out Redis outages instead of failing commands. */
+export const redisConnection = (redisUrl: string): ConnectionOptions => ({
+  url: redisUrl,
+  maxRetriesPerRequest: null,
+});
+
+const CATALOG: Record<QueueName, DefaultJobOptions> = {
+  analytics: analyticsJobOptions,
+  warehouse: warehouseJobOptions,
+  notify: notifyJobOptions,
+};
+
+type Keep = DefaultJobOptions['removeOnComplete'];
+/** The catalog allows `{}`; BullMQ needs an age or a count. */
+const keep = (k: Keep): boolean | number | KeepJobs | undefined => {
+  if (typeof k !== 'object') return k;
+  if (k.age !== undefined) return { age: k.age, ...(k.count !== undefined && { count: k.count }) };
+  return k.count !== undefined ? { count: k.count } : false;
+};
+
+/** The catalog's job options for a queue with an override merged on top, as BullMQ takes them. */
+export function jobOptionsFor(name: QueueName, overrides: JobOptionOverrides = {}): BullJobOptions {
+  const merged = { ...CATALOG[name], ...overrides[name] };
+  return {
+    ...merged,
+    removeOnComplete: keep(merged.removeOnComplete),
+    removeOnFail: keep(merged.removeOnFail),
+  };
+}
+
+/** The three producer queues under `prefix`, with the catalog's default job options. */
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  overrides: JobOptionOverrides = {},
+): Queues {
+  const options = (name: QueueName) => ({
+    connection,
+    prefix,
+    defaultJobOptions: jobOptionsFor(name, overrides),
+  });
+  const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, options(ANALYTICS_QUEUE));
+  const warehouse = new Queue<WarehouseJob>(WAREHOUSE_QUEUE, options(WAREHOUSE_QUEUE));
+  const notify = new Queue<NotifyJob>(NOTIFY_QUEUE, options(NOTIFY_QUEUE));
+  return {
+    analytics,
+    warehouse,
+    notify,
+    prefix,
+    async close() {
+      await Promise.all([analytics.close(), warehouse.close(), notify.close()]);
+    },
+  };
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+/** Once per run, event and URL: `${runId}.${event}.${sha1(url)[0..12]}` (BullMQ ids may not contain ':'). */
+export const notifyJobId = (runId: string, event: string, url: string) =>
+  `${runId}.${event}.${sha1(url).slice(0, 12)}`;
+
+/**
+ * One notify job per URL, each retried on its own. Deterministic job ids make a repeat (a retried
+ * warehouse job, a redelivered event) a no-op while the first job is still kept. Returns the ids.
+ */
+export async function enqueueNotifications(
+  // Any notify queue (typed or not): the notification is validated here before it is added.
+  notifyQueue: Queue<NotifyJob> | Queue,
+  urls: readonly string[],
+  notification: Notification,
+): Promise<string[]> {
+  const checked = v.parse(NotificationSchema, notification);
+  if (urls.length === 0) return [];
+  const jobs = urls.map((url) => ({
+    name: checked.event,
+    data: { url, notification: checked },
+    opts: { jobId: notifyJobId(checked.runId, checked.event, url) },
+  }));
+  await notifyQueue.addBulk(jobs);
+  return jobs.map((j) => j.opts.jobId);
+}
+
+/** Adds the write of one report; job id = reportId unless a replay passes its own. Returns the job id. */
+export async function enqueueWarehouse(
+  warehouseQueue: Queue<WarehouseJob>,
+  job: WarehouseJob,
+  opts: Pick<JobsOptions, 'jobId' | 'delay'> = {},
+): Promise<string> {
+  const checked = v.parse(WarehouseJobSchema, job);
+  const jobId = opts.jobId ?? checked.report.reportId;
+  await warehouseQueue.add('write', checked, { ...opts, jobId });
+  return jobId;
+}

@@ -1,0 +1,102 @@
+import { Redis } from 'ioredis';
+import type { Config } from '@wrapup/shared';
+import { RunStore } from '@wrapup/runs';
+import { createGenesysClient, type GenesysClient } from './clients/genesys';
+import { createInventory } from './clients/inventory';
+import { createNotifier } from './clients/notifier';
+import { createWarehouseSink, type WarehouseSink } from './clients/warehouse';
+import { RateLimiter } from './limiter';
+import type { Logger } from './logger';
+import { createAnalyticsProcessor } from './processors/analytics';
+import { createQueues, redisConnection, type JobOptionOverrides, type Queues } from './queues';
+import { startWorkers } from './workers';
+
+export interface WorkerRuntimeOptions {
+  logger: Logger;
+  /** Test and benchmark knobs; production leaves them unset. */
+  jobOptions?: JobOptionOverrides;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  /** A sink built by the caller (e.g. one shared embedded warehouse in `pnpm start`). */
+  sink?: WarehouseSink;
+}
+
+export interface WorkerRuntime {
+  queues: Queues;
+  runs: RunStore;
+  genesys: GenesysClient;
+  sink: WarehouseSink;
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Builds every client from the config and starts the three queue workers of one process. */
+export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const { logger } = opts;
+  if (!config.genesys.clientId || !config.genesys.clientSecret) {
+    throw new Error('GENESYS_CLIENT_ID must be set (with GENESYS_CLIENT_SECRET) for the worker');
+  }
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const runs = new RunStore(redis, {
+    prefix: config.queuePrefix,
+    dedupeTtlSeconds: config.webhook.dedupeTtlHours * 3600,
+    retentionSeconds: config.runRetentionHours * 3600,
+    startTtlSeconds: config.webhook.startTtlHours * 3600,
+  });
+  const limiter = new RateLimiter(redis, {
+    prefix: config.queuePrefix,
+    maxPerSecond: config.genesys.maxRps,
+    burst: config.genesys.burst,
+  });
+  const genesys = createGenesysClient({
+    apiUrl: config.genesys.apiUrl,
+    loginUrl: config.genesys.loginUrl,
+    clientId: config.genesys.clientId,
+    clientSecret: config.genesys.clientSecret,
+    limiter,
+    timeoutMs: config.genesys.timeoutMs,
+    logger: logger.child({ component: 'genesys' }),
+  });
+  const inventory = createInventory(config.inventory, { genesys, timeoutMs: config.genesys.timeoutMs });
+  const ownSink = opts.sink === undefined;
+  const sink = opts.sink ?? createWarehouseSink(config.warehouse, logger);
+  await sink.init();
+
+  const queues = createQueues(redisConnection(config.redisUrl), config.queuePrefix, opts.jobOptions);
+  const workers = await startWorkers({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    sink,
+    notifier: createNotifier(),
+    runs,
+    notifyUrls: config.notifyUrls,
+    logger,
+    queues,
+    ...(opts.lockDurationMs !== undefined && { lockDurationMs: opts.lockDurationMs }),
+    ...(opts.stalledIntervalMs !== undefined && { stalledIntervalMs: opts.stalledIntervalMs }),
+    analyticsProcessor: createAnalyticsProcessor({
+      genesys,
+      inventory,
+      runs,
+      warehouseQueue: queues.warehouse,
+      notifyQueue: queues.notify,
+      notifyUrls: config.notifyUrls,
+      analytics: config.analytics,
+      logger,
+    }),
+  });
+
+  return {
+    queues,
+    runs,
+    genesys,
+    sink,
+    async close(timeoutMs = config.shutdownTimeoutMs) {
+      await workers.close(timeoutMs);
+      await queues.close();
+      if (ownSink) await sink.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
+import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE, type QueueName } from '@wrapup/shared';
+import type { RunStore } from '@wrapup/runs';
+import type { Notifier } from './clients/notifier';
+import type { WarehouseSink } from './clients/warehouse';
+import type { Logger } from './logger';
+import { createNotifyProcessor } from './processors/notify';
+import { createWarehouseProcessor } from './processors/warehouse';
+import { createQueues, redisConnection, type JobOptionOverrides, type Queues } from './queues';
+
+export interface StartWorkersDeps {
+  redisUrl: string;
+  /** QUEUE_PREFIX. */
+  prefix: string;
+  /** Jobs per queue in this process (WORKER_CONCURRENCY). */
+  concurrency: number;
+  sink: WarehouseSink;
+  notifier: Notifier;
+  runs: RunStore;
+  notifyUrls: readonly string[];
+  logger: Logger;
+  /** The analytics stage; without it this process serves warehouse and notify only. */
+  analyticsProcessor?: Processor;
+  /** A connection (maxRetriesPerRequest: null) for the kept-report key; one is opened here when absent. */
+  redis?: Redis;
+  /** Producer queues built by the caller (e.g. for the analytics processor); created here when absent. */
+  queues?: Queues;
+  /** Per-queue attempts/backoff overrides for queues created here (tests). */
+  jobOptions?: JobOptionOverrides;
+  /** Lock a job holds while processed; a killed worker's job is picked up after this. Default 30 s. */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for. Default 30 s. */
+  stalledIntervalMs?: number;
+  /** Default `concurrency` for every queue; override per queue. */
+  concurrencyPerQueue?: Partial<Record<QueueName, number>>;
+}
+
+export interface RunningWorkers {
+  queues: Queues;
+  workers: Worker[];
+  /** Stops taking jobs, lets running ones finish until `timeoutMs` (default 10 s), then disconnects. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** One BullMQ Worker per queue (analytics only when a processor is given), all logging their errors. */
+export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
+  const connection: ConnectionOptions = redisConnection(deps.redisUrl);
+  const ownQueues = deps.queues === undefined;
+  const queues = deps.queues ?? createQueues(connection, deps.prefix, deps.jobOptions);
+  const ownRedis = deps.redis === undefined;
+  const redis = deps.redis ?? new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  if (ownRedis)
+    redis.on('error', (err) => deps.logger.warn({ err: err.message }, 'redis connection error'));
+
+  const processors: [QueueName, Processor][] = [
+    [
+      WAREHOUSE_QUEUE,
+      createWarehouseProcessor({
+        sink: deps.sink,
+        runs: deps.runs,
+        queues,
+        notifyUrls: deps.notifyUrls,
+        logger: deps.logger,
+        redis,
+        prefix: deps.prefix,
+      }),
+    ],
+    [NOTIFY_QUEUE, createNotifyProcessor({ notifier: deps.notifier, logger: deps.logger })],
+  ];
+  if (deps.analyticsProcessor) processors.unshift([ANALYTICS_QUEUE, deps.analyticsProcessor]);
+
+  const workers = processors.map(([name, processor]) => {
+    const worker = new Worker(name, processor, {
+      connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrencyPerQueue?.[name] ?? deps.concurrency,
+      ...(deps.lockDurationMs !== undefined && { lockDuration: deps.lockDurationMs }),
+      ...(deps.stalledIntervalMs !== undefined && { stalledInterval: deps.stalledIntervalMs }),
+    });
+    const log = deps.logger.child({ queue: name });
+    worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+    worker.on('failed', (job: Job | undefined, err: Error) => {
+      const attempts = job?.opts.attempts ?? 1;
+      const final =
+        job === undefined || job.attemptsMade >= attempts || err.name === 'UnrecoverableError';
+      log[final ? 'error' : 'warn'](
+        { jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, err: err.message },
+        final ? 'job failed for good' : 'job attempt failed',
+      );
+    });
+    worker.on('stalled', (jobId: string) =>
+      log.warn({ jobId }, 'job stalled (its worker died or blocked); retrying it'),
+    );
+    return worker;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  deps.logger.info(
+    { queues: processors.map(([n]) => n), concurrency: deps.concurrency },
+    'workers started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (timeoutMs = 10_000) =>
+    (closing ??= (async () => {
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const result = await Promise.race([graceful.then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        // A second close(true) would only return the pending graceful close, so cut the
+        // connections instead: the jobs still running lose their locks and another worker
+        // takes them over as stalled (every stage is safe to run twice).
+        deps.logger.warn({ timeoutMs }, 'workers did not finish in time; disconnecting');
+        await Promise.allSettled(workers.map((w) => w.disconnect()));
+      }
+      if (ownQueues) await queues.close();
+      if (ownRedis) await redis.quit().catch(() => redis.disconnect());
+    })());
+
+  return { queues, workers, close };
+}

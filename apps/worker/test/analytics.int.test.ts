@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseOrThrow, startPipeline, type Pipeline } from './harness';
+
+const ANALYTICS_PATH = '/api/v2/analytics/conversations/aggregates/query';
+
+describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)', () => {
+  let p: Pipeline | undefined;
+  afterEach(async () => {
+    await p?.close();
+    p = undefined;
+  });
+
+  it('waits for lagging analytics without spending attempts, then reports the right numbers', async () => {
+    p = await startPipeline({ sim: { analyticsLagMs: 1_200 } });
+    const c = await p.sim.createCampaign({ contactCount: 40 });
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2 });
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 40 });
+
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('delivered');
+    expect(run.observedCount).toBe(40);
+    const queries = (await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH);
+    expect(queries.length).toBeGreaterThan(1); // the first check saw partial counts
+    const job = await p.runtime!.queues.analytics.getJob(runId);
+    // Waiting is not an attempt: the job (3 attempts allowed) was picked up once per check and
+    // finished on its first and only attempt (BullMQ counts the completion itself as one).
+    expect(job?.attemptsStarted).toBe(queries.length);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.stacktrace).toEqual([]);
+
+    const [row] = await p.rows();
+    expect(row).toMatchObject({
+      campaign_id: c.id,
+      status: 'completed',
+      total_calls_attempted: expected.attempted,
+      successful_contacts: expected.connected,
+      complete: true,
+    });
+    expect(row?.contact_rate).toBeCloseTo(expected.connected / expected.attempted, 4);
+    expect(row?.avg_handle_time_seconds).toBeCloseTo(expected.handleSumMs / expected.handled / 1000, 3);
+    const report = row?.report as { dataComplete: boolean; waitedMs: number };
+    expect(report.dataComplete).toBe(true);
+    expect(report.waitedMs).toBeGreaterThan(0);
+  });
+
+  it('writes an incomplete report, not a failure, when analytics lag past the maximum wait', async () => {
+    p = await startPipeline({ sim: { analyticsLagMs: 60_000 }, env: { ANALYTICS_MAX_WAIT_MS: '700' } });
+    const c = await p.sim.createCampaign({ contactCount: 25 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 5 });
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 5, contactCount: 25 });
+
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('incomplete');
+    expect(run.lastError).toBeUndefined();
+    const [row] = await p.rows();
+    expect(row?.complete).toBe(false);
+    const report = row?.report as { dataComplete: boolean; expectedCount: number; observedCount: number; waitedMs: number };
+    expect(report).toMatchObject({ dataComplete: false, expectedCount: 25 });
+    expect(report.observedCount).toBeLessThan(25);
+    expect(report.waitedMs).toBeGreaterThanOrEqual(700);
+    await expect.poll(() => p!.receiver.bodies.map((b) => b.event)).toContain('report.incomplete');
+  });
+
+  it('rejects an unknown campaign without querying analytics and says so', async () => {
+    p = await startPipeline();
+    const runId = await p.finish({ campaignId: 'no-such-campaign', contactCount: 10 });
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('rejected');
+    expect(run.outcome).toMatch(/does not exist|not found|unknown/i);
+    expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
+    expect(await p.rows()).toHaveLength(0);
+    await expect.poll(() => p!.receiver.bodies).toEqual([
+      expect.objectContaining({ event: 'campaign.rejected', campaignId: 'no-such-campaign' }),
+    ]);
+  });
+
+  it('rejects an alwaysRunning campaign reported as complete', async () => {
+    p = await startPipeline();
+    const c = await p.sim.createCampaign({ contactCount: 10, alwaysRunning: true });
+    const runId = await p.finish({ campaignId: c.id });
+    expect((await p.waitForRun(runId)).stage).toBe('rejected');
+    expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
+  });
+
+  it('reports a stopped campaign with endTime null, expecting the contacts the progress says were called', async () => {
+    p = await startPipeline();
+    const c = await p.sim.createCampaign({ contactCount: 60 });
+    const { expected } = await p.sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 30 });
+    const runId = await p.finish({ campaignId: c.id, status: 'stopped', durationSeconds: 30 });
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('delivered');
+    expect(run.expectedCount).toBe(expected.attempted);
+    const [row] = await p.rows();
+    expect(row).toMatchObject({ status: 'stopped', end_time: null, total_calls_attempted: expected.attempted });
+    expect((row?.report as { endTime: unknown }).endTime).toBeNull();
+  });
+
+  it('queries the right UTC interval for a campaign across midnight in a non-UTC event timezone', async () => {
+    p = await startPipeline({ env: { QUERY_BUFFER_MINUTES: '5' } });
+    const c = await p.sim.createCampaign({ contactCount: 30 });
+    // 23:20-00:20 in Berlin (UTC+1 in November) is 22:20-23:20 UTC on the 26th.
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 3600, endAt: '2026-11-26T23:20:00.000Z' });
+    const event = parseOrThrow(
+      {
+        eventType: 'outbound.campaign.completed',
+        timestamp: '2026-11-27T00:20:00',
+        data: { campaignId: c.id, status: 'completed', durationSeconds: 3600, contactCount: 30 },
+      },
+      'Europe/Berlin',
+    );
+    expect(event.occurredAt).toBe('2026-11-26T23:20:00.000Z');
+    const runId = await p.finish(event);
+    expect((await p.waitForRun(runId)).stage).toBe('delivered');
+    const [row] = await p.rows();
+    expect((row?.report as { interval: string }).interval).toBe('2026-11-26T22:15:00.000Z/2026-11-26T23:25:00.000Z');
+    expect(row?.total_calls_attempted).toBe(expected.attempted);
+  });
+
+  it('still completes every run through 429s and 503s', async () => {
+    p = await startPipeline({ sim: { rateLimitPerMinute: 3, retryAfterSeconds: 1, faults: { failNext: 3, errorStatus: 503 } } });
+    const endAt = Date.now() - 120_000;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await p.sim.createCampaign({ contactCount: 5 });
+      await p.sim.runToCompletion(c.id, { durationSeconds: 60, endAt });
+      ids.push(await p.finish({ campaignId: c.id, durationSeconds: 60, contactCount: 5, occurredAt: new Date(endAt).toISOString() }));
+    }
+    // Genesys throttles and fails for a while; nothing may fail or be dropped meanwhile.
+    await expect.poll(async () => (await p!.sim.requestLog()).some((r) => r.status === 429), { timeout: 10_000 }).toBe(true);
+    expect((await p.sim.requestLog()).filter((r) => r.status === 503)).toHaveLength(3);
+    for (const id of ids) expect((await p.runtime!.runs.get(id))?.stage).not.toBe('failed');
+    await p.sim.setFaults({ rateLimitPerMinute: 100_000 });
+
+    const runs = await Promise.all(ids.map((id) => p!.waitForRun(id, 30_000)));
+    expect(runs.map((r) => r.stage)).toEqual(ids.map(() => 'delivered'));
+    expect(await p.rows()).toHaveLength(6);
+  }, 45_000);
+
+  it('renews a token that expires mid-run', async () => {
+    p = await startPipeline({ sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 } });
+    const c = await p.sim.createCampaign({ contactCount: 20 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 1 });
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 1, contactCount: 20 });
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('delivered');
+    const log = await p.sim.requestLog();
+    expect(log.filter((r) => r.path === '/oauth/token').length).toBeGreaterThanOrEqual(2);
+    expect(log.filter((r) => r.status === 401 && r.path.startsWith('/api/v2')).length).toBeLessThanOrEqual(1);
+  });
+});

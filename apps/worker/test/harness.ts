@@ -1,0 +1,155 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { startSimulator, type SimOptions, type Simulator } from '@wrapup/genesys-sim';
+import {
+  ANALYTICS_QUEUE,
+  loadConfig,
+  parseCampaignEvent,
+  type AnalyticsJob,
+  type CampaignFinished,
+  type Config,
+  type RunRecord,
+} from '@wrapup/shared';
+import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src';
+
+/** A local JSON receiver standing in for NOTIFY_URLS (records every body). */
+export async function startReceiver(status = 200) {
+  const bodies: Record<string, unknown>[] = [];
+  let answer = status;
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      if (answer < 300) bodies.push(JSON.parse(raw) as Record<string, unknown>);
+      res.writeHead(answer, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    bodies,
+    setStatus: (s: number) => (answer = s),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+export interface Pipeline {
+  sim: Simulator;
+  redis: RedisFixture;
+  pg: PgFixture;
+  config: Config;
+  env: Record<string, string>;
+  runtime: WorkerRuntime | undefined;
+  receiver: Awaited<ReturnType<typeof startReceiver>>;
+  /** Does what the ingest does for a finish: intake in the run store, then the analytics job. */
+  finish(event: Partial<CampaignFinished> & { campaignId: string }): Promise<string>;
+  waitForRun(runId: string, timeoutMs?: number): Promise<RunRecord>;
+  rows(): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(
+  opts: { sim?: SimOptions; env?: Record<string, string>; startWorker?: boolean; runtime?: Partial<WorkerRuntimeOptions> } = {},
+): Promise<Pipeline> {
+  const sim = await startSimulator({ demoCampaigns: false, rateLimitPerMinute: 100_000, ...opts.sim });
+  const redis = await createRedisFixture('pipe');
+  const pg = await createPgFixture('pipe');
+  const receiver = await startReceiver();
+  const env: Record<string, string> = {
+    REDIS_URL: redis.redisUrl,
+    QUEUE_PREFIX: redis.prefix,
+    LOG_LEVEL: 'silent',
+    GENESYS_API_URL: sim.url,
+    GENESYS_LOGIN_URL: sim.url,
+    GENESYS_CLIENT_ID: 'wrapup-demo',
+    GENESYS_CLIENT_SECRET: 'wrapup-demo-secret',
+    GENESYS_MAX_RPS: '200',
+    GENESYS_BURST: '10',
+    ANALYTICS_RETRY_DELAY_MS: '150',
+    ANALYTICS_MAX_WAIT_MS: '5000',
+    WAREHOUSE_URL: pg.databaseUrl,
+    WAREHOUSE_TABLE: pg.table(),
+    NOTIFY_URLS: receiver.url,
+    WORKER_CONCURRENCY: '20',
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const runtime =
+    opts.startWorker === false
+      ? undefined
+      : await startWorkerRuntime(config, { logger: pino({ level: 'silent' }), ...opts.runtime });
+
+  // The producer side (what apps/ingest does), on its own connections.
+  const { RunStore } = await import('@wrapup/runs');
+  const { Queue } = await import('bullmq');
+  const runs = new RunStore(redis.redis, {
+    prefix: redis.prefix,
+    dedupeTtlSeconds: 3600,
+    retentionSeconds: 3600,
+    startTtlSeconds: 3600,
+  });
+  const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, { connection: { url: redis.redisUrl }, prefix: redis.prefix });
+
+  return {
+    sim,
+    redis,
+    pg,
+    config,
+    env,
+    runtime,
+    receiver,
+    async finish(e) {
+      const occurredAt = e.occurredAt ?? new Date().toISOString();
+      const status = (e.status ?? 'completed') as 'completed' | 'stopped';
+      const eventId = `evt-${e.campaignId}-${occurredAt}`;
+      const intake = await runs.intake({ eventId, campaignId: e.campaignId, status, occurredAt, now: new Date().toISOString() });
+      if (intake.outcome === 'duplicate' && !intake.needsEnqueue) return intake.runId;
+      const job: AnalyticsJob = {
+        runId: intake.runId,
+        campaignId: e.campaignId,
+        status,
+        occurredAt,
+        eventId,
+        shape: e.shape ?? 'guide',
+        receivedAt: new Date().toISOString(),
+        ...(e.durationSeconds !== undefined && { durationSeconds: e.durationSeconds }),
+        ...(e.contactCount !== undefined && { contactCount: e.contactCount }),
+      };
+      await analytics.add('run', job, { jobId: intake.runId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+      return intake.runId;
+    },
+    async waitForRun(runId, timeoutMs = 15_000) {
+      return waitFor(
+        async () => {
+          const run = await runs.get(runId);
+          return run && ['delivered', 'incomplete', 'rejected', 'failed'].includes(run.stage) ? run : undefined;
+        },
+        { timeoutMs, what: `run ${runId} to finish` },
+      );
+    },
+    async rows() {
+      const res = await pg.pool
+        .query(`select * from ${pg.table()} order by campaign_id`)
+        .catch(() => ({ rows: [] as Record<string, unknown>[] }));
+      return res.rows as Record<string, unknown>[];
+    },
+    async close() {
+      await runtime?.close(2_000);
+      await analytics.close();
+      await receiver.close();
+      await sim.close();
+      await redis.cleanup();
+      await pg.cleanup();
+    },
+  };
+}
+
+/** Parses a payload the way ingest does (for timezone cases). */
+export function parseOrThrow(body: unknown, eventTimezone = 'UTC'): CampaignFinished {
+  const result = parseCampaignEvent(body, { eventTimezone });
+  if (result.kind !== 'event') throw new Error(`not an event: ${JSON.stringify(result)}`);
+  return result.event;
+}

@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AggregatesResponse } from './analytics/aggregate';
+import { startSimulator, type Simulator } from './server';
+import { aggregatesPath, api, getToken, sleep } from './test-helpers';
+
+const campaignFilter = (id: string) => ({
+  type: 'and',
+  predicates: [
+    { type: 'dimension', dimension: 'outboundCampaignId', operator: 'matches', value: id },
+    { type: 'dimension', dimension: 'mediaType', operator: 'matches', value: 'voice' },
+  ],
+});
+
+const ALL_TIME = '2020-01-01T00:00:00.000Z/2035-01-01T00:00:00.000Z';
+
+function metric(resp: AggregatesResponse, name: string, result = 0, bucket = 0) {
+  return resp.results?.[result]?.data[bucket]?.metrics.find((m) => m.metric === name)?.stats;
+}
+
+describe('conversation aggregates', () => {
+  let sim: Simulator;
+  let token: string;
+  const query = (body: unknown) => api<AggregatesResponse>(sim, token, aggregatesPath, body);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ demoCampaigns: false, analyticsLagMs: 1000 });
+    token = await getToken(sim);
+    await sim.createCampaign({ id: 'guide', contactCount: 1500 });
+    await sim.runToCompletion('guide', {
+      outcomes: { attempted: 1500, connected: 450, avgHandleMs: 120_000 },
+      endAt: '2025-03-01T12:00:00.000Z',
+      durationSeconds: 3600,
+    });
+    await sim.createCampaign({ id: 'other', contactCount: 200 });
+    await sim.runToCompletion('other', { endAt: '2025-03-01T12:30:00.000Z', durationSeconds: 600 });
+  });
+  afterAll(() => sim.close());
+
+  it("reproduces the guide's numbers with exact outcomes", async () => {
+    const res = await query({
+      interval: '2025-03-01T10:55:00.000Z/2025-03-01T12:05:00.000Z',
+      groupBy: ['outboundCampaignId'],
+      filter: campaignFilter('guide'),
+      metrics: [
+        'nOutboundAttempted',
+        'nOutboundConnected',
+        'nOutboundAbandoned',
+        'tHandle',
+        'tTalk',
+        'tAcw',
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toHaveLength(1);
+    expect(res.body.results?.[0]?.group).toEqual({ outboundCampaignId: 'guide' });
+    expect(res.body.results?.[0]?.data[0]?.interval).toBe(
+      '2025-03-01T10:55:00.000Z/2025-03-01T12:05:00.000Z',
+    );
+    expect(metric(res.body, 'nOutboundAttempted')).toEqual({ count: 1500 });
+    expect(metric(res.body, 'nOutboundConnected')).toEqual({ count: 450 });
+    expect(metric(res.body, 'nOutboundAbandoned')).toBeUndefined(); // zero counts are left out
+    const handle = metric(res.body, 'tHandle') as {
+      sum: number;
+      count: number;
+      min: number;
+      max: number;
+    };
+    expect(handle.count).toBe(450);
+    expect(handle.sum / handle.count / 1000).toBe(120);
+    expect(handle.min).toBeLessThanOrEqual(handle.max);
+    const talk = metric(res.body, 'tTalk') as { sum: number };
+    const acw = metric(res.body, 'tAcw') as { sum: number };
+    expect(talk.sum + acw.sum).toBe(handle.sum);
+  });
+
+  it('counts only conversations that ended inside the interval (end exclusive)', async () => {
+    const before = await query({
+      interval: '2025-03-01T08:00:00.000Z/2025-03-01T10:00:00.000Z',
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(before.body).toEqual({});
+    const half = '2025-03-01T11:30:00.000Z/2025-03-01T12:00:00.000Z';
+    const [start, end] = half.split('/').map((s) => Date.parse(s)) as [number, number];
+    const truth = (sim.state.conversations.get('guide') ?? []).filter(
+      (c) => c.endMs >= start && c.endMs < end,
+    ).length;
+    const res = await query({
+      interval: half,
+      filter: campaignFilter('guide'),
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(metric(res.body, 'nOutboundAttempted')).toEqual({ count: truth });
+    expect(truth).toBeGreaterThan(600);
+    expect(truth).toBeLessThan(900); // the last conversation ends exactly at 12:00 and is excluded
+  });
+
+  it('filters by campaign and groups by campaign, with or-filters and nested clauses', async () => {
+    const both = await query({
+      interval: ALL_TIME,
+      groupBy: ['outboundCampaignId'],
+      filter: {
+        type: 'or',
+        predicates: [{ dimension: 'outboundCampaignId', value: 'guide' }],
+        clauses: [
+          {
+            type: 'and',
+            predicates: [{ dimension: 'outboundCampaignId', operator: 'matches', value: 'other' }],
+          },
+        ],
+      },
+      metrics: ['nOutboundAttempted'],
+    });
+    const groups = both.body.results?.map((r) => r.group.outboundCampaignId).sort();
+    expect(groups).toEqual(['guide', 'other']);
+    const other = both.body.results?.find((r) => r.group.outboundCampaignId === 'other');
+    expect(other?.data[0]?.metrics[0]?.stats).toEqual({ count: 200 });
+
+    const none = await query({
+      interval: ALL_TIME,
+      filter: campaignFilter('nope'),
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({});
+  });
+
+  it('groups by several dimensions and leaves out undefined ones', async () => {
+    const res = await query({
+      interval: ALL_TIME,
+      groupBy: ['outboundCampaignId', 'userId'],
+      filter: campaignFilter('other'),
+      metrics: ['nOutboundAttempted', 'tHandle'],
+    });
+    const results = res.body.results ?? [];
+    const withoutAgent = results.filter((r) => r.group.userId === undefined);
+    expect(withoutAgent).toHaveLength(1);
+    expect(results.length).toBeGreaterThan(2);
+    const total = results.reduce(
+      (n, r) => n + ((r.data[0]?.metrics[0]?.stats as { count: number }).count ?? 0),
+      0,
+    );
+    expect(total).toBe(200);
+    const expected = await sim.expected('other');
+    const handled = results.reduce(
+      (n, r) => n + (r.data[0]?.metrics.find((m) => m.metric === 'tHandle')?.stats.count ?? 0),
+      0,
+    );
+    expect(handled).toBe(expected.handled);
+  });
+
+  it('splits data into granularity buckets and leaves empty ones out', async () => {
+    const res = await query({
+      interval: '2025-03-01T10:00:00.000Z/2025-03-01T13:00:00.000Z',
+      granularity: 'PT1H',
+      filter: campaignFilter('guide'),
+      metrics: ['nOutboundAttempted'],
+    });
+    const data = res.body.results?.[0]?.data ?? [];
+    expect(data.map((d) => d.interval)).toEqual([
+      '2025-03-01T11:00:00.000Z/2025-03-01T12:00:00.000Z',
+      '2025-03-01T12:00:00.000Z/2025-03-01T13:00:00.000Z',
+    ]);
+    expect(data.map((d) => (d.metrics[0]?.stats as { count: number }).count)).toEqual([1499, 1]);
+
+    const quarters = await query({
+      interval: '2025-03-01T11:00:00.000Z/2025-03-01T12:00:00.000Z',
+      granularity: 'PT15M',
+      filter: campaignFilter('guide'),
+      metrics: ['nOutboundAttempted'],
+    });
+    const q = quarters.body.results?.[0]?.data ?? [];
+    expect(q).toHaveLength(4);
+    expect(q.reduce((n, d) => n + (d.metrics[0]?.stats as { count: number }).count, 0)).toBe(1499);
+
+    const day = await query({
+      interval: '2025-03-01T00:00:00.000Z/2025-03-03T00:00:00.000Z',
+      granularity: 'P1D',
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(day.body.results?.[0]?.data.map((d) => d.interval)).toEqual([
+      '2025-03-01T00:00:00.000Z/2025-03-02T00:00:00.000Z',
+    ]);
+    expect(metric(day.body, 'nOutboundAttempted')).toEqual({ count: 1700 });
+  });
+
+  it('rejects invalid queries with 400 bad.request', async () => {
+    const bad: [string, unknown][] = [
+      ['missing interval', { metrics: ['nOutboundAttempted'] }],
+      [
+        'malformed interval',
+        { interval: '2025-03-01/2025-03-02', metrics: ['nOutboundAttempted'] },
+      ],
+      [
+        'no zone',
+        { interval: '2025-03-01T00:00:00/2025-03-02T00:00:00', metrics: ['nOutboundAttempted'] },
+      ],
+      [
+        'end before start',
+        { interval: '2025-03-02T00:00:00Z/2025-03-01T00:00:00Z', metrics: ['nOutboundAttempted'] },
+      ],
+      ['unknown metric', { interval: ALL_TIME, metrics: ['nOutboundAttempted', 'nBogus'] }],
+      ['no metrics', { interval: ALL_TIME, metrics: [] }],
+      [
+        'unknown groupBy',
+        { interval: ALL_TIME, groupBy: ['campaignId'], metrics: ['nOutboundAttempted'] },
+      ],
+      [
+        'unknown filter dimension',
+        {
+          interval: ALL_TIME,
+          filter: { type: 'and', predicates: [{ dimension: 'campaign', value: 'x' }] },
+          metrics: ['nOutboundAttempted'],
+        },
+      ],
+      [
+        'bad filter type',
+        {
+          interval: ALL_TIME,
+          filter: { type: 'xor', predicates: [{ dimension: 'mediaType', value: 'voice' }] },
+          metrics: ['nOutboundAttempted'],
+        },
+      ],
+      [
+        'empty filter',
+        {
+          interval: ALL_TIME,
+          filter: { type: 'and', predicates: [] },
+          metrics: ['nOutboundAttempted'],
+        },
+      ],
+      [
+        'bad granularity',
+        { interval: ALL_TIME, granularity: '15 minutes', metrics: ['nOutboundAttempted'] },
+      ],
+      [
+        'bad time zone',
+        { interval: ALL_TIME, timeZone: 'Mars/Olympus', metrics: ['nOutboundAttempted'] },
+      ],
+      ['not JSON', '{"interval":'],
+    ];
+    for (const [name, body] of bad) {
+      const res = await query(body);
+      expect(res.status, name).toBe(400);
+      expect(res.body, name).toMatchObject({ code: 'bad.request', status: 400 });
+      const { message, contextId } = res.body as { message?: unknown; contextId?: unknown };
+      expect(typeof message, name).toBe('string');
+      expect(contextId, name).toBe(res.headers.get('inin-correlation-id'));
+    }
+  });
+
+  it('rejects intervals longer than maxIntervalDays when set', async () => {
+    await sim.setFaults({ maxIntervalDays: 7 });
+    try {
+      const res = await query({
+        interval: '2025-03-01T00:00:00Z/2025-03-09T00:00:00Z',
+        metrics: ['nOutboundAttempted'],
+      });
+      expect(res.status).toBe(400);
+      const ok = await query({
+        interval: '2025-03-01T00:00:00Z/2025-03-08T00:00:00Z',
+        metrics: ['nOutboundAttempted'],
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await sim.setFaults({ maxIntervalDays: null });
+    }
+  });
+
+  it('shows a conversation only analyticsLagMs after it ended', async () => {
+    await sim.createCampaign({ id: 'fresh', contactCount: 40 });
+    const run = await sim.runToCompletion('fresh', { durationSeconds: 2 });
+    const body = {
+      interval: ALL_TIME,
+      filter: campaignFilter('fresh'),
+      metrics: ['nOutboundAttempted'],
+    };
+    const early = await query(body);
+    const earlyCount = metric(early.body, 'nOutboundAttempted')?.count ?? 0;
+    expect(earlyCount).toBeGreaterThan(0);
+    expect(earlyCount).toBeLessThan(40);
+    expect(run.expected.visibleAt).not.toBeNull();
+    await sleep(Date.parse(run.expected.visibleAt as string) - Date.now() + 50);
+    const later = await query(body);
+    expect(metric(later.body, 'nOutboundAttempted')).toEqual({ count: 40 });
+  });
+
+  it('answers {} right after completion when every conversation is newer than the lag', async () => {
+    await sim.createCampaign({ id: 'instant', contactCount: 10 });
+    await sim.runToCompletion('instant', { durationSeconds: 0.05 });
+    const res = await query({
+      interval: ALL_TIME,
+      filter: campaignFilter('instant'),
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({});
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { readSimEnv } from './env';
+
+describe('readSimEnv', () => {
+  it('defaults to port 8787', () => {
+    expect(readSimEnv({})).toEqual({ port: 8787 });
+  });
+
+  it('reads every SIM_* variable', () => {
+    expect(
+      readSimEnv({
+        SIM_PORT: '9000',
+        SIM_HOST: '0.0.0.0',
+        SIM_CLIENT_ID: 'id',
+        SIM_CLIENT_SECRET: 'secret',
+        SIM_ANALYTICS_LAG_MS: '0',
+        SIM_RATE_LIMIT_PER_MINUTE: '60',
+        SIM_TOKEN_TTL_SECONDS: '30',
+      }),
+    ).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      clientId: 'id',
+      clientSecret: 'secret',
+      analyticsLagMs: 0,
+      rateLimitPerMinute: 60,
+      tokenTtlSeconds: 30,
+    });
+  });
+
+  it('names the variable that does not parse', () => {
+    expect(() => readSimEnv({ SIM_PORT: 'eighty' })).toThrow(/^SIM_PORT: must be an integer/);
+    expect(() => readSimEnv({ SIM_PORT: '70000' })).toThrow(/^SIM_PORT: must be from 0 to 65535/);
+    expect(() => readSimEnv({ SIM_RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
+      /^SIM_RATE_LIMIT_PER_MINUTE/,
+    );
+    expect(() => readSimEnv({ SIM_ANALYTICS_LAG_MS: '-1' })).toThrow(/^SIM_ANALYTICS_LAG_MS/);
+    expect(() => readSimEnv({ SIM_CLIENT_ID: ' ' })).toThrow(/^SIM_CLIENT_ID: must not be empty/);
+  });
+});

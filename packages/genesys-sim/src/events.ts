@@ -1,0 +1,88 @@
+import { createRandom, hashString } from './random';
+
+/** The payload shapes the ingest accepts (CONTRACT.md, "HTTP (ingest)"). */
+export type SenderShape = 'guide' | 'eventbridge' | 'notification';
+
+/** A campaign that reached a terminal status. */
+export interface FinishedCampaign {
+  id: string;
+  name?: string;
+  status: 'complete' | 'off' | 'forced_off';
+  /** ISO-8601 UTC instant of the status change. */
+  occurredAt: string;
+  durationSeconds?: number;
+  contactCount?: number;
+}
+
+export interface BuildEventOptions {
+  /** EventBridge `id`, Notification `metadata.CorrelationId`. */
+  eventId: string;
+  /** Genesys org id in the EventBridge `source` (default: a fixed demo org). */
+  orgId?: string;
+}
+
+const DEMO_ORG_ID = '8a1f2c3d-4e5f-4a6b-9c7d-0e1f2a3b4c5d';
+
+/** The campaign copy Genesys publishes on `v2.outbound.campaigns.{id}`. */
+function campaignEventBody(c: FinishedCampaign) {
+  const rng = createRandom(hashString(`contactlist:${c.id}`));
+  const name = c.name ?? `Campaign ${c.id.slice(0, 8)}`;
+  return {
+    id: c.id,
+    name,
+    version: 3,
+    dateModified: c.occurredAt,
+    campaignStatus: c.status,
+    dialingMode: 'predictive',
+    contactList: { id: rng.uuid(), name: `${name} contacts` },
+    alwaysRunning: false,
+    selfUri: `/api/v2/outbound/campaigns/${c.id}`,
+  };
+}
+
+/** Builds the body a sender would POST for a finished campaign, in the given shape. */
+export function buildFinishEvent(
+  c: FinishedCampaign,
+  shape: SenderShape,
+  opts: BuildEventOptions,
+): Record<string, unknown> {
+  const topicName = `v2.outbound.campaigns.${c.id}`;
+  const metadata = { CorrelationId: opts.eventId };
+  switch (shape) {
+    case 'guide': {
+      const status = c.status === 'complete' ? 'completed' : 'stopped';
+      return {
+        eventType: `outbound.campaign.${status}`,
+        timestamp: c.occurredAt,
+        data: {
+          campaignId: c.id,
+          status,
+          ...(c.durationSeconds !== undefined ? { durationSeconds: c.durationSeconds } : {}),
+          ...(c.contactCount !== undefined ? { contactCount: c.contactCount } : {}),
+        },
+      };
+    }
+    case 'notification':
+      return { topicName, version: '2', eventBody: campaignEventBody(c), metadata };
+    case 'eventbridge': {
+      const orgId = opts.orgId ?? DEMO_ORG_ID;
+      return {
+        version: '0',
+        id: opts.eventId,
+        'detail-type': 'v2.outbound.campaigns.{id}',
+        source: `aws.partner/genesys.com/cloud/${orgId}/wrapup-campaigns`,
+        account: '123456789012',
+        time: c.occurredAt.replace(/\.\d{3}Z$/, 'Z'),
+        region: 'us-east-1',
+        resources: [],
+        detail: {
+          topicName,
+          version: '2',
+          eventBody: campaignEventBody(c),
+          metadata,
+          timestamp: c.occurredAt,
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,48 @@
+export { startSimulator, type Simulator } from './server';
+export { createSimApp, type SimApp } from './app';
+export { DEMO_CAMPAIGN_IDS } from './demo';
+export {
+  resolveOptions,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  type SimOptions,
+  type SimSettings,
+  type FaultOptions,
+} from './options';
+export type { SettingsPatch } from './settings';
+export type { Control, CampaignView, RunResult } from './control';
+export type {
+  CreateCampaignInput,
+  CompleteOptions,
+  StopOptions,
+  RunOptions,
+} from './model/campaigns';
+export type { ExactOutcomes } from './model/generate';
+export { SimState, SimError, type RequestLogEntry, type IssuedToken } from './model/state';
+export {
+  CAMPAIGN_STATUSES,
+  type CampaignStatus,
+  type DialingMode,
+  type SimCampaign,
+  type SimConversation,
+  type ExpectedTotals,
+} from './model/types';
+export { METRICS, DIMENSIONS } from './analytics/catalog';
+export type { AggregatesResponse, MetricStats } from './analytics/aggregate';
+export { CORRELATION_HEADER } from './middleware';
+export {
+  deliverFinish,
+  buildFinishEvent,
+  type DeliverFinishOptions,
+  type DeliveryResult,
+  type DeliveryAnswer,
+  type FinishedCampaign,
+  type SenderShape,
+  type SenderAuth,
+} from './sender';
+export {
+  runSimulation,
+  type SimulationOptions,
+  type SimulationResult,
+  type SimulatedEvent,
+} from './simulate';

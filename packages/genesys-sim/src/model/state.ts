@@ -1,0 +1,84 @@
+import type { ResolvedOptions, SimSettings } from '../options';
+import type { SimCampaign, SimConversation } from './types';
+
+export interface IssuedToken {
+  clientId: string;
+  issuedAtMs: number;
+  expiresAtMs: number;
+}
+
+/** One line of the request log (control API calls are not logged). */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  /** First 12 hex chars of sha256(token); null when the request had no bearer token. */
+  token: string | null;
+  /** ISO UTC when the request arrived. */
+  time: string;
+  /** Answer status; 0 when the connection was dropped without an answer. */
+  status: number;
+  correlationId: string;
+  durationMs: number;
+  /** Set when an injected fault decided the answer. */
+  fault?: 'error' | 'drop';
+}
+
+/** Errors of the control API and helpers; `status` is the HTTP status the control API answers. */
+export class SimError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SimError';
+  }
+}
+
+const MAX_LOG = 10_000;
+
+/** The simulator's whole in-memory model. */
+export class SimState {
+  readonly campaigns = new Map<string, SimCampaign>();
+  /** Finished conversations by campaign id, each list ordered by end time. */
+  readonly conversations = new Map<string, SimConversation[]>();
+  readonly tokens = new Map<string, IssuedToken>();
+  readonly requests: RequestLogEntry[] = [];
+  settings: SimSettings;
+  readonly seed: number;
+  readonly now: () => number;
+  readonly clientId: string;
+  readonly clientSecret: string;
+
+  constructor(opts: ResolvedOptions) {
+    this.settings = {
+      tokenTtlSeconds: opts.tokenTtlSeconds,
+      rateLimitPerMinute: opts.rateLimitPerMinute,
+      tokenRateLimitPerMinute: opts.tokenRateLimitPerMinute,
+      retryAfterHeader: opts.retryAfterHeader,
+      retryAfterSeconds: opts.retryAfterSeconds,
+      analyticsLagMs: opts.analyticsLagMs,
+      maxIntervalDays: opts.maxIntervalDays,
+      faults: { ...opts.faults },
+    };
+    this.seed = opts.seed;
+    this.now = opts.now;
+    this.clientId = opts.clientId;
+    this.clientSecret = opts.clientSecret;
+  }
+
+  logRequest(entry: RequestLogEntry): void {
+    this.requests.push(entry);
+    if (this.requests.length > MAX_LOG) this.requests.splice(0, this.requests.length - MAX_LOG);
+  }
+
+  getCampaign(id: string): SimCampaign {
+    const campaign = this.campaigns.get(id);
+    if (!campaign) throw new SimError(404, `campaign ${id} not found`);
+    return campaign;
+  }
+
+  /** Every stored conversation. */
+  *allConversations(): Generator<SimConversation> {
+    for (const list of this.conversations.values()) yield* list;
+  }
+}

@@ -1,0 +1,91 @@
+/** Injected failures for /api/v2 (and, with `includeToken`, /oauth/token). */
+export interface FaultOptions {
+  /** Share of requests (0..1) answered with a Genesys error (503 unless `errorStatus`). */
+  errorRate?: number;
+  /** Status used for injected errors: 500, 502, 503 (default) or 504. */
+  errorStatus?: 500 | 502 | 503 | 504;
+  /** Extra delay before every answer, in ms. */
+  latencyMs?: number;
+  /** Share of requests (0..1) whose socket is destroyed without an answer. */
+  dropRate?: number;
+  /** The next N requests get an injected error, whatever `errorRate` says. */
+  failNext?: number;
+  /** The next N requests are dropped, whatever `dropRate` says. */
+  dropNext?: number;
+  /** Apply faults to POST /oauth/token too (default false). */
+  includeToken?: boolean;
+}
+
+export interface SimOptions {
+  /** 0 (default) picks an ephemeral port. */
+  port?: number;
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** `expires_in` of issued tokens (default 86399). */
+  tokenTtlSeconds?: number;
+  /** Requests per token per sliding 60 s window on /api/v2 (default 300). */
+  rateLimitPerMinute?: number;
+  /** Token requests per client id per sliding 60 s window (default 120). */
+  tokenRateLimitPerMinute?: number;
+  /** Send `Retry-After` with a 429 (default true; the real platform sometimes omits it). */
+  retryAfterHeader?: boolean;
+  /** Fixed Retry-After seconds instead of the time until the window frees a slot. */
+  retryAfterSeconds?: number;
+  /** A conversation shows in aggregates only this long after it ended (default 2000). */
+  analyticsLagMs?: number;
+  /** Reject aggregate queries whose interval is longer than this many days (default: no cap). */
+  maxIntervalDays?: number;
+  faults?: FaultOptions;
+  /** Seed for every generated outcome (default 42). */
+  seed?: number;
+  /** Start with a few finished demo campaigns already in analytics (default true). */
+  demoCampaigns?: boolean;
+  /** Clock in epoch ms (default Date.now). */
+  now?: () => number;
+}
+
+/** The runtime settings the control API can change. */
+export interface SimSettings {
+  tokenTtlSeconds: number;
+  rateLimitPerMinute: number;
+  tokenRateLimitPerMinute: number;
+  retryAfterHeader: boolean;
+  retryAfterSeconds: number | undefined;
+  analyticsLagMs: number;
+  maxIntervalDays: number | undefined;
+  faults: FaultOptions;
+}
+
+export interface ResolvedOptions extends SimSettings {
+  port: number;
+  host: string;
+  clientId: string;
+  clientSecret: string;
+  seed: number;
+  demoCampaigns: boolean;
+  now: () => number;
+}
+
+export const DEFAULT_CLIENT_ID = 'wrapup-demo';
+export const DEFAULT_CLIENT_SECRET = 'wrapup-demo-secret';
+
+export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
+  return {
+    port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
+    clientId: opts.clientId ?? DEFAULT_CLIENT_ID,
+    clientSecret: opts.clientSecret ?? DEFAULT_CLIENT_SECRET,
+    tokenTtlSeconds: opts.tokenTtlSeconds ?? 86399,
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? 300,
+    tokenRateLimitPerMinute: opts.tokenRateLimitPerMinute ?? 120,
+    retryAfterHeader: opts.retryAfterHeader ?? true,
+    retryAfterSeconds: opts.retryAfterSeconds,
+    analyticsLagMs: opts.analyticsLagMs ?? 2000,
+    maxIntervalDays: opts.maxIntervalDays,
+    faults: { ...opts.faults },
+    seed: opts.seed ?? 42,
+    demoCampaigns: opts.demoCampaigns ?? true,
+    now: opts.now ?? Date.now,
+  };
+}

@@ -1,0 +1,66 @@
+import { Hono } from 'hono';
+import { genesysError, type SimEnv } from '../http';
+import type { SimState } from '../model/state';
+import { campaignView, progressView } from '../model/views';
+
+const BASE = '/api/v2/outbound/campaigns';
+
+function intParam(raw: string | undefined, fallback: number): number | undefined {
+  if (raw === undefined || raw === '') return fallback;
+  return /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** `GET /api/v2/outbound/campaigns`, `/{id}`, `/{id}/progress`. */
+export function campaignRoutes(state: SimState): Hono<SimEnv> {
+  const app = new Hono<SimEnv>();
+
+  app.get('/', (c) => {
+    const pageSize = intParam(c.req.query('pageSize'), 25);
+    const pageNumber = intParam(c.req.query('pageNumber'), 1);
+    if (pageSize === undefined || pageSize < 1 || pageSize > 100)
+      return genesysError(c, 400, 'bad.request', 'pageSize must be an integer from 1 to 100');
+    if (pageNumber === undefined || pageNumber < 1)
+      return genesysError(c, 400, 'bad.request', 'pageNumber must be an integer >= 1');
+    const name = c.req.query('name')?.toLowerCase();
+    const ids = c.req.queries('id') ?? [];
+    const descending = c.req.query('sortOrder')?.toLowerCase().startsWith('desc') ?? false;
+
+    let all = [...state.campaigns.values()];
+    if (name) all = all.filter((x) => x.name.toLowerCase().includes(name));
+    if (ids.length > 0) all = all.filter((x) => ids.includes(x.id));
+    all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    if (descending) all.reverse();
+
+    const total = all.length;
+    const pageCount = Math.ceil(total / pageSize);
+    const uri = (n: number) => `${BASE}?pageSize=${pageSize}&pageNumber=${n}`;
+    return c.json({
+      entities: all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map(campaignView),
+      pageSize,
+      pageNumber,
+      total,
+      pageCount,
+      firstUri: uri(1),
+      selfUri: uri(pageNumber),
+      lastUri: uri(Math.max(1, pageCount)),
+      ...(pageNumber < pageCount ? { nextUri: uri(pageNumber + 1) } : {}),
+      ...(pageNumber > 1 ? { previousUri: uri(pageNumber - 1) } : {}),
+    });
+  });
+
+  app.get('/:id', (c) => {
+    const campaign = state.campaigns.get(c.req.param('id'));
+    if (!campaign)
+      return genesysError(c, 404, 'not.found', 'The requested campaign was not found.');
+    return c.json(campaignView(campaign));
+  });
+
+  app.get('/:id/progress', (c) => {
+    const campaign = state.campaigns.get(c.req.param('id'));
+    if (!campaign)
+      return genesysError(c, 404, 'not.found', 'The requested campaign was not found.');
+    return c.json(progressView(campaign));
+  });
+
+  return app;
+}

@@ -1,0 +1,190 @@
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deliverFinish, type SenderShape } from './sender';
+import { startReceiver, type Receiver } from './test-receiver';
+
+const SECRET = `whsec_${Buffer.from('a-test-secret-of-32-bytes-length').toString('base64')}`;
+const campaign = {
+  id: 'c-123',
+  name: 'Autumn Renewals',
+  status: 'complete' as const,
+  occurredAt: '2023-10-27T14:30:00.000Z',
+  durationSeconds: 3600,
+  contactCount: 1500,
+};
+
+describe('deliverFinish', () => {
+  let receiver: Receiver | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+  });
+
+  it.each<SenderShape>(['guide', 'eventbridge', 'notification'])(
+    'signs the %s shape with Standard Webhooks',
+    async (shape) => {
+      receiver = await startReceiver();
+      const result = await deliverFinish({
+        webhookUrl: receiver.url,
+        campaign,
+        shape,
+        auth: { secret: SECRET },
+      });
+      expect(result.finals.map((a) => a.status)).toEqual([202]);
+      const got = receiver.received[0];
+      expect(got?.headers['webhook-id']).toBe(result.eventId);
+      const verified = new Webhook(SECRET).verify(
+        got?.body ?? '',
+        got?.headers as Record<string, string>,
+      );
+      expect(verified).toEqual(result.body);
+      expect(() =>
+        new Webhook(
+          `whsec_${Buffer.from('another-secret-entirely-32-bytes').toString('base64')}`,
+        ).verify(got?.body ?? '', got?.headers as Record<string, string>),
+      ).toThrow();
+    },
+  );
+
+  it('builds each shape as the contract describes', async () => {
+    receiver = await startReceiver();
+    const guide = await deliverFinish({ webhookUrl: receiver.url, campaign, shape: 'guide' });
+    expect(guide.body).toEqual({
+      eventType: 'outbound.campaign.completed',
+      timestamp: '2023-10-27T14:30:00.000Z',
+      data: { campaignId: 'c-123', status: 'completed', durationSeconds: 3600, contactCount: 1500 },
+    });
+    const stopped = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign: { ...campaign, status: 'off' },
+      shape: 'guide',
+    });
+    expect(stopped.body).toMatchObject({
+      eventType: 'outbound.campaign.stopped',
+      data: { status: 'stopped' },
+    });
+
+    const eb = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'eventbridge',
+      eventId: 'ev-1',
+      orgId: 'org-9',
+    });
+    expect(eb.body).toMatchObject({
+      version: '0',
+      id: 'ev-1',
+      'detail-type': 'v2.outbound.campaigns.{id}',
+      time: '2023-10-27T14:30:00Z',
+      resources: [],
+      detail: {
+        topicName: 'v2.outbound.campaigns.c-123',
+        version: '2',
+        eventBody: { id: 'c-123', campaignStatus: 'complete', name: 'Autumn Renewals' },
+        metadata: { CorrelationId: 'ev-1' },
+      },
+    });
+    expect((eb.body as { source: string }).source).toMatch(
+      /^aws\.partner\/genesys\.com\/cloud\/org-9\/.+/,
+    );
+    const n = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign: { ...campaign, status: 'forced_off' },
+      shape: 'notification',
+    });
+    expect(n.body).toMatchObject({
+      topicName: 'v2.outbound.campaigns.c-123',
+      version: '2',
+      eventBody: { id: 'c-123', campaignStatus: 'forced_off', dateModified: campaign.occurredAt },
+      metadata: { CorrelationId: n.eventId },
+    });
+  });
+
+  it('sends an API key as x-api-key or Authorization: Bearer', async () => {
+    receiver = await startReceiver();
+    await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'eventbridge',
+      auth: { apiKey: 'k1' },
+    });
+    await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'guide',
+      auth: { apiKey: 'k2', apiKeyHeader: 'bearer' },
+    });
+    expect(receiver.received[0]?.headers['x-api-key']).toBe('k1');
+    expect(receiver.received[0]?.headers['webhook-signature']).toBeUndefined();
+    expect(receiver.received[1]?.headers.authorization).toBe('Bearer k2');
+  });
+
+  it('retries 5xx and 429 with backoff, then stops at success', async () => {
+    receiver = await startReceiver({ statuses: [503, 429, 202] });
+    const result = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'guide',
+      retryDelayMs: 10,
+      auth: { secret: SECRET },
+    });
+    expect(result.answers.map((a) => a.status)).toEqual([503, 429, 202]);
+    expect(result.finals).toHaveLength(1);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(
+      new Set([result.eventId]),
+    );
+  });
+
+  it('gives up after the configured retries, and does not retry a 4xx', async () => {
+    receiver = await startReceiver({ statuses: [500] });
+    const failed = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'guide',
+      retries: 2,
+      retryDelayMs: 5,
+    });
+    expect(failed.answers.map((a) => a.status)).toEqual([500, 500, 500]);
+    await receiver.close();
+    receiver = await startReceiver({ statuses: [401] });
+    const refused = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'guide',
+      retryDelayMs: 5,
+    });
+    expect(refused.answers.map((a) => a.status)).toEqual([401]);
+  });
+
+  it('retries network errors', async () => {
+    const result = await deliverFinish({
+      webhookUrl: 'http://127.0.0.1:9/webhooks/genesys',
+      campaign,
+      shape: 'guide',
+      retries: 1,
+      retryDelayMs: 5,
+    });
+    expect(result.answers.map((a) => a.status)).toEqual([null, null]);
+    expect(result.answers[0]?.error).toBeTruthy();
+  });
+
+  it('sends duplicates with the same event id and body', async () => {
+    receiver = await startReceiver({ statuses: [202, 200, 200] });
+    const result = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign,
+      shape: 'eventbridge',
+      duplicates: 2,
+      auth: { secret: SECRET },
+    });
+    expect(result.finals.map((a) => [a.delivery, a.status])).toEqual([
+      [0, 202],
+      [1, 200],
+      [2, 200],
+    ]);
+    expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(
+      new Set([result.eventId]),
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { createSimApp } from './app';
+import type { CampaignView, RunResult } from './control';
+import { DEMO_CAMPAIGN_IDS, seedDemoCampaigns } from './demo';
+import type { CompleteOptions, CreateCampaignInput, StopOptions } from './model/campaigns';
+import { SimState, type RequestLogEntry } from './model/state';
+import type { ExpectedTotals } from './model/types';
+import { resolveOptions, type SimOptions, type SimSettings } from './options';
+import type { SettingsPatch } from './settings';
+
+/** A running simulated Genesys Cloud. Helpers act on the model directly and mirror `/__sim`. */
+export interface Simulator {
+  /** Base URL for login and API, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  port: number;
+  /** The in-memory model (campaigns, conversations, tokens, request log, settings). */
+  state: SimState;
+  /** Ids of the demo campaigns seeded at start (empty with `demoCampaigns: false`). */
+  demoCampaignIds: string[];
+  clientId: string;
+  clientSecret: string;
+  createCampaign(input?: CreateCampaignInput): Promise<CampaignView>;
+  runToCompletion(id: string, opts?: CompleteOptions): Promise<RunResult>;
+  stopCampaign(id: string, opts?: StopOptions): Promise<RunResult>;
+  startCampaign(id: string): Promise<CampaignView>;
+  expected(id: string): Promise<ExpectedTotals>;
+  setFaults(patch: SettingsPatch): Promise<SimSettings>;
+  requestLog(): Promise<RequestLogEntry[]>;
+  resetLog(): Promise<void>;
+  revokeTokens(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Wraps a synchronous call so errors become rejections. */
+function later<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** Starts the simulator as a real HTTP server; resolves once it listens. */
+export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
+  const resolved = resolveOptions(opts);
+  const state = new SimState(resolved);
+  const demoCampaignIds = resolved.demoCampaigns ? seedDemoCampaigns(state) : [];
+  const { app, control } = createSimApp(state);
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: resolved.host }) as Server;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    state,
+    demoCampaignIds,
+    clientId: resolved.clientId,
+    clientSecret: resolved.clientSecret,
+    createCampaign: (input) => later(() => control.createCampaign(input)),
+    runToCompletion: (id, o) => later(() => control.runToCompletion(id, o)),
+    stopCampaign: (id, o) => later(() => control.stopCampaign(id, o)),
+    startCampaign: (id) => later(() => control.startCampaign(id)),
+    expected: (id) => later(() => control.expected(id)),
+    setFaults: (patch) => later(() => control.setFaults(patch)),
+    requestLog: () => later(() => control.requestLog()),
+    resetLog: () => later(() => control.resetLog()),
+    revokeTokens: () => later(() => control.revokeTokens()),
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+export { DEMO_CAMPAIGN_IDS };

@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { runIdFor } from '@wrapup/shared';
+import { RunStore, type IntakeInput } from './index';
+
+const HOUR = 3600;
+let fx: RedisFixture;
+let store: RunStore;
+
+beforeEach(async () => {
+  fx = await createRedisFixture('runs');
+  store = new RunStore(fx.redis, {
+    prefix: fx.prefix,
+    dedupeTtlSeconds: 168 * HOUR,
+    retentionSeconds: 720 * HOUR,
+    startTtlSeconds: 72 * HOUR,
+  });
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+
+const finish = (over: Partial<IntakeInput> = {}): IntakeInput => ({
+  eventId: 'evt-1',
+  campaignId: 'camp-1',
+  status: 'completed',
+  occurredAt: '2024-05-01T10:00:00.000Z',
+  now: '2024-05-01T10:00:01.000Z',
+  ...over,
+});
+
+describe('RunStore.intake', () => {
+  it('creates exactly one run for 200 concurrent deliveries of one event', async () => {
+    const results = await Promise.all(Array.from({ length: 200 }, () => store.intake(finish())));
+    const fresh = results.filter((r) => r.outcome === 'new');
+    expect(fresh).toHaveLength(1);
+    const runId = runIdFor('camp-1', '2024-05-01T10:00:00.000Z');
+    expect(new Set(results.map((r) => r.runId))).toEqual(new Set([runId]));
+    for (const r of results) {
+      if (r.outcome === 'duplicate') expect(r.reason).toBe('same-event');
+    }
+    const run = await store.get(runId);
+    expect(run).toMatchObject({ runId, campaignId: 'camp-1', status: 'completed', stage: 'received', eventIds: ['evt-1'] });
+    expect(run?.stages.received).toBe('2024-05-01T10:00:01.000Z');
+    expect(await store.listForCampaign('camp-1')).toHaveLength(1);
+  });
+
+  it('joins a second finish of a campaign whose run is in flight', async () => {
+    const first = await store.intake(finish());
+    const second = await store.intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
+    expect(second).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
+    expect((await store.get(first.runId))?.eventIds).toEqual(['evt-1', 'evt-2']);
+    const again = await store.intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
+    expect(again).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId });
+  });
+
+  it('after delivery: the same event is still a duplicate, another copy is already reported, a later finish is a new run', async () => {
+    const first = await store.intake(finish());
+    await store.setStage(first.runId, 'delivered', { reportId: 'rpt-x', observedCount: 3, expectedCount: null });
+    expect(await fx.redis.exists(store.keys.active('camp-1'))).toBe(0);
+
+    expect(await store.intake(finish())).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId, needsEnqueue: false });
+    const copy = await store.intake(finish({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    expect(copy).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
+    const older = await store.intake(finish({ eventId: 'evt-old', occurredAt: '2024-04-30T10:00:00.000Z' }));
+    expect(older).toMatchObject({ outcome: 'duplicate', reason: 'already-reported' });
+
+    const later = await store.intake(finish({ eventId: 'evt-3', occurredAt: '2024-05-02T09:00:00.000Z', now: '2024-05-02T09:00:01.000Z' }));
+    expect(later.outcome).toBe('new');
+    expect(later.runId).toBe(runIdFor('camp-1', '2024-05-02T09:00:00.000Z'));
+    const runs = await store.listForCampaign('camp-1');
+    expect(runs.map((r) => r.runId)).toEqual([later.runId, first.runId]);
+    expect(runs[1]).toMatchObject({ stage: 'delivered', reportId: 'rpt-x', observedCount: 3, expectedCount: null });
+  });
+
+  it('starts a new run when the in-flight run is already delivering an earlier finish', async () => {
+    const first = await store.intake(finish());
+    await store.setStage(first.runId, 'delivering');
+    const later = await store.intake(finish({ eventId: 'evt-9', occurredAt: '2024-05-01T12:00:00.000Z' }));
+    expect(later.outcome).toBe('new');
+    // the earlier run finishing does not release the newer run's slot
+    await store.setStage(first.runId, 'delivered');
+    expect(await fx.redis.get(store.keys.active('camp-1'))).toBe(later.runId);
+    const joined = await store.intake(finish({ eventId: 'evt-10', occurredAt: '2024-05-01T12:00:05.000Z' }));
+    expect(joined).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: later.runId });
+  });
+
+  it('asks for a re-enqueue until the job is confirmed or present in the queue', async () => {
+    const first = await store.intake(finish());
+    expect(await store.intake(finish())).toMatchObject({ needsEnqueue: true });
+    await store.confirmEnqueued(first.runId);
+    expect(await store.intake(finish())).toMatchObject({ needsEnqueue: false });
+
+    const other = await store.intake(finish({ eventId: 'e-b', campaignId: 'camp-2' }));
+    await fx.redis.hset(`${fx.prefix}:analytics:${other.runId}`, 'name', 'run');
+    expect(await store.intake(finish({ eventId: 'e-b', campaignId: 'camp-2' }))).toMatchObject({ needsEnqueue: false });
+
+    const third = await store.intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }));
+    await store.setStage(third.runId, 'validating');
+    expect(await store.intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({ needsEnqueue: false });
+  });
+
+  it('returns the remembered start only when it precedes the finish', async () => {
+    await store.rememberStart('camp-1', '2024-05-01T08:00:00Z');
+    await store.rememberStart('camp-1', '2024-05-01T07:00:00.000Z'); // a late redelivery of an older `on`
+    expect(await store.getStart('camp-1')).toBe('2024-05-01T08:00:00.000Z');
+    const r = await store.intake(finish());
+    expect(r).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
+    expect((await store.get(r.runId))?.startedAt).toBe('2024-05-01T08:00:00.000Z');
+
+    await store.rememberStart('camp-4', '2024-05-01T11:00:00.000Z');
+    const late = await store.intake(finish({ eventId: 'e-4', campaignId: 'camp-4' }));
+    expect(late.startedAt).toBeUndefined();
+  });
+
+  it('sets TTLs and writes every key under the prefix', async () => {
+    await store.rememberStart('camp-ttl', '2024-05-01T08:00:00.000Z');
+    const r = await store.intake(finish({ eventId: 'evt-ttl', campaignId: 'camp-ttl', durationSeconds: 60, contactCount: 5, shape: 'guide' }));
+    const ttl = (key: string) => fx.redis.ttl(key);
+    expect(await ttl(store.keys.event('evt-ttl'))).toBeGreaterThan(168 * HOUR - 10);
+    expect(await ttl(store.keys.event('evt-ttl'))).toBeLessThanOrEqual(168 * HOUR);
+    expect(await ttl(store.keys.run(r.runId))).toBeGreaterThan(720 * HOUR - 10);
+    expect(await ttl(store.keys.campaign('camp-ttl'))).toBeGreaterThan(720 * HOUR - 10);
+    expect(await ttl(store.keys.active('camp-ttl'))).toBeGreaterThan(0);
+    expect(await ttl(store.keys.start('camp-ttl'))).toBeGreaterThan(72 * HOUR - 10);
+    expect(await ttl(store.keys.start('camp-ttl'))).toBeLessThanOrEqual(72 * HOUR);
+    expect(await store.get(r.runId)).toMatchObject({ durationSeconds: 60, contactCount: 5, shape: 'guide' });
+
+    const keys: string[] = [];
+    for (const pattern of ['*camp-ttl*', `*${r.runId}*`, '*evt-ttl*']) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await fx.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+    }
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    for (const key of keys) expect(key.startsWith(`${fx.prefix}:runs:`)).toBe(true);
+  });
+});
+
+describe('RunStore stages and replays', () => {
+  it('records stage times and patches, and counts replays', async () => {
+    let clock = Date.parse('2024-05-01T10:05:00.000Z');
+    const timed = new RunStore(fx.redis, {
+      prefix: fx.prefix,
+      dedupeTtlSeconds: HOUR,
+      retentionSeconds: HOUR,
+      startTtlSeconds: HOUR,
+      now: () => clock,
+    });
+    const { runId } = await timed.intake(finish());
+    await timed.setStage(runId, 'waiting_for_analytics', { expectedCount: 10, observedCount: 4 });
+    clock += 60_000;
+    await timed.setStage(runId, 'incomplete', { outcome: 'analytics incomplete', lastError: 'x'.repeat(5000) });
+    const run = await timed.get(runId);
+    expect(run).toMatchObject({
+      stage: 'incomplete',
+      expectedCount: 10,
+      observedCount: 4,
+      outcome: 'analytics incomplete',
+      enqueued: true,
+      stages: {
+        received: '2024-05-01T10:00:01.000Z',
+        waiting_for_analytics: '2024-05-01T10:05:00.000Z',
+        incomplete: '2024-05-01T10:06:00.000Z',
+      },
+    });
+    expect(run?.lastError).toHaveLength(2000);
+    expect(await timed.markReplay(runId)).toBe(1);
+    expect(await timed.markReplay(runId)).toBe(2);
+    expect((await timed.get(runId))?.replays).toBe(2);
+    expect(await timed.markReplay('run-missing')).toBeUndefined();
+    await timed.setStage('run-missing', 'delivered');
+    expect(await fx.redis.exists(timed.keys.run('run-missing'))).toBe(0);
+    expect(await timed.get('run-missing')).toBeUndefined();
+    expect(await timed.listForCampaign('nobody')).toEqual([]);
+  });
+});

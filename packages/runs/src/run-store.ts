@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis';
+import { ANALYTICS_QUEUE, FINAL_STAGES, runIdFor, type RunStage } from '@wrapup/shared';
+import { INTAKE_LUA } from './intake.lua';
+import { runKeys, type RunKeys } from './keys';
+import { LuaScript } from './lua-script';
+import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
+import { CONFIRM_ENQUEUED_LUA, MARK_REPLAY_LUA, REMEMBER_START_LUA, SET_STAGE_LUA } from './stage.lua';
+
+export interface RunStoreOptions {
+  /** QUEUE_PREFIX; every key lives under `${prefix}:runs:`. */
+  prefix: string;
+  /** How long an event id is remembered (DEDUPE_TTL_HOURS). */
+  dedupeTtlSeconds: number;
+  /** How long a run record (and its campaign index) is kept after its last change. */
+  retentionSeconds: number;
+  /** How long an `on` status is remembered as the campaign's start. */
+  startTtlSeconds: number;
+  /** Finishes this close to (or before) a known run's finish are the same finish. Default 60 s. */
+  sameFinishToleranceSeconds?: number;
+  /** Clock for stage timestamps (tests). Default Date.now. */
+  now?: () => number;
+}
+
+export interface IntakeInput {
+  eventId: string;
+  campaignId: string;
+  status: 'completed' | 'stopped';
+  /** ISO UTC. */
+  occurredAt: string;
+  /** ISO UTC, when the ingest received the event. */
+  now: string;
+  /** Kept on a new run so a replay rebuilds the same job. */
+  durationSeconds?: number;
+  contactCount?: number;
+  shape?: string;
+}
+
+export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-reported';
+
+/**
+ * `startedAt` is the campaign's remembered `on` time when it is earlier than the event's
+ * occurredAt (read in the same round trip).
+ */
+export type IntakeResult =
+  | { outcome: 'new'; runId: string; startedAt?: string }
+  | { outcome: 'duplicate'; runId: string; reason: DuplicateReason; needsEnqueue: boolean; startedAt?: string };
+
+const MAX_EVENT_IDS = 50;
+const MAX_RUNS_PER_CAMPAIGN = 500;
+
+const intakeScript = new LuaScript(INTAKE_LUA);
+const stageScript = new LuaScript(SET_STAGE_LUA);
+const replayScript = new LuaScript(MARK_REPLAY_LUA);
+const confirmScript = new LuaScript(CONFIRM_ENQUEUED_LUA);
+const startScript = new LuaScript(REMEMBER_START_LUA);
+
+/** The run trail and the intake dedupe, in Redis. Shared by ingest and worker. */
+export class RunStore {
+  readonly keys: RunKeys;
+  private readonly toleranceMs: number;
+  private readonly now: () => number;
+  private readonly jobKeyPrefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RunStoreOptions,
+  ) {
+    for (const name of ['dedupeTtlSeconds', 'retentionSeconds', 'startTtlSeconds'] as const) {
+      if (!(opts[name] > 0)) throw new Error(`RunStore: ${name} must be a positive number`);
+    }
+    this.keys = runKeys(opts.prefix);
+    this.toleranceMs = Math.round((opts.sameFinishToleranceSeconds ?? 60) * 1000);
+    this.now = opts.now ?? Date.now;
+    this.jobKeyPrefix = `${opts.prefix}:${ANALYTICS_QUEUE}:`;
+  }
+
+  /** Decides, in one Lua round trip, whether this finish starts a run or repeats/joins one. */
+  async intake(i: IntakeInput): Promise<IntakeResult> {
+    const occurredMs = Date.parse(i.occurredAt);
+    if (Number.isNaN(occurredMs)) throw new Error(`RunStore.intake: occurredAt is not a date: ${i.occurredAt}`);
+    const runId = runIdFor(i.campaignId, i.occurredAt);
+    const k = this.keys;
+    const raw = await intakeScript.run(
+      this.redis,
+      [k.event(i.eventId), k.active(i.campaignId), k.campaign(i.campaignId), k.start(i.campaignId), k.run(runId)],
+      [
+        i.eventId,
+        runId,
+        i.campaignId,
+        i.status,
+        i.occurredAt,
+        occurredMs,
+        i.now,
+        secs(this.opts.dedupeTtlSeconds),
+        secs(this.opts.retentionSeconds),
+        this.toleranceMs,
+        k.runPrefix,
+        this.jobKeyPrefix,
+        i.durationSeconds ?? '',
+        i.contactCount ?? '',
+        i.shape ?? '',
+        MAX_EVENT_IDS,
+        MAX_RUNS_PER_CAMPAIGN,
+      ],
+    );
+    const [outcome, id, reason, needs, startedAt] = raw as [string, string, string, number, string];
+    const start = startedAt ? { startedAt } : {};
+    if (outcome === 'new') return { outcome: 'new', runId: id, ...start };
+    return {
+      outcome: 'duplicate',
+      runId: id,
+      reason: reason as DuplicateReason,
+      needsEnqueue: needs === 1,
+      ...start,
+    };
+  }
+
+  /** Records that the analytics job is in the queue (a later duplicate then needs no re-add). */
+  async confirmEnqueued(runId: string): Promise<void> {
+    await confirmScript.run(this.redis, [this.keys.run(runId)], []);
+  }
+
+  /**
+   * Remembers that the campaign was seen turning `on` at `at` (ISO), for startTtlSeconds. An
+   * older time than the one remembered (a late redelivery) is ignored.
+   */
+  async rememberStart(campaignId: string, at: string): Promise<void> {
+    const ms = Date.parse(at);
+    if (Number.isNaN(ms)) throw new Error(`RunStore.rememberStart: not a date: ${at}`);
+    await startScript.run(this.redis, [this.keys.start(campaignId)], [new Date(ms).toISOString(), secs(this.opts.startTtlSeconds)]);
+  }
+
+  async getStart(campaignId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.start(campaignId))) ?? undefined;
+  }
+
+  /**
+   * Moves a run to `stage` (recording when) and applies the patch. A final stage releases the
+   * campaign's in-flight slot if it still belongs to this run. A missing run is left alone.
+   */
+  async setStage(runId: string, stage: RunStage, patch: StagePatch = {}): Promise<void> {
+    const isFinal = FINAL_STAGES.includes(stage);
+    await stageScript.run(
+      this.redis,
+      [this.keys.run(runId)],
+      [
+        runId,
+        stage,
+        new Date(this.now()).toISOString(),
+        isFinal ? '1' : '0',
+        this.keys.activePrefix,
+        secs(this.opts.retentionSeconds),
+        ...encodePatch(patch),
+      ],
+    );
+  }
+
+  async get(runId: string): Promise<StoredRun | undefined> {
+    return decodeRun(await this.redis.hgetall(this.keys.run(runId)));
+  }
+
+  /** The campaign's runs, newest finish first (at most `limit`). */
+  async listForCampaign(campaignId: string, limit = 100): Promise<StoredRun[]> {
+    const ids = await this.redis.zrevrange(this.keys.campaign(campaignId), 0, Math.max(0, limit - 1));
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.run(id));
+    const results = (await pipeline.exec()) ?? [];
+    const runs: StoredRun[] = [];
+    for (const [err, hash] of results) {
+      if (err) throw err;
+      const run = decodeRun(hash as Record<string, string>);
+      if (run) runs.push(run);
+    }
+    return runs;
+  }
+
+  /** Counts a replay of the run; returns the new count (1 for the first), undefined if unknown. */
+  async markReplay(runId: string): Promise<number | undefined> {
+    const n = Number(await replayScript.run(this.redis, [this.keys.run(runId)], []));
+    return n < 0 ? undefined : n;
+  }
+}
+
+const secs = (s: number) => Math.max(1, Math.ceil(s));
