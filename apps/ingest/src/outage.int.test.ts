@@ -1,60 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
 import { loadConfig } from '@wrapup/shared';
-import { uniquePrefix, waitFor } from '@wrapup/shared/testing';
+import { OwnRedis, freePort, uniquePrefix, waitFor } from '@wrapup/shared/testing';
 import { createIngest, type Ingest } from './ingest';
 import { serveApp, type RunningServer } from './serve';
 import { API_KEY, campaignId, guideEvent } from './test-support';
-
-/** A test-owned redis-server on its own port, so it can be killed and restarted. */
-class OwnRedis {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    this.child = child;
-    const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    try {
-      await waitFor(
-        async () => {
-          if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
-          return (await probe.ping()) === 'PONG';
-        },
-        { timeoutMs: 5_000, intervalMs: 20, what: 'redis-server to start' },
-      );
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-    this.child = undefined;
-  }
-}
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 
 let redis: OwnRedis;
 let ingest: Ingest;

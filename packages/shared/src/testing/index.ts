@@ -1,3 +1,4 @@
 export * from './redis';
 export * from './postgres';
 export * from './wait';
+export * from './processes';
