@@ -73,8 +73,8 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     notifyUrls: config.notifyUrls,
     logger,
     queues,
-    ...(opts.lockDurationMs !== undefined && { lockDurationMs: opts.lockDurationMs }),
-    ...(opts.stalledIntervalMs !== undefined && { stalledIntervalMs: opts.stalledIntervalMs }),
+    lockDurationMs: opts.lockDurationMs ?? config.workerLockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs ?? config.workerLockDurationMs,
     analyticsProcessor: createAnalyticsProcessor({
       genesys,
       inventory,

@@ -77,6 +77,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       concurrency: deps.concurrencyPerQueue?.[name] ?? deps.concurrency,
       ...(deps.lockDurationMs !== undefined && { lockDuration: deps.lockDurationMs }),
       ...(deps.stalledIntervalMs !== undefined && { stalledInterval: deps.stalledIntervalMs }),
+      // A job whose worker dies is retried from its stall; the default (1) would fail it for good
+      // after a second crash without a 'failed' event, leaving its run unfinished.
+      maxStalledCount: 5,
     });
     const log = deps.logger.child({ queue: name });
     worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));

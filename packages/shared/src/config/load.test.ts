@@ -52,6 +52,7 @@ describe('loadConfig defaults', () => {
       warehouse: { url: undefined, table: 'campaign_reports', dataDir: './data' },
       notifyUrls: [],
       workerConcurrency: 10,
+      workerLockDurationMs: 30_000,
       shutdownTimeoutMs: 10_000,
     });
   });

@@ -41,6 +41,8 @@ export interface Config {
   warehouse: { url: string | undefined; table: string; dataDir: string };
   notifyUrls: string[];
   workerConcurrency: number;
+  /** How long a worker's job lock lasts; a killed worker's jobs are taken over after about this long. */
+  workerLockDurationMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -158,6 +160,7 @@ export function loadConfig(source: RawEnv): Config {
     warehouse: { url: get('WAREHOUSE_URL'), table: get('WAREHOUSE_TABLE'), dataDir: get('DATA_DIR') },
     notifyUrls: get('NOTIFY_URLS'),
     workerConcurrency: get('WORKER_CONCURRENCY'),
+    workerLockDurationMs: get('WORKER_LOCK_DURATION_MS'),
     shutdownTimeoutMs: get('SHUTDOWN_TIMEOUT_MS'),
   };
 }

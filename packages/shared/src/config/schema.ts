@@ -144,6 +144,7 @@ export const envSchema = {
   DATA_DIR: text('./data'),
   NOTIFY_URLS: list(/,/, (s) => isUrl(s, ['http:', 'https:']), 'comma-separated http(s) URLs'),
   WORKER_CONCURRENCY: positiveInt(10),
+  WORKER_LOCK_DURATION_MS: numberFrom(30_000, (n) => Number.isInteger(n) && n >= 1000, 'a whole number of milliseconds >= 1000'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 } as const;
 
