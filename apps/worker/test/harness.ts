@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import { pino } from 'pino';
+import { RunStore } from '@wrapup/runs';
 import { startSimulator, type SimOptions, type Simulator } from '@wrapup/genesys-sim';
 import {
   ANALYTICS_QUEUE,
@@ -44,6 +46,9 @@ export interface Pipeline {
   env: Record<string, string>;
   runtime: WorkerRuntime | undefined;
   receiver: Awaited<ReturnType<typeof startReceiver>>;
+  /** The producer side's run store and analytics queue (independent of any worker). */
+  runs: RunStore;
+  analytics: Queue<AnalyticsJob>;
   /** Does what the ingest does for a finish: intake in the run store, then the analytics job. */
   finish(event: Partial<CampaignFinished> & { campaignId: string }): Promise<string>;
   waitForRun(runId: string, timeoutMs?: number): Promise<RunRecord>;
@@ -83,8 +88,6 @@ export async function startPipeline(
       : await startWorkerRuntime(config, { logger: pino({ level: 'silent' }), ...opts.runtime });
 
   // The producer side (what apps/ingest does), on its own connections.
-  const { RunStore } = await import('@wrapup/runs');
-  const { Queue } = await import('bullmq');
   const runs = new RunStore(redis.redis, {
     prefix: redis.prefix,
     dedupeTtlSeconds: 3600,
@@ -101,6 +104,8 @@ export async function startPipeline(
     env,
     runtime,
     receiver,
+    runs,
+    analytics,
     async finish(e) {
       const occurredAt = e.occurredAt ?? new Date().toISOString();
       const status = (e.status ?? 'completed') as 'completed' | 'stopped';

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnTs, type AppProcess } from '@wrapup/shared/testing';
+import { measureWindows } from '../src';
+import { startPipeline, type Pipeline } from './harness';
+
+const WORKER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+
+describe('two worker processes on one Redis', () => {
+  let p: Pipeline | undefined;
+  let procs: AppProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(procs.map((w) => w.kill('SIGTERM')));
+    procs = [];
+    await p?.close();
+    p = undefined;
+  });
+
+  it('share 200 finishing campaigns, stay under GENESYS_MAX_RPS in every one-second window, and report each once', async () => {
+    const maxRps = 20;
+    const burst = 1;
+    p = await startPipeline({
+      startWorker: false,
+      env: { GENESYS_MAX_RPS: String(maxRps), GENESYS_BURST: String(burst), WORKER_CONCURRENCY: '25' },
+    });
+    const endAt = Date.now() - 60_000;
+    const occurredAt = new Date(endAt).toISOString();
+    const campaigns: { id: string; attempted: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const c = await p.sim.createCampaign({ contactCount: 3 + (i % 5) });
+      const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 120, endAt });
+      campaigns.push({ id: c.id, attempted: expected.attempted });
+    }
+    await p.sim.resetLog();
+    procs = [spawnTs(WORKER_MAIN, p.env), spawnTs(WORKER_MAIN, p.env)];
+    const runIds = await Promise.all(
+      campaigns.map((c) => p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.attempted, occurredAt })),
+    );
+
+    const runs = await Promise.all(runIds.map((id) => p!.waitForRun(id, 60_000)));
+    expect(runs.filter((r) => r.stage !== 'delivered').map((r) => [r.campaignId, r.stage, r.lastError])).toEqual([]);
+
+    const rows = await p.rows();
+    expect(rows).toHaveLength(200);
+    const byCampaign = new Map(campaigns.map((c) => [c.id, c.attempted]));
+    for (const row of rows) expect(row.total_calls_attempted).toBe(byCampaign.get(row.campaign_id as string));
+
+    // Every Genesys call of both processes, as the simulator saw them arrive.
+    const log = await p.sim.requestLog();
+    const times = log.map((r) => Date.parse(r.time)).sort((a, b) => a - b);
+    const { maxInAnyWindow, ratePerSecond } = measureWindows(times);
+    expect(maxInAnyWindow).toBeLessThanOrEqual(maxRps + burst);
+    expect(ratePerSecond).toBeGreaterThanOrEqual(0.9 * maxRps); // a backlog keeps the limit busy
+    expect(log.filter((r) => r.status === 429)).toHaveLength(0);
+    // Both processes took part.
+    const pids = new Set(procs.map((w) => w.child.pid));
+    expect(pids.size).toBe(2);
+    for (const w of procs) expect(w.child.exitCode).toBeNull();
+  }, 90_000);
+
+  it('hands the job of a worker killed with SIGKILL mid-call to another, and the run still yields exactly one report', async () => {
+    p = await startPipeline({
+      startWorker: false,
+      sim: { faults: { latencyMs: 2_500 } }, // every Genesys call takes 2.5 s: the kill lands mid-call
+      env: { WORKER_LOCK_DURATION_MS: '1500' },
+    });
+    const c = await p.sim.createCampaign({ contactCount: 20 });
+    const endAt = Date.now() - 60_000;
+    await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
+    const victim = spawnTs(WORKER_MAIN, p.env);
+    procs = [victim];
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 10, contactCount: 20, occurredAt: new Date(endAt).toISOString() });
+    // Validated; the aggregates query is now in flight inside the victim.
+    await expect.poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 }).toBe('waiting_for_analytics');
+    expect(await (await p.analytics.getJob(runId))?.getState()).toBe('active');
+    await victim.kill('SIGKILL');
+    const survivor = spawnTs(WORKER_MAIN, p.env);
+    procs = [survivor];
+
+    const run = await p.waitForRun(runId, 40_000);
+    expect(run.stage).toBe('delivered');
+    const job = await p.analytics.getJob(runId);
+    expect(job?.attemptsStarted).toBeGreaterThanOrEqual(2); // picked up again after the stall
+    const rows = await p.rows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.total_calls_attempted).toBe(20);
+  }, 60_000);
+
+  it('on SIGTERM finishes the call in hand and exits within SHUTDOWN_TIMEOUT_MS; the run completes afterwards', async () => {
+    p = await startPipeline({
+      startWorker: false,
+      sim: { faults: { latencyMs: 1_500 } },
+      env: { SHUTDOWN_TIMEOUT_MS: '5000', WORKER_LOCK_DURATION_MS: '2000' },
+    });
+    const c = await p.sim.createCampaign({ contactCount: 8 });
+    const endAt = Date.now() - 60_000;
+    await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
+    const first = spawnTs(WORKER_MAIN, p.env);
+    procs = [first];
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 10, contactCount: 8, occurredAt: new Date(endAt).toISOString() });
+    await expect.poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 }).toBe('waiting_for_analytics');
+    const t0 = Date.now();
+    const code = await first.kill('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000 + 1_000);
+    expect(await (await p.analytics.getJob(runId))?.getState()).not.toBe('active'); // nothing left locked
+
+    procs = [spawnTs(WORKER_MAIN, p.env)];
+    expect((await p.waitForRun(runId, 30_000)).stage).toBe('delivered');
+    expect(await p.rows()).toHaveLength(1);
+  }, 60_000);
+});
