@@ -19,9 +19,11 @@ function configRows(): { names: string[]; defaults: string[] }[] {
 }
 
 const defaultOf = (name: EnvName) => {
-  const value: unknown = v.parse(envSchema[name] as v.GenericSchema<string | undefined, unknown>, undefined);
+  const value: unknown = v.parse(envSchema[name], undefined);
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',');
-  return value === undefined ? undefined : String(value);
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new Error(`unexpected default for ${name}: ${JSON.stringify(value)}`);
 };
 
 describe('README configuration table', () => {
