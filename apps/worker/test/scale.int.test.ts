@@ -36,8 +36,17 @@ describe('two worker processes on one Redis', () => {
       campaigns.map((c) => p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.attempted, occurredAt })),
     );
 
-    const runs = await Promise.all(runIds.map((id) => p!.waitForRun(id, 60_000)));
-    expect(runs.filter((r) => r.stage !== 'delivered').map((r) => [r.campaignId, r.stage, r.lastError])).toEqual([]);
+    // 200 runs x 2 calls at 20/s is about 20 s of Genesys time; allow for a loaded machine.
+    const deadline = Date.now() + 100_000;
+    let stages: Record<string, number> = {};
+    while (Date.now() < deadline) {
+      const runs = await Promise.all(runIds.map((id) => p!.runs.get(id)));
+      stages = {};
+      for (const r of runs) stages[r?.stage ?? 'missing'] = (stages[r?.stage ?? 'missing'] ?? 0) + 1;
+      if (stages.delivered === runIds.length) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(stages).toEqual({ delivered: 200 });
 
     const rows = await p.rows();
     expect(rows).toHaveLength(200);
@@ -55,7 +64,7 @@ describe('two worker processes on one Redis', () => {
     const pids = new Set(procs.map((w) => w.child.pid));
     expect(pids.size).toBe(2);
     for (const w of procs) expect(w.child.exitCode).toBeNull();
-  }, 90_000);
+  }, 150_000);
 
   it('hands the job of a worker killed with SIGKILL mid-call to another, and the run still yields exactly one report', async () => {
     p = await startPipeline({

@@ -1,0 +1,42 @@
+import { buildFinishEvent } from '@wrapup/genesys-sim';
+import type { SampleEvent } from './session';
+import { shellQuote } from './shell';
+
+/** The guide's event shape for the sample campaign (what the banner's curl posts). */
+export function sampleBody(sample: SampleEvent): Record<string, unknown> {
+  return buildFinishEvent(
+    {
+      id: sample.campaignId,
+      name: sample.name,
+      status: 'complete',
+      occurredAt: sample.occurredAt,
+      durationSeconds: sample.durationSeconds,
+      contactCount: sample.contactCount,
+    },
+    'guide',
+    // The guide shape carries no event id; the ingest derives one from campaign, status and time.
+    { eventId: 'unused' },
+  );
+}
+
+/**
+ * ONE copy-pasteable command that sends the sample event: curl with `x-api-key` when an API key
+ * works, else `pnpm simulate --sample` (curl cannot produce a Standard Webhooks signature).
+ */
+export function sampleCommand(opts: {
+  webhookUrl: string;
+  apiKey: string | undefined;
+  sample: SampleEvent;
+}): string {
+  if (opts.apiKey === undefined) return 'pnpm simulate --sample';
+  return [
+    'curl -sS -w "\\n" -X POST',
+    shellQuote(opts.webhookUrl),
+    '-H',
+    shellQuote('content-type: application/json'),
+    '-H',
+    shellQuote(`x-api-key: ${opts.apiKey}`),
+    '-d',
+    shellQuote(JSON.stringify(sampleBody(opts.sample))),
+  ].join(' ');
+}
