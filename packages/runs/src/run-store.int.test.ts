@@ -177,4 +177,19 @@ describe('RunStore stages and replays', () => {
     expect(await timed.get('run-missing')).toBeUndefined();
     expect(await timed.listForCampaign('nobody')).toEqual([]);
   });
+
+  it('keeps a final run final against late non-final updates until a replay reopens it', async () => {
+    const { runId } = await store.intake(finish());
+    await store.setStage(runId, 'delivering', { reportId: 'rpt-1' });
+    await store.setStage(runId, 'delivered', { outcome: 'delivered' });
+    // a slow step (or a stalled job re-run elsewhere) reporting an earlier stage afterwards
+    await store.setStage(runId, 'delivering', { lastError: 'late' });
+    expect(await store.get(runId)).toMatchObject({ stage: 'delivered', outcome: 'delivered' });
+    expect((await store.get(runId))?.lastError).toBeUndefined();
+
+    expect(await store.markReplay(runId)).toBe(1);
+    expect((await store.get(runId))?.stage).toBe('received');
+    await store.setStage(runId, 'validating');
+    expect((await store.get(runId))?.stage).toBe('validating');
+  });
 });

@@ -177,7 +177,7 @@ export class RunStore {
 
   /** Counts a replay of the run; returns the new count (1 for the first), undefined if unknown. */
   async markReplay(runId: string): Promise<number | undefined> {
-    const n = Number(await replayScript.run(this.redis, [this.keys.run(runId)], []));
+    const n = Number(await replayScript.run(this.redis, [this.keys.run(runId)], [new Date(this.now()).toISOString()]));
     return n < 0 ? undefined : n;
   }
 }

@@ -5,11 +5,21 @@
  * ARGV: 1 runId, 2 stage, 3 now (ISO), 4 1 if the stage is final else 0, 5 active key prefix,
  *       6 retention ttl s, then field/value pairs to set.
  *
- * Returns 1, or 0 when the run does not exist (expired or never created).
+ * A run that reached a final stage stays final: a late non-final update (a stalled job re-run by
+ * another worker, a slow step racing the next queue) is ignored; only a replay reopens a run.
+ *
+ * Returns 1, 0 when the run does not exist (expired or never created), or 2 when the update was
+ * ignored because the run is already final.
  */
 export const SET_STAGE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local stage = ARGV[2]
+if ARGV[4] ~= '1' then
+  local current = redis.call('HGET', KEYS[1], 'stage')
+  if current == 'delivered' or current == 'incomplete' or current == 'rejected' or current == 'failed' then
+    return 2
+  end
+end
 redis.call('HSET', KEYS[1], 'stage', stage, 't:' .. stage, ARGV[3])
 if stage ~= 'received' then redis.call('HSET', KEYS[1], 'enqueued', '1') end
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -24,9 +34,13 @@ end
 return 1
 `;
 
-/** KEYS: 1 run key. Returns the new replay count, or -1 when the run does not exist. */
+/**
+ * Reopens a run for a replay: back to `received` (so its stages can move again) and counts it.
+ * KEYS: 1 run key. ARGV: 1 now (ISO). Returns the new replay count, or -1 when the run does not exist.
+ */
 export const MARK_REPLAY_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'stage', 'received', 't:received', ARGV[1])
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 

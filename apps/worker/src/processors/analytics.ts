@@ -155,16 +155,18 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       complete,
       generatedAt: checkAt.toISOString(),
     });
-    const payload: WarehouseJob = { runId: data.runId, report };
-    // The first run's write is keyed by the report id (a re-run job is a no-op); a replay gets a
-    // job of its own so it really writes again (the upsert keeps it one row).
-    const jobId = job.id === data.runId ? report.reportId : `${report.reportId}-${job.id}`;
-    await deps.warehouseQueue.add('write', payload, { jobId });
+    // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
+    // before this line would run.
     await deps.runs.setStage(data.runId, 'delivering', {
       reportId: report.reportId,
       expectedCount: expected,
       observedCount: counts.attempted,
     });
+    const payload: WarehouseJob = { runId: data.runId, report };
+    // The first run's write is keyed by the report id (a re-run job is a no-op); a replay gets a
+    // job of its own so it really writes again (the upsert keeps it one row).
+    const jobId = job.id === data.runId ? report.reportId : `${report.reportId}-${job.id}`;
+    await deps.warehouseQueue.add('write', payload, { jobId });
     log.info({ reportId: report.reportId, complete, observed: counts.attempted, expected, waitedMs }, 'report built');
     return { outcome: 'reported', reportId: report.reportId, complete, observed: counts.attempted, expected };
   }
