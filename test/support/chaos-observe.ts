@@ -39,28 +39,42 @@ export function runStoreFor(redis: Redis, prefix: string) {
   });
 }
 
-export async function readRuns(runs: RunStore, runIds: Iterable<string>): Promise<Map<string, StoredRun | undefined>> {
+export async function readRuns(
+  runs: RunStore,
+  runIds: Iterable<string>,
+): Promise<Map<string, StoredRun | undefined>> {
   const ids = [...runIds];
   const found = await Promise.all(ids.map((id) => runs.get(id)));
   return new Map(ids.map((id, i) => [id, found[i]]));
 }
 
-export const isFinal = (run: StoredRun | undefined) => run !== undefined && FINAL_STAGES.includes(run.stage);
+export const isFinal = (run: StoredRun | undefined) =>
+  run !== undefined && FINAL_STAGES.includes(run.stage);
 
 export interface QueueCounts {
   [queue: string]: Record<string, number>;
 }
 
-/** Jobs not yet finished per queue (waiting, active, delayed, prioritized, paused). */
-export async function pendingJobs(redis: Redis, prefix: string): Promise<{ total: number; counts: QueueCounts }> {
+/** Jobs not yet finished per queue (waiting, active, delayed, prioritized). */
+export async function pendingJobs(
+  redis: Redis,
+  prefix: string,
+): Promise<{ total: number; counts: QueueCounts }> {
   const counts: QueueCounts = {};
   let total = 0;
   for (const name of [ANALYTICS_QUEUE, WAREHOUSE_QUEUE, NOTIFY_QUEUE]) {
     const queue = new Queue(name, { connection: redis, prefix });
     try {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed', 'completed');
+      const c = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'failed',
+        'completed',
+      );
       counts[name] = c;
-      total += (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0);
+      total += (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0);
     } finally {
       await queue.close();
     }

@@ -61,7 +61,10 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
   const redis = new OwnRedis(await freePort(), { appendOnly: true });
   await redis.start();
   const pg = await createPgFixture('chaos');
-  const proxy = await startCuttableProxy({ host: '127.0.0.1', port: Number(new URL(pg.databaseUrl).port || 5432) });
+  const proxy = await startCuttableProxy({
+    host: '127.0.0.1',
+    port: Number(new URL(pg.databaseUrl).port || 5432),
+  });
   const sim = await startSimulator({
     demoCampaigns: false,
     analyticsLagMs: knobs.analyticsLagMs,
@@ -70,7 +73,12 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
   const receiver = await startNotifyReceiver();
 
   const ingest = createIngest(
-    loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WEBHOOK_API_KEYS: CHAOS_API_KEY, LOG_LEVEL: 'silent' }),
+    loadConfig({
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_API_KEYS: CHAOS_API_KEY,
+      LOG_LEVEL: 'silent',
+    }),
     { logger: pino({ level: 'silent' }) },
   );
   if (!(await ingest.ready(5_000))) throw new Error('ingest could not reach the test redis');
@@ -125,7 +133,10 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
       await waitFor(
         () => {
           const dead = workers.find((w) => w.child.exitCode !== null);
-          if (dead) throw new Error(`a worker exited (${dead.child.exitCode}): ${dead.output().slice(-2_000)}`);
+          if (dead)
+            throw new Error(
+              `a worker exited (${dead.child.exitCode}): ${dead.output().slice(-2_000)}`,
+            );
           return workers.every(isReady);
         },
         { timeoutMs, intervalMs: 100, what: 'the workers to be ready' },

@@ -98,7 +98,11 @@ function campaignFinisher(sim: Simulator) {
           ? await sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 600 })
           : await sim.runToCompletion(c.id, { durationSeconds: 600 });
         const status = c.stopped ? 'off' : 'complete';
-        return { id: c.id, status, occurredAt: run.campaign.dateModified } satisfies FinishedCampaign;
+        return {
+          id: c.id,
+          status,
+          occurredAt: run.campaign.dateModified,
+        } satisfies FinishedCampaign;
       })();
       finished.set(c.id, done);
     }
@@ -122,12 +126,20 @@ export async function runTraffic(opts: {
     (s) => start + s.offsetMs,
     async ({ campaign, duplicate }) => {
       const finished = await finish(campaign);
-      const body = JSON.stringify(buildFinishEvent(finished, campaign.shape, { eventId: campaign.eventId }));
+      const body = JSON.stringify(
+        buildFinishEvent(finished, campaign.shape, { eventId: campaign.eventId }),
+      );
       const headers: Record<string, string> = { 'x-api-key': opts.apiKey };
       // A relay in front of Genesys sends its delivery id; EventBridge's id is in the body.
       if (campaign.shape === 'guide') headers['webhook-id'] = campaign.eventId;
       const result = await sendUntilAnswered({ url: opts.webhookUrl, body, headers });
-      return { campaignId: campaign.id, eventId: campaign.eventId, shape: campaign.shape, duplicate, result };
+      return {
+        campaignId: campaign.id,
+        eventId: campaign.eventId,
+        shape: campaign.shape,
+        duplicate,
+        result,
+      };
     },
   );
 }

@@ -13,7 +13,10 @@ export interface CuttableProxy {
   close(): Promise<void>;
 }
 
-export async function startCuttableProxy(target: { host: string; port: number }): Promise<CuttableProxy> {
+export async function startCuttableProxy(target: {
+  host: string;
+  port: number;
+}): Promise<CuttableProxy> {
   let cut = false;
   let connections = 0;
   const open = new Set<Socket>();

@@ -54,7 +54,12 @@ export async function sendUntilAnswered(opts: SendOptions): Promise<SendResult> 
       });
       answer = { at: Date.now(), status: res.status, body: await readBody(res) };
     } catch (err) {
-      answer = { at: Date.now(), status: null, body: null, error: err instanceof Error ? err.message : String(err) };
+      answer = {
+        at: Date.now(),
+        status: null,
+        body: null,
+        error: err instanceof Error ? err.message : String(err),
+      };
     }
     answers.push(answer);
     if (!retryLater(answer.status) || Date.now() > giveUpAt) return { answers, final: answer };

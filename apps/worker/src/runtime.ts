@@ -60,7 +60,14 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
   const inventory = createInventory(config.inventory, { genesys, timeoutMs: config.genesys.timeoutMs });
   const ownSink = opts.sink === undefined;
   const sink = opts.sink ?? createWarehouseSink(config.warehouse, logger);
-  await sink.init();
+  try {
+    await sink.init();
+  } catch (err) {
+    // The embedded warehouse failing to open (another process holds it) is a start-up error; a
+    // remote warehouse that is down is an outage: start anyway, writes retry until it is back.
+    if (sink.kind === 'embedded') throw err;
+    logger.warn({ err: err instanceof Error ? err.message : String(err), warehouse: sink.kind }, 'warehouse not reachable yet; writes will retry');
+  }
 
   const queues = createQueues(redisConnection(config.redisUrl), config.queuePrefix, opts.jobOptions);
   const workers = await startWorkers({

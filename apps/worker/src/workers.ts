@@ -66,7 +66,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         prefix: deps.prefix,
       }),
     ],
-    [NOTIFY_QUEUE, createNotifyProcessor({ notifier: deps.notifier, logger: deps.logger })],
+    [NOTIFY_QUEUE, createNotifyProcessor({ notifier: deps.notifier, logger: deps.logger, redis, prefix: deps.prefix })],
   ];
   if (deps.analyticsProcessor) processors.unshift([ANALYTICS_QUEUE, deps.analyticsProcessor]);
 

@@ -53,10 +53,8 @@ export function createControl(state: SimState): Control {
     expected: (id) => expectedTotals(state, id),
     setFaults: (patch) => applySettings(state, patch),
     settings: () => state.settings,
-    requestLog: () => [...state.requests],
-    resetLog: () => {
-      state.requests.length = 0;
-    },
+    requestLog: () => state.requests.toArray(),
+    resetLog: () => state.requests.clear(),
     revokeTokens: () => {
       const n = state.tokens.size;
       state.tokens.clear();

@@ -16,6 +16,7 @@ describe('readSimEnv', () => {
         SIM_ANALYTICS_LAG_MS: '0',
         SIM_RATE_LIMIT_PER_MINUTE: '60',
         SIM_TOKEN_TTL_SECONDS: '30',
+        SIM_REQUEST_LOG_LIMIT: '250000',
       }),
     ).toEqual({
       port: 9000,
@@ -25,6 +26,7 @@ describe('readSimEnv', () => {
       analyticsLagMs: 0,
       rateLimitPerMinute: 60,
       tokenTtlSeconds: 30,
+      requestLogLimit: 250_000,
     });
   });
 
@@ -35,6 +37,7 @@ describe('readSimEnv', () => {
       /^SIM_RATE_LIMIT_PER_MINUTE/,
     );
     expect(() => readSimEnv({ SIM_ANALYTICS_LAG_MS: '-1' })).toThrow(/^SIM_ANALYTICS_LAG_MS/);
+    expect(() => readSimEnv({ SIM_REQUEST_LOG_LIMIT: 'lots' })).toThrow(/^SIM_REQUEST_LOG_LIMIT/);
     expect(() => readSimEnv({ SIM_CLIENT_ID: ' ' })).toThrow(/^SIM_CLIENT_ID: must not be empty/);
   });
 });

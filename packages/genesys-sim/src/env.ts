@@ -45,6 +45,7 @@ export function readSimEnv(env: Env): SimOptions & { port: number } {
   const rateLimitPerMinute = int(env, 'SIM_RATE_LIMIT_PER_MINUTE', 1);
   const tokenTtlSeconds = int(env, 'SIM_TOKEN_TTL_SECONDS', 1);
   const seed = int(env, 'SIM_SEED', 0, 2 ** 32 - 1);
+  const requestLogLimit = int(env, 'SIM_REQUEST_LOG_LIMIT', 0, 10_000_000);
   if (host !== undefined) opts.host = host;
   if (clientId !== undefined) opts.clientId = clientId;
   if (clientSecret !== undefined) opts.clientSecret = clientSecret;
@@ -52,5 +53,6 @@ export function readSimEnv(env: Env): SimOptions & { port: number } {
   if (rateLimitPerMinute !== undefined) opts.rateLimitPerMinute = rateLimitPerMinute;
   if (tokenTtlSeconds !== undefined) opts.tokenTtlSeconds = tokenTtlSeconds;
   if (seed !== undefined) opts.seed = seed;
+  if (requestLogLimit !== undefined) opts.requestLogLimit = requestLogLimit;
   return opts;
 }

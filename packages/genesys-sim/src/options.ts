@@ -43,6 +43,8 @@ export interface SimOptions {
   demoCampaigns?: boolean;
   /** Clock in epoch ms (default Date.now). */
   now?: () => number;
+  /** Request-log entries kept; older ones are dropped (default 100000, 0 keeps none). */
+  requestLogLimit?: number;
 }
 
 /** The runtime settings the control API can change. */
@@ -65,10 +67,12 @@ export interface ResolvedOptions extends SimSettings {
   seed: number;
   demoCampaigns: boolean;
   now: () => number;
+  requestLogLimit: number;
 }
 
 export const DEFAULT_CLIENT_ID = 'wrapup-demo';
 export const DEFAULT_CLIENT_SECRET = 'wrapup-demo-secret';
+export const DEFAULT_REQUEST_LOG_LIMIT = 100_000;
 
 export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
   return {
@@ -87,5 +91,6 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     seed: opts.seed ?? 42,
     demoCampaigns: opts.demoCampaigns ?? true,
     now: opts.now ?? Date.now,
+    requestLogLimit: opts.requestLogLimit ?? DEFAULT_REQUEST_LOG_LIMIT,
   };
 }

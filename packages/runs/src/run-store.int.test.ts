@@ -187,9 +187,18 @@ describe('RunStore stages and replays', () => {
     expect(await store.get(runId)).toMatchObject({ stage: 'delivered', outcome: 'delivered' });
     expect((await store.get(runId))?.lastError).toBeUndefined();
 
+    await store.setStage(runId, 'failed', { lastError: 'stale job' });
+    expect((await store.get(runId))?.stage).toBe('delivered');
+
     expect(await store.markReplay(runId)).toBe(1);
     expect((await store.get(runId))?.stage).toBe('received');
     await store.setStage(runId, 'validating');
     expect((await store.get(runId))?.stage).toBe('validating');
+    // failed is final, but a hand-retried job that then delivers may still replace it
+    await store.setStage(runId, 'failed', { lastError: 'warehouse down' });
+    await store.setStage(runId, 'delivering');
+    expect((await store.get(runId))?.stage).toBe('failed');
+    await store.setStage(runId, 'delivered');
+    expect((await store.get(runId))?.stage).toBe('delivered');
   });
 });

@@ -5,8 +5,10 @@
  * ARGV: 1 runId, 2 stage, 3 now (ISO), 4 1 if the stage is final else 0, 5 active key prefix,
  *       6 retention ttl s, then field/value pairs to set.
  *
- * A run that reached a final stage stays final: a late non-final update (a stalled job re-run by
- * another worker, a slow step racing the next queue) is ignored; only a replay reopens a run.
+ * A run that reached a final stage stays there: a late update (a stalled job re-run by another
+ * worker, a slow step racing the next queue) is ignored; only a replay reopens a run. The one
+ * exception is `failed`, which a final outcome may still replace (a failed job retried by hand
+ * from the dashboard that then delivers).
  *
  * Returns 1, 0 when the run does not exist (expired or never created), or 2 when the update was
  * ignored because the run is already final.
@@ -14,12 +16,9 @@
 export const SET_STAGE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local stage = ARGV[2]
-if ARGV[4] ~= '1' then
-  local current = redis.call('HGET', KEYS[1], 'stage')
-  if current == 'delivered' or current == 'incomplete' or current == 'rejected' or current == 'failed' then
-    return 2
-  end
-end
+local current = redis.call('HGET', KEYS[1], 'stage')
+if current == 'delivered' or current == 'incomplete' or current == 'rejected' then return 2 end
+if current == 'failed' and ARGV[4] ~= '1' then return 2 end
 redis.call('HSET', KEYS[1], 'stage', stage, 't:' .. stage, ARGV[3])
 if stage ~= 'received' then redis.call('HSET', KEYS[1], 'enqueued', '1') end
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end

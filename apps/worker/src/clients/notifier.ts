@@ -3,8 +3,11 @@ import type { Notification } from '@wrapup/shared';
 import { safeTarget } from './warehouse-http';
 
 export interface Notifier {
-  /** POSTs the notification as JSON; resolves on 2xx, throws (with the status) otherwise. */
-  send(url: string, notification: Notification): Promise<void>;
+  /**
+   * POSTs the notification as JSON; resolves on 2xx, throws (with the status) otherwise.
+   * `idempotencyKey` goes out as `Idempotency-Key` so a receiver can drop a repeat.
+   */
+  send(url: string, notification: Notification, idempotencyKey?: string): Promise<void>;
 }
 
 export class NotifyError extends Error {
@@ -21,9 +24,10 @@ export class NotifyError extends Error {
 export function createNotifier(opts: { timeoutMs?: number } = {}): Notifier {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return {
-    async send(url, notification) {
+    async send(url, notification, idempotencyKey) {
       const response = await got.post(url, {
         json: notification,
+        ...(idempotencyKey !== undefined && { headers: { 'idempotency-key': idempotencyKey } }),
         timeout: { request: timeoutMs },
         retry: { limit: 0 },
         throwHttpErrors: false,

@@ -96,4 +96,24 @@ describe('a failing notifier', () => {
     expect(after?.stage).toBe('delivered');
     expect(after?.stages).toEqual(during?.stages);
   });
+
+  it('does not notify twice when a job that already got its 2xx runs again', async () => {
+    const run = await sampleRun(runs);
+    await enqueueWarehouse(running.queues.warehouse, run);
+    const id = notifyJobId(run.runId, 'report.delivered', healthy.url);
+    const job = await waitFor(
+      () => running.queues.notify.getJob(id).then((j) => (j?.finishedOn ? j : undefined)),
+      { what: 'notify job finished' },
+    );
+    expect(healthy.requests).toHaveLength(1);
+    expect(healthy.requests[0]?.headers['idempotency-key']).toBe(id);
+
+    // As if its worker had died (or lost its lock) after the receiver answered: the job runs again.
+    await job.retry('completed');
+    await waitFor(
+      async () => (await running.queues.notify.getJob(id))?.attemptsStarted === 2 && (await job.getState()) === 'completed',
+      { what: 'the re-run to complete' },
+    );
+    expect(healthy.requests).toHaveLength(1);
+  });
 });

@@ -1,7 +1,12 @@
 import type { SimConversation } from '../model/types';
 import { DIMENSIONS, METRICS } from './catalog';
 import { addDuration, formatInterval } from './duration';
-import { QueryError, type AggregatesQuery, type QueryFilter } from './query';
+import {
+  QueryError,
+  type AggregatesQuery,
+  type DimensionPredicate,
+  type QueryFilter,
+} from './query';
 
 export type MetricStats =
   { count: number } | { max: number; min: number; count: number; sum: number };
@@ -15,17 +20,19 @@ export interface AggregatesResponse {
 
 const MAX_BUCKETS = 10_000;
 
+function predicateHolds(p: DimensionPredicate, c: SimConversation): boolean {
+  const v = (DIMENSIONS[p.dimension] as (c: SimConversation) => string | undefined)(c);
+  if (p.operator === 'exists') return v !== undefined;
+  if (p.operator === 'notExists') return v === undefined;
+  return v === p.value;
+}
+
+/** `and`: every predicate and clause holds; `or`: at least one does. */
 function matches(filter: QueryFilter, c: SimConversation): boolean {
-  const tests = [
-    ...filter.predicates.map((p) => {
-      const v = (DIMENSIONS[p.dimension] as (c: SimConversation) => string | undefined)(c);
-      if (p.operator === 'exists') return v !== undefined;
-      if (p.operator === 'notExists') return v === undefined;
-      return v === p.value;
-    }),
-    ...filter.clauses.map((clause) => matches(clause, c)),
-  ];
-  return filter.type === 'and' ? tests.every(Boolean) : tests.some(Boolean);
+  const all = filter.type === 'and';
+  for (const p of filter.predicates) if (predicateHolds(p, c) !== all) return !all;
+  for (const clause of filter.clauses) if (matches(clause, c) !== all) return !all;
+  return all;
 }
 
 /** Bucket start instants, plus the interval end as the last boundary. */

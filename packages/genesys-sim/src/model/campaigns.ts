@@ -166,10 +166,7 @@ function run(state: SimState, campaign: SimCampaign, count: number, opts: Comple
     exact: opts.outcomes,
     rng: createRandom(seed),
   });
-  const list = state.conversations.get(campaign.id) ?? [];
-  list.push(...conversations);
-  list.sort((a, b) => a.endMs - b.endMs);
-  state.conversations.set(campaign.id, list);
+  state.addConversations(campaign.id, conversations);
   campaign.called += conversations.length;
   // A campaign exists before its first call.
   const firstStart = conversations.reduce((min, c) => Math.min(min, c.startMs), Infinity);

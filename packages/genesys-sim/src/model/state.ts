@@ -1,4 +1,5 @@
 import type { ResolvedOptions, SimSettings } from '../options';
+import { RingLog } from './request-log';
 import type { SimCampaign, SimConversation } from './types';
 
 export interface IssuedToken {
@@ -34,15 +35,19 @@ export class SimError extends Error {
   }
 }
 
-const MAX_LOG = 10_000;
-
 /** The simulator's whole in-memory model. */
 export class SimState {
   readonly campaigns = new Map<string, SimCampaign>();
-  /** Finished conversations by campaign id, each list ordered by end time. */
+  /**
+   * Finished conversations by campaign id (the analytics index), each list ordered by end time;
+   * campaigns in creation order. Add conversations with `addConversations` to keep the order.
+   */
   readonly conversations = new Map<string, SimConversation[]>();
   readonly tokens = new Map<string, IssuedToken>();
-  readonly requests: RequestLogEntry[] = [];
+  /** /api and /oauth requests, the newest `requestLogLimit` kept. */
+  readonly requests: RingLog<RequestLogEntry>;
+  /** Conversations examined by aggregates queries so far (for tests and benchmarks). */
+  scannedConversations = 0;
   settings: SimSettings;
   readonly seed: number;
   readonly now: () => number;
@@ -64,11 +69,19 @@ export class SimState {
     this.now = opts.now;
     this.clientId = opts.clientId;
     this.clientSecret = opts.clientSecret;
+    this.requests = new RingLog(opts.requestLogLimit);
   }
 
   logRequest(entry: RequestLogEntry): void {
     this.requests.push(entry);
-    if (this.requests.length > MAX_LOG) this.requests.splice(0, this.requests.length - MAX_LOG);
+  }
+
+  /** Stores a campaign's new conversations, keeping its list ordered by end time. */
+  addConversations(campaignId: string, added: readonly SimConversation[]): void {
+    const list = this.conversations.get(campaignId) ?? [];
+    for (const c of added) list.push(c);
+    list.sort((a, b) => a.endMs - b.endMs);
+    this.conversations.set(campaignId, list);
   }
 
   getCampaign(id: string): SimCampaign {

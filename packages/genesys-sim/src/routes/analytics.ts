@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { aggregate } from '../analytics/aggregate';
+import { answerAggregates } from '../analytics/answer';
 import { parseAggregatesQuery, QueryError } from '../analytics/query';
 import { genesysError, type SimEnv } from '../http';
 import type { SimState } from '../model/state';
@@ -16,8 +16,7 @@ export function analyticsRoutes(state: SimState): Hono<SimEnv> {
     }
     try {
       const query = parseAggregatesQuery(body, { maxIntervalDays: state.settings.maxIntervalDays });
-      const lagMs = state.settings.analyticsLagMs;
-      return c.json(aggregate(state.allConversations(), query, { nowMs: state.now(), lagMs }));
+      return c.json(answerAggregates(state, query));
     } catch (err) {
       if (err instanceof QueryError) return genesysError(c, 400, 'bad.request', err.message);
       throw err;
