@@ -113,10 +113,19 @@ export function toUtcIso(input: string | number, eventTimezone: string): string 
   return fromMs(wall - sign * (offH * HOUR + offM * 60_000));
 }
 
+/** 10000-01-01T00:00:00.000Z: below it (and from 1970) toISOString prints exactly our format. */
+const YEAR_10000_MS = 253_402_300_800_000;
+
+/**
+ * `YYYY-MM-DDTHH:mm:ss.SSSZ`. The common range goes through the native toISOString (the hot
+ * path of every event); years outside 1970..9999 keep dayjs's rendering.
+ */
+const iso = (ms: number) =>
+  ms >= 0 && ms < YEAR_10000_MS ? new Date(ms).toISOString() : dayjs.utc(ms).format('YYYY-MM-DDTHH:mm:ss.SSS[Z]');
+
 function fromMs(ms: number): string | undefined {
   if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) return undefined;
-  const d = dayjs.utc(Math.trunc(ms));
-  return d.isValid() ? d.format('YYYY-MM-DDTHH:mm:ss.SSS[Z]') : undefined;
+  return iso(Math.trunc(ms));
 }
 
 /** Strict UTC parse for our own ISO strings; throws RangeError naming `what` when invalid. */
@@ -126,7 +135,6 @@ function parseUtc(value: string, what: string): number {
   return Date.parse(iso);
 }
 
-const iso = (ms: number) => dayjs.utc(ms).format('YYYY-MM-DDTHH:mm:ss.SSS[Z]');
 
 export interface AnalyticsIntervalInput {
   /** When the campaign finished (ISO). */

@@ -1,15 +1,85 @@
+import { IncomingMessage } from 'node:http';
+
 export type BodyRead = { kind: 'ok'; bytes: Uint8Array } | { kind: 'too_large' };
+
+const TOO_LARGE: BodyRead = { kind: 'too_large' };
+const EMPTY: BodyRead = { kind: 'ok', bytes: new Uint8Array(0) };
+
+const overLimit = (declared: string | null | undefined, limit: number) =>
+  typeof declared === 'string' && /^\d+$/.test(declared.trim()) && Number(declared) > limit;
+
+/**
+ * The Node request behind a Hono context under @hono/node-server (`c.env.incoming`), when it is
+ * an HTTP/1 IncomingMessage whose body nobody has touched yet; undefined otherwise (app.fetch in
+ * tests, HTTP/2), and the caller reads the web Request instead.
+ */
+export function nodeIncoming(env: unknown): IncomingMessage | undefined {
+  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
+  const incoming = env.incoming;
+  if (!(incoming instanceof IncomingMessage) || incoming.readableDidRead || incoming.destroyed) return undefined;
+  return incoming;
+}
 
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused
  * before reading; otherwise reading stops as soon as the count passes the limit, so the rest is
  * never buffered (the server discards it and closes the connection).
+ *
+ * With `incoming` (the Node request under @hono/node-server) the bytes come straight from it,
+ * which skips the web-stream and undici Request that `request.body` would build per request.
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<BodyRead> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > limit) return { kind: 'too_large' };
+export function readBodyLimited(request: Request, limit: number, incoming?: IncomingMessage): Promise<BodyRead> {
+  if (incoming) return readIncomingLimited(incoming, limit);
+  return readStreamLimited(request, limit);
+}
+
+function readIncomingLimited(incoming: IncomingMessage, limit: number): Promise<BodyRead> {
+  if (overLimit(incoming.headers['content-length'], limit)) return Promise.resolve(TOO_LARGE);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        // Stop here: the rest stays unread (the server drains or drops it after the 413).
+        cleanup();
+        incoming.pause();
+        resolve(TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (chunks.length === 0) resolve(EMPTY);
+      else resolve({ kind: 'ok', bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total) });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      if (incoming.readableEnded) return onEnd();
+      cleanup();
+      reject(new Error('the client closed the connection before the body was complete'));
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
+}
+
+async function readStreamLimited(request: Request, limit: number): Promise<BodyRead> {
+  if (overLimit(request.headers.get('content-length'), limit)) return TOO_LARGE;
   const body = request.body;
-  if (!body) return { kind: 'ok', bytes: new Uint8Array(0) };
+  if (!body) return EMPTY;
   const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -20,7 +90,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
       total += value.byteLength;
       if (total > limit) {
         reader.cancel().catch(() => undefined);
-        return { kind: 'too_large' };
+        return TOO_LARGE;
       }
       chunks.push(value);
     }

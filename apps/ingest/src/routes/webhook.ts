@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { nodeIncoming } from '../http/read-body';
 import type { IngestMetrics } from '../metrics';
 import { ingestEvent, type IngestEventDeps } from '../services/ingest-event';
 import type { IngestOutcome } from '../services/outcome';
@@ -12,7 +13,7 @@ export function webhookRoutes(deps: IngestEventDeps & { logger: Logger; metrics:
   const app = new Hono();
   app.post(WEBHOOK_PATH, async (c) => {
     const started = performance.now();
-    const outcome = await ingestEvent(deps, c.req.raw);
+    const outcome = await ingestEvent(deps, c.req.raw, nodeIncoming(c.env));
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.observe(outcome.kind, seconds);
     logOutcome(deps.logger, outcome, seconds);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
 import { parseCampaignEvent, type CampaignFinished, type PayloadIssue } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
@@ -24,8 +25,9 @@ type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
  * One webhook delivery, start to finish: authenticate (headers, then the raw bytes), read at most
  * maxBodyBytes, parse, filter, deduplicate and enqueue. Answers only after the job is in Redis.
  * Never throws for anything a sender can cause; Redis failures become `unavailable`.
+ * `incoming` (the Node request under @hono/node-server) lets the body be read without web streams.
  */
-export async function ingestEvent(deps: IngestEventDeps, request: Request): Promise<IngestOutcome> {
+export async function ingestEvent(deps: IngestEventDeps, request: Request, incoming?: IncomingMessage): Promise<IngestOutcome> {
   const nowMs = deps.now();
   const nowSeconds = Math.floor(nowMs / 1000);
   const pre = deps.auth.precheck(request.headers, nowSeconds);
@@ -36,7 +38,7 @@ export async function ingestEvent(deps: IngestEventDeps, request: Request): Prom
 
   let bytes: Uint8Array;
   try {
-    const read = await readBodyLimited(request, deps.maxBodyBytes);
+    const read = await readBodyLimited(request, deps.maxBodyBytes, incoming);
     if (read.kind === 'too_large') return { kind: 'too_large', limit: deps.maxBodyBytes };
     bytes = read.bytes;
   } catch {
