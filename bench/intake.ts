@@ -1,0 +1,232 @@
+import autocannon from 'autocannon';
+import { createRedisFixture, freePort, waitFor, type RedisFixture } from '@wrapup/shared/testing';
+import { QUICK, benchPath, size } from './lib/env';
+import { SignedEventPool, newWebhookSecret } from './lib/events';
+import { INGEST_MAIN, ProcessGroup, cpuSeconds, rssBytes, tail } from './lib/procs';
+import { fmt, type SectionResult } from './lib/report';
+
+const CONNECTIONS = 50;
+const DURATION_S = size(10, 5);
+const WARMUP_S = size(3, 1);
+const RSS_EVENTS = size(100_000, 20_000);
+const TARGET_THROUGHPUT = 0.85;
+const TARGET_P99 = 1.5;
+const TARGET_RSS_MB = 50;
+
+interface Measured {
+  label: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  accepted: number;
+  other: string;
+  serverCpu: number | undefined;
+}
+
+async function waitHealthy(url: string, group: ProcessGroup, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      group.checkAlive(what);
+      const res = await fetch(url).catch(() => undefined);
+      return res?.ok === true;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what },
+  );
+}
+
+async function load(url: string, pool: SignedEventPool, opts: { duration?: number; amount?: number }): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.duration ?? DURATION_S }),
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: '/webhooks/genesys',
+        setupRequest: (req) => {
+          const r = pool.take();
+          return { ...req, method: 'POST', path: '/webhooks/genesys', headers: r.headers, body: r.body };
+        },
+      },
+    ],
+  });
+}
+
+const statusSummary = (r: autocannon.Result, expected: number) => {
+  const stats = r.statusCodeStats ?? {};
+  const others = Object.entries(stats)
+    .filter(([code]) => Number(code) !== expected)
+    .map(([code, v]) => `${code}: ${v.count ?? 0}`);
+  if (r.errors > 0) others.push(`errors: ${r.errors}`);
+  if (r.timeouts > 0) others.push(`timeouts: ${r.timeouts}`);
+  return { accepted: stats[`${expected}`]?.count ?? 0, other: others.join(', ') || 'none' };
+};
+
+/** `nodejs_heap_size_used_bytes` from the ingest's Prometheus endpoint (NaN when missing). */
+async function heapUsed(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^wrapup_ingest_nodejs_heap_size_used_bytes\s+(\S+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** Warm-up, then the measured run; the server's CPU seconds during the measured run. */
+async function measure(label: string, base: string, pool: SignedEventPool, pid: number | undefined): Promise<Measured> {
+  await load(base, pool, { duration: WARMUP_S });
+  const cpu0 = pid === undefined ? undefined : cpuSeconds(pid);
+  const r = await load(base, pool, { duration: DURATION_S });
+  const cpu1 = pid === undefined ? undefined : cpuSeconds(pid);
+  const { accepted, other } = statusSummary(r, 202);
+  return {
+    label,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    accepted,
+    other,
+    serverCpu: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+  };
+}
+
+/** Section 1: bare Hono vs Hono + one queue.add vs the real ingest with signatures, and ingest RSS growth. */
+export async function intakeSection(log: (line: string) => void): Promise<SectionResult> {
+  const secret = newWebhookSecret();
+  const group = new ProcessGroup();
+  const fixtures: RedisFixture[] = [];
+  const results: Measured[] = [];
+  let rss:
+    | { before: number; after: number; heapBefore: number; heapAfter: number; events: number; accepted: number; other: string; seconds: number }
+    | undefined;
+  let onDemand = 0;
+  try {
+    const poolSize = size(60_000, 15_000);
+    log(`  signing ${poolSize} distinct events for (a)/(b) with standardwebhooks`);
+    let pool = new SignedEventPool(secret, poolSize, { cycle: true });
+
+    // (a) bare Hono
+    {
+      const port = await freePort();
+      const [proc] = group.start(benchPath('servers/bare.ts'), { PORT: String(port) });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(`${base}/healthz`, group, 'the bare Hono server');
+      results.push(await measure('(a) bare Hono route answering 202', base, pool, proc?.child.pid));
+      log(`    (a) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
+      await group.stop();
+    }
+    // (b) Hono + one queue.add
+    {
+      const fx = await createRedisFixture('bench-intake-b');
+      fixtures.push(fx);
+      const port = await freePort();
+      const [proc] = group.start(benchPath('servers/queue-add.ts'), { PORT: String(port), REDIS_URL: fx.redisUrl, QUEUE_PREFIX: fx.prefix });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(`${base}/healthz`, group, 'the Hono + queue.add server');
+      results.push(await measure('(b) Hono route + one BullMQ queue.add', base, pool, proc?.child.pid));
+      log(`    (b) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
+      await group.stop();
+    }
+    // (c) the real ingest, then its RSS over RSS_EVENTS more events
+    {
+      const fx = await createRedisFixture('bench-intake-c');
+      fixtures.push(fx);
+      log(`  signing ${poolSize} fresh events for (c)`);
+      pool = new SignedEventPool(secret, poolSize);
+      const port = await freePort();
+      const [proc] = group.start(INGEST_MAIN, {
+        REDIS_URL: fx.redisUrl,
+        QUEUE_PREFIX: fx.prefix,
+        WEBHOOK_SECRET: secret,
+        INGEST_HOST: '127.0.0.1',
+        INGEST_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(`${base}/readyz`, group, 'the ingest');
+      const pid = proc?.child.pid;
+      results.push(await measure('(c) real ingest (Standard Webhooks signatures)', base, pool, pid));
+      log(`    (c) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
+      onDemand += pool.signedOnDemand;
+
+      if (pid !== undefined) {
+        log(`  ingest RSS over ${RSS_EVENTS} more events (signing them first)`);
+        pool = new SignedEventPool(secret, RSS_EVENTS);
+        const heapBefore = await heapUsed(base);
+        const before = rssBytes(pid);
+        const started = performance.now();
+        const r = await load(base, pool, { amount: RSS_EVENTS });
+        const seconds = (performance.now() - started) / 1000;
+        await new Promise((res) => setTimeout(res, 1_000));
+        const after = rssBytes(pid);
+        const heapAfter = await heapUsed(base);
+        const { accepted, other } = statusSummary(r, 202);
+        rss = { before, after, heapBefore, heapAfter, events: RSS_EVENTS, accepted, other, seconds };
+        log(`    RSS ${fmt.mb(before)} -> ${fmt.mb(after)}`);
+        onDemand += pool.signedOnDemand;
+      }
+      group.checkAlive('the ingest');
+    }
+  } catch (err) {
+    const outputs = group.procs.map((p) => tail(p.output(), 15)).join('\n');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${outputs ? `\n${outputs}` : ''}`, { cause: err });
+  } finally {
+    await group.stop();
+    for (const fx of fixtures) await fx.cleanup();
+  }
+
+  const [a, b, c] = results as [Measured, Measured, Measured];
+  const cb = c.reqPerSec / b.reqPerSec;
+  const ca = c.reqPerSec / a.reqPerSec;
+  const p99Ratio = c.p99 / b.p99;
+  const growthMb = rss ? (rss.after - rss.before) / 2 ** 20 : NaN;
+  const cpuPer = (m: Measured) => (m.serverCpu === undefined ? 'n/a' : `${fmt.n((m.serverCpu * 1e6) / Math.max(1, m.requests))} µs`);
+
+  return {
+    id: 'ingest',
+    title: '1. Intake',
+    summary:
+      `a ${fmt.n(a.reqPerSec)} / b ${fmt.n(b.reqPerSec)} / c ${fmt.n(c.reqPerSec)} req/s; c/b ${fmt.ratio(cb)}, c/a ${fmt.ratio(ca)}; ` +
+      `p99 ${fmt.ms(a.p99)} / ${fmt.ms(b.p99)} / ${fmt.ms(c.p99)}; RSS growth ${fmt.n(growthMb, 1)} MB over ${rss?.events ?? 0} events`,
+    tables: [
+      {
+        headers: ['server', 'req/s', 'p50', 'p99', 'requests', '202 answers', 'other answers', 'server CPU per request'],
+        rows: results.map((m) => [m.label, fmt.n(m.reqPerSec), fmt.ms(m.p50), fmt.ms(m.p99), m.requests, m.accepted, m.other, cpuPer(m)]),
+      },
+      {
+        headers: ['figure', 'value'],
+        rows: [
+          ['throughput c/b', fmt.ratio(cb)],
+          ['throughput c/a', fmt.ratio(ca)],
+          ['p99 c/b', fmt.ratio(p99Ratio)],
+          ...(rss
+            ? [
+                ['ingest RSS before / after', `${fmt.mb(rss.before)} / ${fmt.mb(rss.after)}`],
+                ['ingest V8 heap used before / after (from its /metrics)', `${fmt.mb(rss.heapBefore)} / ${fmt.mb(rss.heapAfter)}`],
+                [`RSS growth over ${rss.events} new events`, `${fmt.n(growthMb, 1)} MB (${rss.accepted} answered 202 in ${fmt.n(rss.seconds, 1)} s; other: ${rss.other})`],
+              ]
+            : []),
+        ],
+      },
+    ],
+    targets: [
+      { name: 'ingest throughput / queue.add floor (c/b)', value: fmt.ratio(cb), target: `>= ${TARGET_THROUGHPUT}`, pass: cb >= TARGET_THROUGHPUT },
+      { name: 'ingest p99 / queue.add floor p99', value: fmt.ratio(p99Ratio), target: `<= ${TARGET_P99}`, pass: p99Ratio <= TARGET_P99 },
+      {
+        name: `ingest RSS growth over ${rss?.events ?? RSS_EVENTS} events`,
+        value: `${fmt.n(growthMb, 1)} MB`,
+        target: `< ${TARGET_RSS_MB} MB${QUICK ? ' (over 100,000 in the full run)' : ''}`,
+        pass: growthMb < TARGET_RSS_MB,
+      },
+      { name: 'every ingest request answered 202 (a new event)', value: c.other === 'none' ? 'yes' : c.other, target: 'yes', pass: c.other === 'none' && c.accepted === c.requests },
+    ],
+    method: [
+      `autocannon (programmatic API, in the bench process) with ${CONNECTIONS} connections against each server in turn: a ${WARMUP_S} s warm-up, then ${DURATION_S} s measured; req/s is autocannon's mean, p50/p99 its latency percentiles.`,
+      'Each server runs in a child process of its own (bench/servers/bare.ts, bench/servers/queue-add.ts, and the production apps/ingest/src/main.ts configured by env), so the load generator does not share its event loop; the three are served by the same @hono/node-server setup (`serveApp`).',
+      '(a) reads the body and answers 202. (b) parses the JSON and does one BullMQ `queue.add` on the analytics queue with the catalog job options (retention included), then 202. (c) the real ingest with WEBHOOK_SECRET set (Standard Webhooks HMAC over the raw bytes, timestamp tolerance), body limit, schema parse, the one-round-trip Lua dedupe/run record and the analytics job add, LOG_LEVEL=warn.',
+      `For (c) every request is a distinct finish event (its own campaign id and webhook-id, so each one creates a run and a job), pre-signed with the reference \`standardwebhooks\` package and handed out by autocannon's \`setupRequest\`; (a) and (b) get the same kind of signed requests from a pool of ${size(60_000, 15_000)} that they cycle through (they ignore the signature and do not dedupe). ${onDemand > 0 ? `${onDemand} events beyond the pre-signed pools were signed on demand.` : 'No event had to be signed on demand.'}`,
+      `RSS: after (c), the ingest's resident set (/proc/PID/status VmRSS) is read, ${RSS_EVENTS} more new events are sent (autocannon \`amount\`, ${CONNECTIONS} connections), and read again 1 s later; the V8 heap in use is read from the ingest's /metrics at the same moments (no forced GC, so it includes garbage not yet collected).`,
+      'Server CPU per request: user+system CPU seconds of the server process during the measured run over the requests served.',
+    ],
+    notes: QUICK ? [`BENCH_QUICK: ${DURATION_S} s runs and ${RSS_EVENTS} events for RSS.`] : [],
+  };
+}
