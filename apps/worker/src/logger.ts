@@ -42,8 +42,34 @@ function subjectOf(data: unknown): { campaignId?: string; runId?: string } {
   };
 }
 
+/** What a job's code logs through: the levels it uses, one object and a message per line. */
+export interface JobLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * A child logger whose bindings are built (and serialized by pino) only when a line at an enabled
+ * level is written: a job that logs nothing at the configured level costs nothing.
+ */
+export function lazyChild(root: Logger, bindings: () => Record<string, unknown>): JobLog {
+  let child: Logger | undefined;
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (obj: object, msg: string): void => {
+      if (!root.isLevelEnabled(level)) return;
+      child ??= root.child(bindings());
+      child[level](obj, msg);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
 /** A child logger per job: queue, jobId, campaignId, runId, attempt (1-based). */
-export function jobLogger(root: Logger, queue: string, job: JobLike): Logger {
-  const { campaignId, runId } = subjectOf(job.data);
-  return root.child({ queue, jobId: job.id, campaignId, runId, attempt: job.attemptsMade + 1 });
+export function jobLogger(root: Logger, queue: string, job: JobLike): JobLog {
+  return lazyChild(root, () => {
+    const { campaignId, runId } = subjectOf(job.data);
+    return { queue, jobId: job.id, campaignId, runId, attempt: job.attemptsMade + 1 };
+  });
 }

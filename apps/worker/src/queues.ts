@@ -113,7 +113,10 @@ export async function enqueueNotifications(
     data: { url, notification: checked },
     opts: { jobId: notifyJobId(checked.runId, checked.event, url) },
   }));
-  await notifyQueue.addBulk(jobs);
+  const [only] = jobs;
+  // One URL (the usual case): a plain add is one script call instead of a MULTI around it.
+  if (only !== undefined && jobs.length === 1) await notifyQueue.add(only.name, only.data, only.opts);
+  else await notifyQueue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }
 

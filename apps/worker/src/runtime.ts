@@ -35,7 +35,9 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
   if (!config.genesys.clientId || !config.genesys.clientSecret) {
     throw new Error('GENESYS_CLIENT_ID must be set (with GENESYS_CLIENT_SECRET) for the worker');
   }
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The run trail, the rate limiter and the notify marks: commands issued by concurrent jobs in the
+  // same event-loop turn go out in one write (BullMQ keeps its own connections).
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const runs = new RunStore(redis, {
     prefix: config.queuePrefix,
@@ -77,6 +79,7 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     sink,
     notifier: createNotifier(),
     runs,
+    redis,
     notifyUrls: config.notifyUrls,
     logger,
     queues,

@@ -49,7 +49,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const ownQueues = deps.queues === undefined;
   const queues = deps.queues ?? createQueues(connection, deps.prefix, deps.jobOptions);
   const ownRedis = deps.redis === undefined;
-  const redis = deps.redis ?? new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const redis =
+    deps.redis ?? new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   if (ownRedis)
     redis.on('error', (err) => deps.logger.warn({ err: err.message }, 'redis connection error'));
 

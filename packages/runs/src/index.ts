@@ -1,5 +1,5 @@
 export { RunStore } from './run-store';
-export type { RunStoreOptions, IntakeInput, IntakeResult, DuplicateReason } from './run-store';
+export type { RunStoreOptions, IntakeInput, IntakeResult, DuplicateReason, StageStep, SetStageOptions } from './run-store';
 export type { StoredRun, StagePatch } from './record';
 export { runKeys } from './keys';
 export type { RunKeys } from './keys';

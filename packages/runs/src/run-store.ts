@@ -35,6 +35,17 @@ export interface IntakeInput {
   shape?: string;
 }
 
+/** One stage reached, and when (epoch ms or a Date; default: when setStage runs). */
+export interface StageStep {
+  stage: RunStage;
+  at?: number | Date;
+}
+
+export interface SetStageOptions {
+  /** Keys removed in the same round trip (they must start with the prefix). */
+  deleteKeys?: readonly string[];
+}
+
 export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-reported';
 
 /**
@@ -137,19 +148,39 @@ export class RunStore {
   /**
    * Moves a run to `stage` (recording when) and applies the patch. A final stage releases the
    * campaign's in-flight slot if it still belongs to this run. A missing run is left alone.
+   *
+   * Several stages reached in one step may be recorded in one round trip: pass them in the order
+   * they were reached, each with its time (default now); the last one becomes the run's stage.
+   * `opts.deleteKeys` (under the prefix) are removed in the same round trip, whatever the run's state.
    */
-  async setStage(runId: string, stage: RunStage, patch: StagePatch = {}): Promise<void> {
-    const isFinal = FINAL_STAGES.includes(stage);
+  async setStage(
+    runId: string,
+    stage: RunStage | readonly StageStep[],
+    patch: StagePatch = {},
+    opts: SetStageOptions = {},
+  ): Promise<void> {
+    const steps = typeof stage === 'string' ? [{ stage }] : stage;
+    const last = steps[steps.length - 1];
+    if (last === undefined) throw new Error('RunStore.setStage: no stage given');
+    const deleteKeys = opts.deleteKeys ?? [];
+    for (const key of deleteKeys) {
+      if (!key.startsWith(`${this.opts.prefix}:`)) {
+        throw new Error(`RunStore.setStage: ${key} is not under the prefix ${this.opts.prefix}`);
+      }
+    }
+    const fallback = steps.some((s) => s.at === undefined) ? new Date(this.now()).toISOString() : '';
+    const pairs: string[] = [];
+    for (const s of steps) pairs.push(s.stage, s.at === undefined ? fallback : new Date(s.at).toISOString());
     await stageScript.run(
       this.redis,
-      [this.keys.run(runId)],
+      [this.keys.run(runId), ...deleteKeys],
       [
         runId,
-        stage,
-        new Date(this.now()).toISOString(),
-        isFinal ? '1' : '0',
+        steps.length,
+        FINAL_STAGES.includes(last.stage) ? '1' : '0',
         this.keys.activePrefix,
         secs(this.opts.retentionSeconds),
+        ...pairs,
         ...encodePatch(patch),
       ],
     );

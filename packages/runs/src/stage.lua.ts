@@ -1,9 +1,12 @@
 /**
- * Moves a run to a stage and applies a patch, atomically.
+ * Moves a run through one or more stages and applies a patch, atomically (one round trip).
  *
- * KEYS: 1 run key
- * ARGV: 1 runId, 2 stage, 3 now (ISO), 4 1 if the stage is final else 0, 5 active key prefix,
- *       6 retention ttl s, then field/value pairs to set.
+ * KEYS: 1 run key, then keys to delete whatever the run's state (e.g. a kept report that is no
+ *       longer needed); they are removed even when the run is missing or already final.
+ * ARGV: 1 runId, 2 number of stages n (>= 1), 3 1 if the last stage is final else 0,
+ *       4 active key prefix, 5 retention ttl s, then n stage/time (ISO) pairs in the order they
+ *       were reached (each records `t:<stage>`; the last one is the run's stage), then field/value
+ *       pairs to set.
  *
  * A run that reached a final stage stays there: a late update (a stalled job re-run by another
  * worker, a slow step racing the next queue) is ignored; only a replay reopens a run. The one
@@ -14,19 +17,33 @@
  * ignored because the run is already final.
  */
 export const SET_STAGE_LUA = `
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local stage = ARGV[2]
 local current = redis.call('HGET', KEYS[1], 'stage')
 if current == 'delivered' or current == 'incomplete' or current == 'rejected' then return 2 end
-if current == 'failed' and ARGV[4] ~= '1' then return 2 end
-redis.call('HSET', KEYS[1], 'stage', stage, 't:' .. stage, ARGV[3])
-if stage ~= 'received' then redis.call('HSET', KEYS[1], 'enqueued', '1') end
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
-if ARGV[4] == '1' then
+if current == 'failed' and ARGV[3] ~= '1' then return 2 end
+local n = tonumber(ARGV[2])
+local last = 6 + 2 * (n - 1)
+local fields = {}
+local enqueued = false
+for i = 6, last, 2 do
+  fields[#fields + 1] = 't:' .. ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+  if ARGV[i] ~= 'received' then enqueued = true end
+end
+fields[#fields + 1] = 'stage'
+fields[#fields + 1] = ARGV[last]
+if enqueued then
+  fields[#fields + 1] = 'enqueued'
+  fields[#fields + 1] = '1'
+end
+for i = last + 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+if ARGV[3] == '1' then
   local campaignId = redis.call('HGET', KEYS[1], 'campaignId')
   if campaignId then
-    local activeKey = ARGV[5] .. campaignId
+    local activeKey = ARGV[4] .. campaignId
     if redis.call('GET', activeKey) == ARGV[1] then redis.call('DEL', activeKey) end
   end
 end

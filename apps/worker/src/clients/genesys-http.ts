@@ -1,4 +1,4 @@
-import got, { RequestError } from 'got';
+import { RequestError } from 'got';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { RateLimiter } from '../limiter';
@@ -6,6 +6,7 @@ import { sleep } from '../limiter';
 import { GenesysError, GenesysNotFound } from './genesys-errors';
 import { backoffMs, parseRetryAfter, RETRY_STATUSES, withJitter } from './genesys-retry';
 import { ErrorBodySchema } from './genesys-schemas';
+import { http } from './http-client';
 
 export type GenesysLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -55,14 +56,11 @@ export async function sendWithRetry(req: HttpRequest, policy: HttpPolicy): Promi
     const sentAt = Date.now();
     let res: HttpResponse;
     try {
-      const answer = await got(req.url, {
+      const answer = await http(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
         timeout: { request: policy.timeoutMs },
-        throwHttpErrors: false,
-        retry: { limit: 0 },
-        followRedirect: false,
       });
       const header = answer.headers['inin-correlation-id'];
       res = {
@@ -119,7 +117,7 @@ export async function sendWithRetry(req: HttpRequest, policy: HttpPolicy): Promi
 async function acquire(req: HttpRequest, policy: HttpPolicy, budgetMs: number): Promise<void> {
   if (!policy.limiter) return;
   try {
-    await policy.limiter.acquire({ signal: AbortSignal.timeout(Math.max(1, budgetMs)) });
+    await policy.limiter.acquire({ timeoutMs: Math.max(1, budgetMs) });
   } catch (err) {
     throw new GenesysError(`${req.what}: no rate-limit slot within ${policy.maxRetryTimeMs} ms`, {
       code: 'rate_limit_wait',

@@ -1,4 +1,5 @@
-import got, { RequestError } from 'got';
+import { RequestError } from 'got';
+import { http } from './http-client';
 import type { Config } from '@wrapup/shared';
 import type { GenesysClient } from './genesys';
 import type { Campaign } from './genesys-schemas';
@@ -44,11 +45,11 @@ function urlInventory(template: string, timeoutMs: number): Inventory {
       const url = template.replaceAll('{campaignId}', encodeURIComponent(campaignId));
       let status: number;
       try {
-        const res = await got(url, {
+        const res = await http(url, {
           headers: { accept: 'application/json' },
           timeout: { request: timeoutMs },
-          throwHttpErrors: false,
-          retry: { limit: 0 },
+          // an inventory URL may redirect (Genesys, notifier and warehouse calls never follow one)
+          followRedirect: true,
         });
         status = res.statusCode;
       } catch (err) {

@@ -1,5 +1,5 @@
-import got from 'got';
 import type { Notification } from '@wrapup/shared';
+import { http } from './http-client';
 import { safeTarget } from './warehouse-http';
 
 export interface Notifier {
@@ -22,16 +22,13 @@ export class NotifyError extends Error {
 
 /** Slack-compatible incoming webhooks and any JSON receiver. No got retries: the notify queue retries. */
 export function createNotifier(opts: { timeoutMs?: number } = {}): Notifier {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const timeout = { request: opts.timeoutMs ?? 10_000 };
   return {
     async send(url, notification, idempotencyKey) {
-      const response = await got.post(url, {
+      const response = await http.post(url, {
         json: notification,
         ...(idempotencyKey !== undefined && { headers: { 'idempotency-key': idempotencyKey } }),
-        timeout: { request: timeoutMs },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
+        timeout,
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw new NotifyError(safeTarget(url), response.statusCode);

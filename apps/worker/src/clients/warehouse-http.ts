@@ -1,4 +1,4 @@
-import got from 'got';
+import { http } from './http-client';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../logger';
 import type { WarehouseSink, WriteResult } from './warehouse';
@@ -39,13 +39,10 @@ export function createHttpSink(opts: HttpSinkOptions, logger: Logger): Warehouse
       return Promise.resolve();
     },
     async write(report: Report): Promise<WriteResult> {
-      const response = await got.post(opts.url, {
+      const response = await http.post(opts.url, {
         json: report,
         headers: { 'idempotency-key': report.reportId, accept: 'application/json' },
         timeout: { request: opts.timeoutMs ?? 15_000 },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
       });
       const { statusCode } = response;
       if (statusCode < 200 || statusCode >= 300) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../logger';
@@ -26,7 +27,7 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle warehouse connection failed'));
-  const db: SqlQueryable = pool;
+  const db = preparedQueries(pool);
 
   const serial = serialByKey();
   const ready = memoizeUntilFailure(async () => {
@@ -43,6 +44,32 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
     },
     async close() {
       await pool.end();
+    },
+  };
+}
+
+/**
+ * Runs every parameterised statement as a named prepared statement: each pooled connection parses
+ * and plans the upsert once instead of on every write. Statements without parameters (the DDL) run
+ * as they are.
+ */
+function preparedQueries(pool: pg.Pool): SqlQueryable {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `wrapup_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async query<R = Record<string, unknown>>(text: string, params?: unknown[]) {
+      const result =
+        params === undefined
+          ? await pool.query(text)
+          : await pool.query({ name: nameOf(text), text, values: params });
+      return { rows: result.rows as R[] };
     },
   };
 }

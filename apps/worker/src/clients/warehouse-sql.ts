@@ -68,15 +68,21 @@ const createTableSql = (table: TableName) => `create table if not exists ${table
   written_at timestamptz not null
 )`;
 
-const upsertSql = (table: TableName) => `insert into ${table.sql} (${COLUMNS.join(', ')})
+const buildUpsertSql = (table: TableName) => `insert into ${table.sql} (${COLUMNS.join(', ')})
 values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb, $12::timestamptz)
 on conflict (report_id) do update set
 ${COLUMNS.filter((c) => c !== 'report_id')
   .map((c) => `  ${c} = excluded.${c}`)
-  .join(',\n')}`;
+  .join(',\n')}
+returning ${COLUMNS.join(', ')}`;
 
-const selectSql = (table: TableName) =>
-  `select ${COLUMNS.join(', ')} from ${table.sql} where report_id = $1`;
+/** The statement text per table, built once (the same text also lets a driver reuse its plan). */
+const upsertTexts = new Map<string, string>();
+const upsertSql = (table: TableName) => {
+  let text = upsertTexts.get(table.sql);
+  if (text === undefined) upsertTexts.set(table.sql, (text = buildUpsertSql(table)));
+  return text;
+};
 
 /** Concurrent `create ... if not exists` can still collide in the catalog; a second try settles it. */
 const CATALOG_RACE_CODES = new Set(['23505', '42P06', '42P07']);
@@ -188,8 +194,9 @@ export class WarehouseMismatchError extends Error {
 }
 
 /**
- * Upserts the report on report_id, reads the row back, and confirms only when every column
- * matches what was sent. Throws WarehouseMismatchError otherwise (the job retries).
+ * Upserts the report on report_id and reads the stored row back in the same statement
+ * (`returning`: the row as written, after any trigger changed it), and confirms only when every
+ * column matches what was sent. Throws WarehouseMismatchError otherwise (the job retries).
  */
 export async function upsertAndConfirm(
   db: SqlQueryable,
@@ -198,8 +205,7 @@ export async function upsertAndConfirm(
   writtenAt = new Date(),
 ): Promise<WriteResult> {
   const row = rowFor(report, writtenAt);
-  await db.query(upsertSql(table), paramsFor(row));
-  const { rows } = await db.query<Record<string, unknown>>(selectSql(table), [row.report_id]);
+  const { rows } = await db.query<Record<string, unknown>>(upsertSql(table), paramsFor(row));
   const stored = rows[0];
   if (stored === undefined) throw new WarehouseMismatchError(row.report_id, []);
   const differing = diffRow(row, stored);

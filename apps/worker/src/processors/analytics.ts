@@ -11,8 +11,10 @@ import {
   type Notification,
   type WarehouseJob,
 } from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
+import { lazyChild, type JobLog } from '../logger';
 import { enqueueNotifications } from '../queues';
+import { WRITE_AFTER_DELIVERING } from './warehouse';
 
 /** What the analytics stage needs from Genesys (the real client satisfies it). */
 export interface AnalyticsGenesys {
@@ -53,6 +55,16 @@ export type AnalyticsOutcome =
 type Progress = NonNullable<AnalyticsJob['progress']>;
 
 /**
+ * Stages this execution reached but has not written yet, with their times: they go to Redis with
+ * the next stage write (one round trip instead of one per stage). `validating` is recorded when it
+ * starts and written together with `waiting_for_analytics` (or `rejected`, or the error), so the
+ * trail keeps both times while the validation costs no write of its own.
+ */
+interface Trail {
+  steps: StageStep[];
+}
+
+/**
  * The `analytics` queue: validate the campaign once, then check the aggregates until they hold
  * every expected attempt, waiting between checks with moveToDelayed (no attempt spent, no slot
  * held). When the wait runs out the report is written as incomplete, never as a failure.
@@ -62,39 +74,46 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
 
   return async function processAnalytics(job: Job, token?: string): Promise<AnalyticsOutcome> {
     const data = v.parse(AnalyticsJobSchema, job.data);
-    const log = deps.logger.child({
+    const log = lazyChild(deps.logger, () => ({
       queue: job.queueName,
       jobId: job.id,
       runId: data.runId,
       campaignId: data.campaignId,
       attempt: job.attemptsMade + 1,
-    });
+    }));
+    const trail: Trail = { steps: [] };
     try {
-      return await step(job, data, log, token);
+      return await step(job, data, log, trail, token);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
       const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err: message, final }, 'analytics attempt failed');
-      if (final) await fail(data, message);
+      if (final) await fail(data, message, trail);
       else {
         const stage = data.progress ? 'waiting_for_analytics' : 'validating';
-        await deps.runs.setStage(data.runId, stage, { lastError: message });
+        await writeStage(data.runId, trail, stage, { lastError: message });
       }
       throw err;
     }
   };
 
-  async function step(job: Job, data: AnalyticsJob, log: Logger, token?: string): Promise<AnalyticsOutcome> {
+  async function step(
+    job: Job,
+    data: AnalyticsJob,
+    log: JobLog,
+    trail: Trail,
+    token?: string,
+  ): Promise<AnalyticsOutcome> {
     const checkAt = now();
     let progress: Progress | undefined = data.progress;
 
     if (!progress) {
-      await deps.runs.setStage(data.runId, 'validating');
+      trail.steps.push({ stage: 'validating', at: Date.now() });
       const verdict = await validate(data);
       if (verdict.kind === 'rejected') {
         log.info({ reason: verdict.reason }, 'campaign rejected');
-        await deps.runs.setStage(data.runId, 'rejected', { outcome: verdict.reason });
+        await writeStage(data.runId, trail, 'rejected', { outcome: verdict.reason });
         await notify({
           event: 'campaign.rejected',
           campaignId: data.campaignId,
@@ -110,7 +129,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         expectedCount: verdict.expectedCount,
         lastObserved: 0,
       };
-      await deps.runs.setStage(data.runId, 'waiting_for_analytics', {
+      await writeStage(data.runId, trail, 'waiting_for_analytics', {
         expectedCount: verdict.expectedCount,
       });
     }
@@ -135,7 +154,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       );
       log.info({ observed: counts.attempted, expected, delayMs: delay, checks }, 'analytics not complete yet, waiting');
       await job.updateData({ ...data, progress: { ...progress, checks, lastObserved: counts.attempted } });
-      await deps.runs.setStage(data.runId, 'waiting_for_analytics', {
+      await writeStage(data.runId, trail, 'waiting_for_analytics', {
         expectedCount: expected,
         observedCount: counts.attempted,
       });
@@ -157,7 +176,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     });
     // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
     // before this line would run.
-    await deps.runs.setStage(data.runId, 'delivering', {
+    await writeStage(data.runId, trail, 'delivering', {
       reportId: report.reportId,
       expectedCount: expected,
       observedCount: counts.attempted,
@@ -166,7 +185,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     // The first run's write is keyed by the report id (a re-run job is a no-op); a replay gets a
     // job of its own so it really writes again (the upsert keeps it one row).
     const jobId = job.id === data.runId ? report.reportId : `${report.reportId}-${job.id}`;
-    await deps.warehouseQueue.add('write', payload, { jobId });
+    await deps.warehouseQueue.add(WRITE_AFTER_DELIVERING, payload, { jobId });
     log.info({ reportId: report.reportId, complete, observed: counts.attempted, expected, waitedMs }, 'report built');
     return { outcome: 'reported', reportId: report.reportId, complete, observed: counts.attempted, expected };
   }
@@ -187,8 +206,14 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     return { kind: 'ok', expectedCount: progress.numberOfContactsCalled };
   }
 
-  async function fail(data: AnalyticsJob, message: string) {
-    await deps.runs.setStage(data.runId, 'failed', { lastError: message, outcome: 'analytics failed' });
+  /** Writes the stages the trail holds, then `stage` with the patch (one round trip); empties the trail. */
+  async function writeStage(runId: string, trail: Trail, stage: StageStep['stage'], patch: StagePatch = {}) {
+    await deps.runs.setStage(runId, [...trail.steps, { stage }], patch);
+    trail.steps = [];
+  }
+
+  async function fail(data: AnalyticsJob, message: string, trail: Trail) {
+    await writeStage(data.runId, trail, 'failed', { lastError: message, outcome: 'analytics failed' });
     await notify({
       event: 'report.failed',
       campaignId: data.campaignId,

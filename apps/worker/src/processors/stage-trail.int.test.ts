@@ -1,0 +1,111 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RunStore } from '@wrapup/runs';
+import { createPgFixture, createRedisFixture, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { createNotifier } from '../clients/notifier';
+import { createWarehouseSink, type WarehouseSink } from '../clients/warehouse';
+import { sampleRun } from '../clients/warehouse-testkit';
+import { createLogger } from '../logger';
+import { startWorkers, type RunningWorkers } from '../workers';
+import { WRITE_AFTER_DELIVERING } from './warehouse';
+import { keepReport, keptReportKey } from './warehouse-kept';
+
+const logger = createLogger({ level: 'silent' });
+
+/** The run trail written with fewer round trips: several stages per call, the kept report dropped in the same call. */
+describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
+  let redisFx: RedisFixture;
+  let pgFx: PgFixture;
+  let runs: RunStore;
+  let sink: WarehouseSink;
+  let running: RunningWorkers | undefined;
+
+  beforeEach(async () => {
+    [redisFx, pgFx] = await Promise.all([createRedisFixture('trail'), createPgFixture('trail')]);
+    runs = new RunStore(redisFx.redis, {
+      prefix: redisFx.prefix,
+      dedupeTtlSeconds: 600,
+      retentionSeconds: 600,
+      startTtlSeconds: 600,
+    });
+    sink = createWarehouseSink({ url: pgFx.databaseUrl, table: pgFx.table(), dataDir: '' }, logger);
+  });
+  afterEach(async () => {
+    await running?.close(5_000);
+    running = undefined;
+    await sink.close();
+    await Promise.all([redisFx.cleanup(), pgFx.cleanup()]);
+  });
+
+  it('records several stages with their own times in one call; the last one is the stage', async () => {
+    const { runId } = await sampleRun(runs);
+    const t0 = Date.parse('2024-05-01T10:00:00.000Z');
+    await runs.setStage(
+      runId,
+      [
+        { stage: 'validating', at: t0 },
+        { stage: 'waiting_for_analytics', at: t0 + 250 },
+      ],
+      { expectedCount: 7 },
+    );
+    const run = await runs.get(runId);
+    expect(run).toMatchObject({ stage: 'waiting_for_analytics', expectedCount: 7, enqueued: true });
+    expect(run?.stages.validating).toBe('2024-05-01T10:00:00.000Z');
+    expect(run?.stages.waiting_for_analytics).toBe('2024-05-01T10:00:00.250Z');
+
+    // a final stage at the end of the list releases nothing it does not own and stays final
+    await runs.setStage(runId, [{ stage: 'delivering', at: t0 + 1000 }, { stage: 'delivered' }], { outcome: 'delivered' });
+    await runs.setStage(runId, [{ stage: 'validating' }, { stage: 'waiting_for_analytics' }], { lastError: 'late' });
+    const final = await runs.get(runId);
+    expect(final?.stage).toBe('delivered');
+    expect(final?.stages.delivering).toBe('2024-05-01T10:00:01.000Z');
+    expect(final?.lastError).toBeUndefined();
+  });
+
+  it('deletes the given keys in the same call, even for a missing run, and only under the prefix', async () => {
+    const kept = keptReportKey(redisFx.prefix, 'run-missing');
+    await redisFx.redis.set(kept, '{}');
+    await runs.setStage('run-missing', 'delivered', {}, { deleteKeys: [kept] });
+    expect(await redisFx.redis.exists(kept)).toBe(0);
+    expect(await redisFx.redis.exists(runs.keys.run('run-missing'))).toBe(0);
+    await expect(runs.setStage('run-missing', 'delivered', {}, { deleteKeys: ['elsewhere:key'] })).rejects.toThrow(
+      'is not under the prefix',
+    );
+  });
+
+  it('writes a job queued after the run was marked delivering with one stage call, dropping a kept report', async () => {
+    const run = await sampleRun(runs);
+    await runs.setStage(run.runId, 'delivering', { reportId: run.report.reportId });
+    await keepReport(redisFx.redis, redisFx.prefix, run.runId, run.report, 600);
+    running = await startWorkers({
+      redisUrl: redisFx.redisUrl,
+      prefix: redisFx.prefix,
+      concurrency: 2,
+      sink,
+      notifier: createNotifier({ timeoutMs: 2_000 }),
+      runs,
+      notifyUrls: [],
+      logger,
+    });
+    const stageCalls: string[] = [];
+    const monitor = await redisFx.redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase().startsWith('eval') && args.includes(runs.keys.run(run.runId))) stageCalls.push(args.join(' '));
+    });
+    try {
+      const queued = Date.now();
+      await running.queues.warehouse.add(WRITE_AFTER_DELIVERING, run, { jobId: run.report.reportId });
+      const job = await running.queues.warehouse.getJob(run.report.reportId);
+      await expect.poll(async () => (await runs.get(run.runId))?.stage, { timeout: 10_000 }).toBe('delivered');
+      expect(await job?.getState()).toBe('completed');
+      const stored = await runs.get(run.runId);
+      expect(Date.parse(stored?.stages.delivering ?? '')).toBeGreaterThanOrEqual(queued - 5);
+      expect(Date.parse(stored?.stages.delivering ?? '')).toBeLessThanOrEqual(Date.parse(stored?.stages.delivered ?? ''));
+      expect(await redisFx.redis.exists(keptReportKey(redisFx.prefix, run.runId))).toBe(0);
+      // one stage call for the whole job: delivering + delivered, with the kept report in its keys
+      expect(stageCalls).toHaveLength(1);
+      expect(stageCalls[0]).toContain(keptReportKey(redisFx.prefix, run.runId));
+    } finally {
+      monitor.disconnect();
+    }
+  });
+});
