@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { reportIdFor } from '@wrapup/shared';
 import type { StoredRun } from '@wrapup/runs';
-import { CHAOS_API_KEY, startChaosStack, type ChaosStack } from './support/chaos-stack';
+import {
+  CHAOS_API_KEY,
+  RECEIVER_DOWN,
+  RECEIVER_UP,
+  startChaosStack,
+  type ChaosStack,
+} from './support/chaos-stack';
 import { planTraffic, runTraffic, type SentEvent } from './support/chaos-traffic';
 import {
   answersOf,
@@ -71,7 +77,7 @@ async function chaos(
   };
 
   await sleepUntil(t0 + 4_000);
-  stack.receiver.setFailing(true);
+  stack.receiver.respondWith(RECEIVER_DOWN);
   const notifierBack = open('notifier answers 500');
 
   await sleepUntil(t0 + 9_000);
@@ -99,7 +105,7 @@ async function chaos(
   await sleepUntil(t0 + 24_000);
   await stack.sim.setFaults({ faults: {} });
   errorsBack();
-  stack.receiver.setFailing(false);
+  stack.receiver.respondWith(RECEIVER_UP);
   notifierBack();
 
   await sleepUntil(t0 + 30_000);
@@ -194,7 +200,7 @@ describe('chaos run', () => {
       simulator429: simAnswers[429] ?? 0,
       simulator503: simAnswers[503] ?? 0,
       warehouseWriteFailures: count(logs, 'warehouse write failed'),
-      notifier500: stack.receiver.received.filter((r) => r.status === 500).length,
+      notifier500: stack.receiver.requests.filter((r) => r.status === 500).length,
       ingest503: unavailable.length,
       jobsRecoveredFromKilledWorkers: count(logs, 'job stalled'),
     };
@@ -210,7 +216,7 @@ describe('chaos run', () => {
         totalMs: drained - started,
         campaigns: runsByCampaign.size,
         rows: rows.length,
-        notifications: stack.receiver.received.length,
+        notifications: stack.receiver.requests.length,
         counts: pending.counts,
         simAnswers,
         faultsSeen,
@@ -355,7 +361,7 @@ function saveEvidence(s: ChaosStack) {
   for (const [i, out] of outputs.entries()) writeFileSync(join(dir, `worker-${i}.log`), out);
   writeFileSync(
     join(dir, 'notifications.jsonl'),
-    s.receiver.received
+    s.receiver.requests
       .map((r) =>
         JSON.stringify({ at: new Date(r.at).toISOString(), status: r.status, body: r.body }),
       )

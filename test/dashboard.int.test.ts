@@ -4,8 +4,6 @@
  * logs in to Bull Board at /admin/queues, reads the three queues' counts and saves docs/dashboard.png.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
@@ -13,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CAMPAIGN_IDS, deliverFinish, startSimulator, type Simulator } from '@wrapup/genesys-sim';
 import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
 import { loadConfig } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { createPgFixture, createRedisFixture, startJsonReceiver, waitFor, type JsonReceiver, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { chromiumMissing, launchChromium, pngSize } from './support/browser';
 
@@ -27,24 +25,6 @@ const BASIC = `Basic ${Buffer.from(`${DASHBOARD.username}:${DASHBOARD.password}`
 const QUEUES = ['analytics', 'warehouse', 'notify'] as const;
 const UI_TIMEOUT = 10_000;
 
-/** A JSON receiver standing in for a Slack webhook (NOTIFY_URLS), so the notify queue has work too. */
-async function startReceiver() {
-  let received = 0;
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received += 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received: () => received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** The overview card of one queue (Bull Board's CSS class names are hashed, so find it by its link). */
 const queueCard = (page: Page, queue: string) =>
   page.locator('main li').filter({ has: page.locator(`a[href="/admin/queues/queue/${queue}"]`) });
@@ -53,7 +33,8 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
   let redis: RedisFixture;
   let pg: PgFixture;
   let sim: Simulator;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  /** Stands in for a Slack webhook (NOTIFY_URLS), so the notify queue has work too. */
+  let receiver: JsonReceiver;
   let ingest: Ingest | undefined;
   let server: RunningServer | undefined;
   let runtime: WorkerRuntime | undefined;
@@ -64,7 +45,7 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       createRedisFixture('dash'),
       createPgFixture('dash'),
       startSimulator(),
-      startReceiver(),
+      startJsonReceiver(),
     ]);
     const config = loadConfig({
       REDIS_URL: redis.redisUrl,
@@ -140,7 +121,7 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       },
       { timeoutMs: 10_000, intervalMs: 100, what: 'one completed job in each queue' },
     );
-    expect(receiver.received()).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
     const rows = await pg.pool.query<{ campaign_id: string }>(`select campaign_id from ${pg.table()}`);
     expect(rows.rows.map((r) => r.campaign_id)).toEqual([id]);
 

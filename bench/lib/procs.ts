@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { spawnTs, waitFor, type AppProcess } from '@wrapup/shared/testing';
@@ -10,9 +10,7 @@ export class ProcessGroup {
 
   start(entry: string, env: Record<string, string>, count = 1): AppProcess[] {
     const nodeArgs = entry === WORKER_MAIN ? workerNodeArgs() : [];
-    const started = Array.from({ length: count }, () =>
-      nodeArgs.length === 0 ? spawnTs(entry, env) : spawnTsWith(nodeArgs, entry, env),
-    );
+    const started = Array.from({ length: count }, () => spawnTs(entry, env, undefined, nodeArgs));
     this.procs.push(...started);
     return started;
   }
@@ -45,27 +43,6 @@ export class ProcessGroup {
  */
 const workerNodeArgs = (raw = process.env.BENCH_WORKER_NODE_ARGS) =>
   (raw ?? '').split(' ').map((a) => a.trim()).filter(Boolean);
-
-/** spawnTs with extra node flags before the tsx loader. */
-function spawnTsWith(nodeArgs: string[], entry: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    async kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
 
 export const tail = (text: string, lines = 30) => text.trim().split('\n').slice(-lines).join('\n');
 

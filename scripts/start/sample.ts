@@ -1,18 +1,10 @@
-import { buildFinishEvent } from '@wrapup/genesys-sim';
-import type { SampleEvent } from './session';
+import { buildFinishEvent, sampleCampaign, type SampleEvent } from '@wrapup/genesys-sim';
 import { shellQuote } from './shell';
 
 /** The guide's event shape for the sample campaign (what the banner's curl posts). */
 export function sampleBody(sample: SampleEvent): Record<string, unknown> {
   return buildFinishEvent(
-    {
-      id: sample.campaignId,
-      name: sample.name,
-      status: 'complete',
-      occurredAt: sample.occurredAt,
-      durationSeconds: sample.durationSeconds,
-      contactCount: sample.contactCount,
-    },
+    sampleCampaign(sample),
     'guide',
     // The guide shape carries no event id; the ingest derives one from campaign, status and time.
     { eventId: 'unused' },

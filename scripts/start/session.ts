@@ -1,16 +1,10 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { SampleEvent } from '@wrapup/genesys-sim';
 import type { Generated } from './dev-env';
 
 /** The guide campaign event the banner's sample command sends. */
-export interface SampleEvent {
-  campaignId: string;
-  name: string;
-  /** ISO UTC of the status change (the campaign's real completion time in the simulator). */
-  occurredAt: string;
-  durationSeconds: number;
-  contactCount: number;
-}
+export type { SampleEvent };
 
 /**
  * What `pnpm start` leaves in `${DATA_DIR}/dev-session.json` (mode 0600) for `pnpm simulate`.

@@ -12,17 +12,23 @@ import {
   createPgFixture,
   freePort,
   spawnTs,
+  startJsonReceiver,
+  startTcpProxy,
   uniquePrefix,
   waitFor,
   type AppProcess,
+  type JsonReceiver,
   type PgFixture,
+  type Responder,
+  type TcpProxy,
 } from '@wrapup/shared/testing';
 import { startSimulator, type Simulator } from '@wrapup/genesys-sim';
 import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
-import { startNotifyReceiver, type NotifyReceiver } from './notify-receiver';
-import { startCuttableProxy, type CuttableProxy } from './tcp-proxy';
 
 export const CHAOS_API_KEY = 'chaos-test-api-key-0123456789';
+/** What the notification receiver answers while up, and while failing (`receiver.respondWith(RECEIVER_DOWN)`). */
+export const RECEIVER_UP: Responder = () => ({ status: 200, body: { ok: true } });
+export const RECEIVER_DOWN: Responder = () => ({ status: 500, body: { error: 'receiver down' } });
 const REPO_ROOT = new URL('../..', import.meta.url).pathname;
 
 export interface ChaosKnobs {
@@ -37,9 +43,9 @@ export interface ChaosStack {
   prefix: string;
   redis: OwnRedis;
   pg: PgFixture;
-  proxy: CuttableProxy;
+  proxy: TcpProxy;
   sim: Simulator;
-  receiver: NotifyReceiver;
+  receiver: JsonReceiver;
   ingest: Ingest;
   server: RunningServer;
   webhookUrl: string;
@@ -61,7 +67,7 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
   const redis = new OwnRedis(await freePort(), { appendOnly: true });
   await redis.start();
   const pg = await createPgFixture('chaos');
-  const proxy = await startCuttableProxy({
+  const proxy = await startTcpProxy({
     host: '127.0.0.1',
     port: Number(new URL(pg.databaseUrl).port || 5432),
   });
@@ -70,7 +76,7 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
     analyticsLagMs: knobs.analyticsLagMs,
     rateLimitPerMinute: 1_000_000,
   });
-  const receiver = await startNotifyReceiver();
+  const receiver = await startJsonReceiver(RECEIVER_UP);
 
   const ingest = createIngest(
     loadConfig({

@@ -58,7 +58,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(report).toMatchObject({ dataComplete: false, expectedCount: 25 });
     expect(report.observedCount).toBeLessThan(25);
     expect(report.waitedMs).toBeGreaterThanOrEqual(700);
-    await expect.poll(() => p!.receiver.bodies.map((b) => b.event)).toContain('report.incomplete');
+    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.incomplete');
   });
 
   it('rejects an unknown campaign without querying analytics and says so', async () => {
@@ -69,7 +69,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(run.outcome).toMatch(/does not exist|not found|unknown/i);
     expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
     expect(await p.rows()).toHaveLength(0);
-    await expect.poll(() => p!.receiver.bodies).toEqual([
+    await expect.poll(() => p!.receiver.delivered()).toEqual([
       expect.objectContaining({ event: 'campaign.rejected', campaignId: 'no-such-campaign' }),
     ]);
   });

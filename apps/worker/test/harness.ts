@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { RunStore } from '@wrapup/runs';
@@ -13,30 +11,8 @@ import {
   type Config,
   type RunRecord,
 } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { createPgFixture, createRedisFixture, startJsonReceiver, waitFor, type JsonReceiver, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src';
-
-/** A local JSON receiver standing in for NOTIFY_URLS (records every body). */
-export async function startReceiver(status = 200) {
-  const bodies: Record<string, unknown>[] = [];
-  let answer = status;
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      if (answer < 300) bodies.push(JSON.parse(raw) as Record<string, unknown>);
-      res.writeHead(answer, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    bodies,
-    setStatus: (s: number) => (answer = s),
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 export interface Pipeline {
   sim: Simulator;
@@ -45,7 +21,8 @@ export interface Pipeline {
   config: Config;
   env: Record<string, string>;
   runtime: WorkerRuntime | undefined;
-  receiver: Awaited<ReturnType<typeof startReceiver>>;
+  /** Stands in for NOTIFY_URLS. */
+  receiver: JsonReceiver;
   /** The producer side's run store and analytics queue (independent of any worker). */
   runs: RunStore;
   analytics: Queue<AnalyticsJob>;
@@ -62,7 +39,7 @@ export async function startPipeline(
   const sim = await startSimulator({ demoCampaigns: false, rateLimitPerMinute: 100_000, ...opts.sim });
   const redis = await createRedisFixture('pipe');
   const pg = await createPgFixture('pipe');
-  const receiver = await startReceiver();
+  const receiver = await startJsonReceiver();
   const env: Record<string, string> = {
     REDIS_URL: redis.redisUrl,
     QUEUE_PREFIX: redis.prefix,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sampleCampaign, type SampleEvent } from '../src/sample';
 import { deliverFinish, type SenderAuth, type SenderShape } from '../src/sender';
 import {
   AdminApiError,
@@ -26,13 +27,7 @@ interface DevSession {
   webhookSecret?: string;
   dashboard?: { user: string; password: string };
   warehouse?: string;
-  sample?: {
-    campaignId: string;
-    name: string;
-    occurredAt: string;
-    durationSeconds: number;
-    contactCount: number;
-  };
+  sample?: SampleEvent;
 }
 
 function fail(message: string): never {
@@ -165,14 +160,7 @@ async function main(): Promise<void> {
       webhookUrl,
       shape: 'guide',
       auth,
-      campaign: {
-        id: sample.campaignId,
-        name: sample.name,
-        status: 'complete',
-        occurredAt: sample.occurredAt,
-        durationSeconds: sample.durationSeconds,
-        contactCount: sample.contactCount,
-      },
+      campaign: sampleCampaign(sample),
     });
     events = [
       {

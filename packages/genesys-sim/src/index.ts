@@ -46,3 +46,4 @@ export {
   type SimulationResult,
   type SimulatedEvent,
 } from './simulate';
+export { sampleCampaign, type SampleEvent } from './sample';

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { buildNotification } from '../notifications';
 import { createNotifier, NotifyError } from './notifier';
-import { sampleReport, startJsonReceiver, type JsonReceiver } from './warehouse-testkit';
+import { sampleReport } from './warehouse-testkit';
 
 describe('notifier', () => {
   let receiver: JsonReceiver | undefined;

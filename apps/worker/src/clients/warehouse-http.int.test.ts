@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { createLogger } from '../logger';
 import { createWarehouseSink } from './warehouse';
 import { echoesReportId } from './warehouse-http';
-import { sampleReport, startJsonReceiver, type JsonReceiver } from './warehouse-testkit';
+import { sampleReport } from './warehouse-testkit';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -57,7 +58,7 @@ describe('HTTP warehouse sink', () => {
   });
 
   it('fails when the warehouse is unreachable', async () => {
-    receiver = await startJsonReceiver(() => ({ status: 200 }));
+    receiver = await startJsonReceiver();
     const url = receiver.url;
     await receiver.close();
     receiver = undefined;

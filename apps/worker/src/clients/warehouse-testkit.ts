@@ -1,15 +1,9 @@
 /**
- * Test support for the warehouse and notify stages (imported by *.int.test.ts only): sample
- * reports, local JSON receivers and a TCP proxy that can refuse connections. Real sockets, no mocks.
+ * Test support for the warehouse and notify stages (imported by tests only): sample reports and
+ * runs, and the Redis + PostgreSQL + workers fixture the processor tests share. Real services, no mocks.
+ * Local JSON receivers and the cuttable TCP proxy are in @wrapup/shared/testing.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
-import {
-  createConnection,
-  createServer as createTcpServer,
-  type AddressInfo,
-  type Socket,
-} from 'node:net';
 import {
   REPORT_GENERATED_BY,
   REPORT_VERSION,
@@ -17,7 +11,17 @@ import {
   runIdFor,
   type Report,
 } from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import { RunStore } from '@wrapup/runs';
+import {
+  createPgFixture,
+  createRedisFixture,
+  type PgFixture,
+  type RedisFixture,
+} from '@wrapup/shared/testing';
+import { createLogger } from '../logger';
+import { startWorkers, type RunningWorkers, type StartWorkersDeps } from '../workers';
+import { createNotifier } from './notifier';
+import { createWarehouseSink, type SinkOptions, type WarehouseSink } from './warehouse';
 
 export function sampleReport(
   opts: {
@@ -75,100 +79,84 @@ export async function sampleRun(
   return sample;
 }
 
-export interface Received {
-  at: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
+/** Worker settings a test may set; the rest comes from the fixture. */
+export type WorkerOverrides = Partial<Omit<StartWorkersDeps, 'redisUrl' | 'prefix'>>;
 
-export interface JsonReceiver {
-  url: string;
-  requests: Received[];
+export interface WarehouseWorkers {
+  redisFx: RedisFixture;
+  pgFx: PgFixture;
+  runs: RunStore;
+  sink: WarehouseSink;
+  /** The workers started by the fixture or by start(); throws before that. */
+  readonly running: RunningWorkers;
+  /** Starts the warehouse and notify workers (once) with the fixture's defaults and `overrides`. */
+  start(overrides?: WorkerOverrides): Promise<RunningWorkers>;
+  /** Closes the workers, the sink, then cleans up Redis and PostgreSQL. */
   close(): Promise<void>;
 }
 
-/** A local HTTP server on an ephemeral port; `respond` gets each JSON body and its 0-based index. */
-export async function startJsonReceiver(
-  respond: (req: Received, index: number) => { status: number; body?: unknown },
-): Promise<JsonReceiver> {
-  const requests: Received[] = [];
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
-      const received = { at: Date.now(), headers: req.headers, body };
-      const index = requests.push(received) - 1;
-      const answer = respond(received, index);
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-    });
+const silent = createLogger({ level: 'silent' });
+
+/**
+ * Redis and PostgreSQL fixtures (named `name`), a RunStore, a warehouse sink (the fixture's table,
+ * at `warehouseUrl` or the fixture's database) and, unless `workers` is false, the warehouse and
+ * notify workers (concurrency 2, notifier timeout 2 s, `notifyUrls`) with `workers` overrides.
+ */
+export async function startWarehouseWorkers(opts: {
+  name: string;
+  notifyUrls?: string[];
+  /** Where the sink writes, e.g. a proxy in front of the fixture's database or an HTTP receiver. */
+  warehouseUrl?: (pgFx: PgFixture) => string | Promise<string>;
+  sinkOptions?: SinkOptions;
+  workers?: WorkerOverrides | false;
+}): Promise<WarehouseWorkers> {
+  const [redisFx, pgFx] = await Promise.all([
+    createRedisFixture(opts.name),
+    createPgFixture(opts.name),
+  ]);
+  const runs = new RunStore(redisFx.redis, {
+    prefix: redisFx.prefix,
+    dedupeTtlSeconds: 600,
+    retentionSeconds: 600,
+    startTtlSeconds: 600,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export interface TcpProxy {
-  port: number;
-  /** 'refuse' closes every new connection at once (and drops open ones); 'forward' pipes to the target. */
-  setMode(mode: 'refuse' | 'forward'): void;
-  /** Connections accepted so far (refused ones included). */
-  connections: number;
-  close(): Promise<void>;
-}
-
-export async function startTcpProxy(
-  target: { host: string; port: number },
-  initial: 'refuse' | 'forward',
-): Promise<TcpProxy> {
-  let mode = initial;
-  const open = new Set<Socket>();
-  const track = (s: Socket) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-    s.on('error', () => s.destroy());
-  };
-  const proxy: TcpProxy = {
-    port: 0,
-    connections: 0,
-    setMode(next) {
-      mode = next;
-      if (next === 'refuse') for (const s of open) s.destroy();
+  const url = opts.warehouseUrl ? await opts.warehouseUrl(pgFx) : pgFx.databaseUrl;
+  const sink = createWarehouseSink(
+    { url, table: pgFx.table(), dataDir: '' },
+    silent,
+    opts.sinkOptions,
+  );
+  let running: RunningWorkers | undefined;
+  const fixture: WarehouseWorkers = {
+    redisFx,
+    pgFx,
+    runs,
+    sink,
+    get running() {
+      if (!running) throw new Error('workers not started');
+      return running;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of open) s.destroy();
-        server.close(() => resolve());
-      }),
+    async start(overrides = {}) {
+      if (running) throw new Error('workers already started');
+      running = await startWorkers({
+        redisUrl: redisFx.redisUrl,
+        prefix: redisFx.prefix,
+        concurrency: 2,
+        sink,
+        notifier: createNotifier({ timeoutMs: 2_000 }),
+        runs,
+        notifyUrls: opts.notifyUrls ?? [],
+        logger: silent,
+        ...overrides,
+      });
+      return running;
+    },
+    async close() {
+      await running?.close(5_000);
+      await sink.close();
+      await Promise.all([redisFx.cleanup(), pgFx.cleanup()]);
+    },
   };
-  const server = createTcpServer((client) => {
-    proxy.connections++;
-    track(client);
-    if (mode === 'refuse') {
-      client.destroy();
-      return;
-    }
-    const upstream = createConnection(target);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as AddressInfo).port;
-  return proxy;
+  if (opts.workers !== false) await fixture.start(opts.workers);
+  return fixture;
 }

@@ -1,45 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunStore } from '@wrapup/runs';
-import { createPgFixture, createRedisFixture, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
-import { createNotifier } from '../clients/notifier';
-import { createWarehouseSink, type WarehouseSink } from '../clients/warehouse';
-import { sampleRun } from '../clients/warehouse-testkit';
-import { createLogger } from '../logger';
-import { startWorkers, type RunningWorkers } from '../workers';
+import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/warehouse-testkit';
 import { WRITE_AFTER_DELIVERING } from './warehouse';
 import { keepReport, keptReportKey } from './warehouse-kept';
 
-const logger = createLogger({ level: 'silent' });
-
 /** The run trail written with fewer round trips: several stages per call, the kept report dropped in the same call. */
 describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
-  let redisFx: RedisFixture;
-  let pgFx: PgFixture;
-  let runs: RunStore;
-  let sink: WarehouseSink;
-  let running: RunningWorkers | undefined;
+  let fx: WarehouseWorkers;
 
   beforeEach(async () => {
-    [redisFx, pgFx] = await Promise.all([createRedisFixture('trail'), createPgFixture('trail')]);
-    runs = new RunStore(redisFx.redis, {
-      prefix: redisFx.prefix,
-      dedupeTtlSeconds: 600,
-      retentionSeconds: 600,
-      startTtlSeconds: 600,
-    });
-    sink = createWarehouseSink({ url: pgFx.databaseUrl, table: pgFx.table(), dataDir: '' }, logger);
+    fx = await startWarehouseWorkers({ name: 'trail', workers: false });
   });
   afterEach(async () => {
-    await running?.close(5_000);
-    running = undefined;
-    await sink.close();
-    await Promise.all([redisFx.cleanup(), pgFx.cleanup()]);
+    await fx.close();
   });
 
   it('records several stages with their own times in one call; the last one is the stage', async () => {
-    const { runId } = await sampleRun(runs);
+    const { runId } = await sampleRun(fx.runs);
     const t0 = Date.parse('2024-05-01T10:00:00.000Z');
-    await runs.setStage(
+    await fx.runs.setStage(
       runId,
       [
         { stage: 'validating', at: t0 },
@@ -47,63 +25,54 @@ describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
       ],
       { expectedCount: 7 },
     );
-    const run = await runs.get(runId);
+    const run = await fx.runs.get(runId);
     expect(run).toMatchObject({ stage: 'waiting_for_analytics', expectedCount: 7, enqueued: true });
     expect(run?.stages.validating).toBe('2024-05-01T10:00:00.000Z');
     expect(run?.stages.waiting_for_analytics).toBe('2024-05-01T10:00:00.250Z');
 
     // a final stage at the end of the list releases nothing it does not own and stays final
-    await runs.setStage(runId, [{ stage: 'delivering', at: t0 + 1000 }, { stage: 'delivered' }], { outcome: 'delivered' });
-    await runs.setStage(runId, [{ stage: 'validating' }, { stage: 'waiting_for_analytics' }], { lastError: 'late' });
-    const final = await runs.get(runId);
+    await fx.runs.setStage(runId, [{ stage: 'delivering', at: t0 + 1000 }, { stage: 'delivered' }], { outcome: 'delivered' });
+    await fx.runs.setStage(runId, [{ stage: 'validating' }, { stage: 'waiting_for_analytics' }], { lastError: 'late' });
+    const final = await fx.runs.get(runId);
     expect(final?.stage).toBe('delivered');
     expect(final?.stages.delivering).toBe('2024-05-01T10:00:01.000Z');
     expect(final?.lastError).toBeUndefined();
   });
 
   it('deletes the given keys in the same call, even for a missing run, and only under the prefix', async () => {
-    const kept = keptReportKey(redisFx.prefix, 'run-missing');
-    await redisFx.redis.set(kept, '{}');
-    await runs.setStage('run-missing', 'delivered', {}, { deleteKeys: [kept] });
-    expect(await redisFx.redis.exists(kept)).toBe(0);
-    expect(await redisFx.redis.exists(runs.keys.run('run-missing'))).toBe(0);
-    await expect(runs.setStage('run-missing', 'delivered', {}, { deleteKeys: ['elsewhere:key'] })).rejects.toThrow(
+    const kept = keptReportKey(fx.redisFx.prefix, 'run-missing');
+    await fx.redisFx.redis.set(kept, '{}');
+    await fx.runs.setStage('run-missing', 'delivered', {}, { deleteKeys: [kept] });
+    expect(await fx.redisFx.redis.exists(kept)).toBe(0);
+    expect(await fx.redisFx.redis.exists(fx.runs.keys.run('run-missing'))).toBe(0);
+    await expect(fx.runs.setStage('run-missing', 'delivered', {}, { deleteKeys: ['elsewhere:key'] })).rejects.toThrow(
       'is not under the prefix',
     );
   });
 
   it('writes a job queued after the run was marked delivering with one stage call, dropping a kept report', async () => {
-    const run = await sampleRun(runs);
-    await runs.setStage(run.runId, 'delivering', { reportId: run.report.reportId });
-    await keepReport(redisFx.redis, redisFx.prefix, run.runId, run.report, 600);
-    running = await startWorkers({
-      redisUrl: redisFx.redisUrl,
-      prefix: redisFx.prefix,
-      concurrency: 2,
-      sink,
-      notifier: createNotifier({ timeoutMs: 2_000 }),
-      runs,
-      notifyUrls: [],
-      logger,
-    });
+    const run = await sampleRun(fx.runs);
+    await fx.runs.setStage(run.runId, 'delivering', { reportId: run.report.reportId });
+    await keepReport(fx.redisFx.redis, fx.redisFx.prefix, run.runId, run.report, 600);
+    const running = await fx.start();
     const stageCalls: string[] = [];
-    const monitor = await redisFx.redis.monitor();
+    const monitor = await fx.redisFx.redis.monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase().startsWith('eval') && args.includes(runs.keys.run(run.runId))) stageCalls.push(args.join(' '));
+      if (args[0]?.toLowerCase().startsWith('eval') && args.includes(fx.runs.keys.run(run.runId))) stageCalls.push(args.join(' '));
     });
     try {
       const queued = Date.now();
       await running.queues.warehouse.add(WRITE_AFTER_DELIVERING, run, { jobId: run.report.reportId });
       const job = await running.queues.warehouse.getJob(run.report.reportId);
-      await expect.poll(async () => (await runs.get(run.runId))?.stage, { timeout: 10_000 }).toBe('delivered');
+      await expect.poll(async () => (await fx.runs.get(run.runId))?.stage, { timeout: 10_000 }).toBe('delivered');
       expect(await job?.getState()).toBe('completed');
-      const stored = await runs.get(run.runId);
+      const stored = await fx.runs.get(run.runId);
       expect(Date.parse(stored?.stages.delivering ?? '')).toBeGreaterThanOrEqual(queued - 5);
       expect(Date.parse(stored?.stages.delivering ?? '')).toBeLessThanOrEqual(Date.parse(stored?.stages.delivered ?? ''));
-      expect(await redisFx.redis.exists(keptReportKey(redisFx.prefix, run.runId))).toBe(0);
+      expect(await fx.redisFx.redis.exists(keptReportKey(fx.redisFx.prefix, run.runId))).toBe(0);
       // one stage call for the whole job: delivering + delivered, with the kept report in its keys
       expect(stageCalls).toHaveLength(1);
-      expect(stageCalls[0]).toContain(keptReportKey(redisFx.prefix, run.runId));
+      expect(stageCalls[0]).toContain(keptReportKey(fx.redisFx.prefix, run.runId));
     } finally {
       monitor.disconnect();
     }

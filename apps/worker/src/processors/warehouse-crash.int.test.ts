@@ -3,67 +3,46 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunStore } from '@wrapup/runs';
+import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
 import {
-  createPgFixture,
-  createRedisFixture,
-  waitFor,
-  type PgFixture,
-  type RedisFixture,
-} from '@wrapup/shared/testing';
-import { createNotifier } from '../clients/notifier';
-import { createWarehouseSink, type WarehouseSink } from '../clients/warehouse';
-import { sampleRun, startJsonReceiver, type JsonReceiver } from '../clients/warehouse-testkit';
-import { createLogger } from '../logger';
+  sampleRun,
+  startWarehouseWorkers,
+  type WarehouseWorkers,
+} from '../clients/warehouse-testkit';
 import { createQueues, enqueueWarehouse, redisConnection, type Queues } from '../queues';
-import { startWorkers, type RunningWorkers } from '../workers';
-
-const logger = createLogger({ level: 'silent' });
 const childScript = fileURLToPath(new URL('./warehouse-crash-child.ts', import.meta.url));
 const workerDir = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('a worker killed with SIGKILL during a write', () => {
-  let redisFx: RedisFixture;
-  let pgFx: PgFixture;
-  let sink: WarehouseSink;
+  let fx: WarehouseWorkers;
   let hook: JsonReceiver;
-  let runs: RunStore;
   let queues: Queues;
   let child: ChildProcess | undefined;
   let blocker: pg.Client | undefined;
-  let running: RunningWorkers | undefined;
 
   beforeEach(async () => {
-    [redisFx, pgFx] = await Promise.all([createRedisFixture('crash'), createPgFixture('crash')]);
-    sink = createWarehouseSink({ url: pgFx.databaseUrl, table: pgFx.table(), dataDir: '' }, logger);
-    await sink.init();
-    hook = await startJsonReceiver(() => ({ status: 200 }));
-    runs = new RunStore(redisFx.redis, {
-      prefix: redisFx.prefix,
-      dedupeTtlSeconds: 600,
-      retentionSeconds: 600,
-      startTtlSeconds: 600,
-    });
-    queues = createQueues(redisConnection(redisFx.redisUrl), redisFx.prefix);
+    hook = await startJsonReceiver();
+    // The second worker starts in the test, after the first one was killed.
+    fx = await startWarehouseWorkers({ name: 'crash', notifyUrls: [hook.url], workers: false });
+    await fx.sink.init();
+    queues = createQueues(redisConnection(fx.redisFx.redisUrl), fx.redisFx.prefix);
   });
   afterEach(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await blocker?.end().catch(() => undefined);
-    await running?.close(5_000);
+    await fx.close();
     await queues.close();
-    await sink.close();
     await hook.close();
-    await Promise.all([redisFx.cleanup(), pgFx.cleanup()]);
   });
 
   it('leaves one row once another worker picks the job up', async () => {
-    const run = await sampleRun(runs);
+    const run = await sampleRun(fx.runs);
     // Hold the report's row in an open transaction so the child's upsert blocks mid-write.
-    blocker = new pg.Client({ connectionString: pgFx.databaseUrl });
+    blocker = new pg.Client({ connectionString: fx.pgFx.databaseUrl });
     await blocker.connect();
     await blocker.query('begin');
     await blocker.query(
-      `insert into ${pgFx.table()} values ($1, 'x', 'completed', now(), null, 0, 0, 0, 0, false, '{}', now())`,
+      `insert into ${fx.pgFx.table()} values ($1, 'x', 'completed', now(), null, 0, 0, 0, 0, false, '{}', now())`,
       [run.report.reportId],
     );
     await enqueueWarehouse(queues.warehouse, run);
@@ -72,10 +51,10 @@ describe('a worker killed with SIGKILL during a write', () => {
       cwd: workerDir,
       env: {
         ...process.env,
-        REDIS_URL: redisFx.redisUrl,
-        QUEUE_PREFIX: redisFx.prefix,
-        WAREHOUSE_URL: pgFx.databaseUrl,
-        WAREHOUSE_TABLE: pgFx.table(),
+        REDIS_URL: fx.redisFx.redisUrl,
+        QUEUE_PREFIX: fx.redisFx.prefix,
+        WAREHOUSE_URL: fx.pgFx.databaseUrl,
+        WAREHOUSE_TABLE: fx.pgFx.table(),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -86,15 +65,15 @@ describe('a worker killed with SIGKILL during a write', () => {
     await waitFor(
       async () => {
         if (child?.exitCode !== null) throw new Error(`child exited early: ${stderr}`);
-        const { rows } = await pgFx.pool.query<{ n: number }>(
+        const { rows } = await fx.pgFx.pool.query<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like $1`,
-          [`insert into "${pgFx.schema}"%`],
+          [`insert into "${fx.pgFx.schema}"%`],
         );
         return rows[0]?.n === 1;
       },
       { what: 'child blocked inside its warehouse write', timeoutMs: 15_000 },
     );
-    expect((await runs.get(run.runId))?.stage).toBe('delivering');
+    expect((await fx.runs.get(run.runId))?.stage).toBe('delivering');
 
     child.kill('SIGKILL');
     const [, signal] = (await once(child, 'exit')) as [number | null, string | null];
@@ -102,30 +81,18 @@ describe('a worker killed with SIGKILL during a write', () => {
     // Release the row: the dead worker's statement may still commit (write landed, confirmation lost).
     await blocker.query('rollback');
 
-    running = await startWorkers({
-      redisUrl: redisFx.redisUrl,
-      prefix: redisFx.prefix,
-      concurrency: 1,
-      sink,
-      notifier: createNotifier({ timeoutMs: 2_000 }),
-      runs,
-      notifyUrls: [hook.url],
-      logger,
-      queues,
-      lockDurationMs: 1_000,
-      stalledIntervalMs: 500,
-    });
+    await fx.start({ concurrency: 1, queues, lockDurationMs: 1_000, stalledIntervalMs: 500 });
 
     const delivered = await waitFor(
       async () => {
-        const r = await runs.get(run.runId);
+        const r = await fx.runs.get(run.runId);
         return r?.stage === 'delivered' && r;
       },
       { what: 'delivered by the second worker', timeoutMs: 10_000 },
     );
     expect(delivered.reportId).toBe(run.report.reportId);
-    const { rows } = await pgFx.pool.query<{ report: unknown }>(
-      `select report from ${pgFx.table()}`,
+    const { rows } = await fx.pgFx.pool.query<{ report: unknown }>(
+      `select report from ${fx.pgFx.table()}`,
     );
     expect(rows).toEqual([{ report: run.report }]);
     const job = await queues.warehouse.getJob(run.report.reportId);

@@ -78,9 +78,17 @@ export interface AppProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point (e.g. apps/worker/src/main.ts) with tsx, as `pnpm start:*` does. */
-export function spawnTs(entry: string, env: Record<string, string>, cwd?: string): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+/**
+ * Runs a TypeScript entry point (e.g. apps/worker/src/main.ts) with tsx, as `pnpm start:*` does;
+ * `nodeArgs` are extra node flags put before the tsx loader (e.g. `--cpu-prof`).
+ */
+export function spawnTs(
+  entry: string,
+  env: Record<string, string>,
+  cwd?: string,
+  nodeArgs: readonly string[] = [],
+): AppProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

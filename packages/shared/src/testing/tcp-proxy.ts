@@ -1,23 +1,25 @@
-/** A TCP proxy a test can cut and restore, to take a real server (PostgreSQL) "off the network". */
+/** A TCP proxy a test can cut and restore, to take a real server (e.g. PostgreSQL) "off the network". */
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 
-export interface CuttableProxy {
+export interface TcpProxy {
   port: number;
   /** True while connections are refused. */
   readonly cut: boolean;
   /** Drops every open connection and refuses new ones until restore(). */
   cutOff(): void;
+  /** Forwards new connections to the target again. */
   restore(): void;
   /** Connections accepted so far (refused ones included). */
   readonly connections: number;
   close(): Promise<void>;
 }
 
-export async function startCuttableProxy(target: {
-  host: string;
-  port: number;
-}): Promise<CuttableProxy> {
-  let cut = false;
+/** Listens on an ephemeral port of 127.0.0.1 and pipes each connection to `target`; `cut` starts it cut off. */
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  opts: { cut?: boolean } = {},
+): Promise<TcpProxy> {
+  let cut = opts.cut ?? false;
   let connections = 0;
   const open = new Set<Socket>();
   const track = (s: Socket) => {
