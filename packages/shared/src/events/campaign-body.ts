@@ -1,3 +1,4 @@
+import type { CampaignFinished } from './types';
 import * as v from 'valibot';
 import { CampaignIdSchema, optionalString, requiredString, timeValue } from './common';
 
@@ -32,4 +33,23 @@ export function mapCampaignStatus(campaignStatus: string): string {
   if (s === 'complete') return 'completed';
   if (s === 'off' || s === 'forced_off') return 'stopped';
   return s;
+}
+
+/** The internal event for a Genesys campaign copy (EventBridge `detail.eventBody`, Notification `eventBody`). */
+export function finishedFromCampaignBody(
+  body: { id: string; campaignStatus: string; name?: string | null | undefined },
+  occurredAt: string,
+  shape: 'eventbridge' | 'notification',
+  senderEventId: string | undefined,
+): CampaignFinished {
+  return {
+    campaignId: body.id,
+    status: mapCampaignStatus(body.campaignStatus),
+    occurredAt,
+    durationSeconds: undefined,
+    contactCount: undefined,
+    senderEventId,
+    shape,
+    campaignName: body.name ?? undefined,
+  };
 }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { CampaignBodySchema, campaignIdFromTopic, mapCampaignStatus } from './campaign-body';
-import { orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
+import { CampaignBodySchema, campaignIdFromTopic, finishedFromCampaignBody } from './campaign-body';
+import { pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
 import { MetadataSchema, optionalString, requiredString, timeValue } from './common';
 
@@ -76,16 +76,5 @@ export function fromEventBridgeEvent(e: EventBridgeEvent, opts: ParseOptions): C
   );
   if ('issue' in time) issues.push(time.issue);
   if (issues.length > 0 || !('occurredAt' in time)) return { issues };
-  return {
-    event: {
-      campaignId: body.id,
-      status: mapCampaignStatus(body.campaignStatus),
-      occurredAt: time.occurredAt,
-      durationSeconds: undefined,
-      contactCount: undefined,
-      senderEventId: e.id,
-      shape: 'eventbridge',
-      campaignName: orUndefined(body.name),
-    },
-  };
+  return { event: finishedFromCampaignBody(body, time.occurredAt, 'eventbridge', e.id) };
 }

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CampaignBodySchema, campaignIdFromTopic, mapCampaignStatus } from './campaign-body';
+import { CampaignBodySchema, campaignIdFromTopic, finishedFromCampaignBody } from './campaign-body';
 import { orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
 import { MetadataSchema, requiredString, timeValue } from './common';
@@ -52,16 +52,5 @@ export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptio
   );
   if ('issue' in time) issues.push(time.issue);
   if (issues.length > 0 || !('occurredAt' in time)) return { issues };
-  return {
-    event: {
-      campaignId: body.id,
-      status: mapCampaignStatus(body.campaignStatus),
-      occurredAt: time.occurredAt,
-      durationSeconds: undefined,
-      contactCount: undefined,
-      senderEventId: orUndefined(m.metadata?.CorrelationId),
-      shape: 'notification',
-      campaignName: orUndefined(body.name),
-    },
-  };
+  return { event: finishedFromCampaignBody(body, time.occurredAt, 'notification', orUndefined(m.metadata?.CorrelationId)) };
 }
