@@ -1,3 +1,5 @@
+import { postWebhook } from '@wrapup/genesys-sim';
+
 /**
  * Delivers one webhook as Genesys or EventBridge would: a 503, 429 or network error means "try
  * again later", retried with capped backoff until any other answer. Every answer is recorded.
@@ -30,37 +32,15 @@ export interface SendOptions {
 
 const retryLater = (status: number | null) => status === null || status === 429 || status === 503;
 
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 export async function sendUntilAnswered(opts: SendOptions): Promise<SendResult> {
   const answers: SendAnswer[] = [];
   const giveUpAt = Date.now() + (opts.deadlineMs ?? 120_000);
   let delay = opts.retryDelayMs ?? 250;
   for (;;) {
-    let answer: SendAnswer;
-    try {
-      const res = await fetch(opts.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...opts.headers },
-        body: opts.body,
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-      });
-      answer = { at: Date.now(), status: res.status, body: await readBody(res) };
-    } catch (err) {
-      answer = {
-        at: Date.now(),
-        status: null,
-        body: null,
-        error: err instanceof Error ? err.message : String(err),
-      };
-    }
+    const answer: SendAnswer = {
+      ...(await postWebhook(opts.url, opts.body, opts.headers, opts.timeoutMs)),
+      at: Date.now(),
+    };
     answers.push(answer);
     if (!retryLater(answer.status) || Date.now() > giveUpAt) return { answers, final: answer };
     await new Promise((r) => setTimeout(r, delay));

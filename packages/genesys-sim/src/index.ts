@@ -32,6 +32,7 @@ export type { AggregatesResponse, MetricStats } from './analytics/aggregate';
 export { CORRELATION_HEADER } from './middleware';
 export {
   deliverFinish,
+  postWebhook,
   buildFinishEvent,
   type DeliverFinishOptions,
   type DeliveryResult,

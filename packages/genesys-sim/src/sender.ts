@@ -86,6 +86,26 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
+/** One POST of a JSON payload; a network error or timeout is an answer with status null. */
+export async function postWebhook(
+  url: string,
+  payload: string,
+  headers: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<{ status: number | null; body: unknown; error?: string }> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, body: await readBody(res) };
+  } catch (err) {
+    return { status: null, body: null, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /**
  * Delivers a campaign-finished event to a webhook as Genesys (through a relay or EventBridge)
  * would: signed or keyed, retried on 5xx / 429 / network errors, optionally duplicated.
@@ -103,27 +123,16 @@ export async function deliverFinish(opts: DeliverFinishOptions): Promise<Deliver
 
   for (let delivery = 0; delivery <= (opts.duplicates ?? 0); delivery++) {
     for (let attempt = 0; ; attempt++) {
-      let answer: DeliveryAnswer;
-      try {
-        const res = await fetch(opts.webhookUrl, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...authHeaders(opts.auth, eventId, payload),
-          },
-          body: payload,
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-        });
-        answer = { delivery, attempt, status: res.status, body: await readBody(res) };
-      } catch (err) {
-        answer = {
-          delivery,
-          attempt,
-          status: null,
-          body: null,
-          error: err instanceof Error ? err.message : String(err),
-        };
-      }
+      const answer: DeliveryAnswer = {
+        delivery,
+        attempt,
+        ...(await postWebhook(
+          opts.webhookUrl,
+          payload,
+          authHeaders(opts.auth, eventId, payload),
+          opts.timeoutMs,
+        )),
+      };
       answers.push(answer);
       if (!retryable(answer.status) || attempt >= retries) {
         finals.push(answer);
