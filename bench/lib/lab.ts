@@ -55,10 +55,7 @@ export function workerEnv(lab: Lab, over: Record<string, string | number> = {}):
   const env: Record<string, string | number> = {
     REDIS_URL: lab.redis.redisUrl,
     QUEUE_PREFIX: lab.redis.prefix,
-    GENESYS_API_URL: lab.sim.url,
-    GENESYS_LOGIN_URL: lab.sim.url,
-    GENESYS_CLIENT_ID: lab.sim.clientId,
-    GENESYS_CLIENT_SECRET: lab.sim.clientSecret,
+    ...lab.sim.wrapupEnv,
     GENESYS_MAX_RPS: 5000,
     GENESYS_BURST: 50,
     WAREHOUSE_URL: lab.pg.databaseUrl,

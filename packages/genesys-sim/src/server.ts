@@ -21,6 +21,13 @@ export interface Simulator {
   demoCampaignIds: string[];
   clientId: string;
   clientSecret: string;
+  /** The wrapup variables that point a worker at this simulator (API and login URL, client). */
+  wrapupEnv: {
+    GENESYS_API_URL: string;
+    GENESYS_LOGIN_URL: string;
+    GENESYS_CLIENT_ID: string;
+    GENESYS_CLIENT_SECRET: string;
+  };
   createCampaign(input?: CreateCampaignInput): Promise<CampaignView>;
   runToCompletion(id: string, opts?: CompleteOptions): Promise<RunResult>;
   stopCampaign(id: string, opts?: StopOptions): Promise<RunResult>;
@@ -61,13 +68,20 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   let closing: Promise<void> | undefined;
 
+  const url = `http://${host}:${port}`;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     state,
     demoCampaignIds,
     clientId: resolved.clientId,
     clientSecret: resolved.clientSecret,
+    wrapupEnv: {
+      GENESYS_API_URL: url,
+      GENESYS_LOGIN_URL: url,
+      GENESYS_CLIENT_ID: resolved.clientId,
+      GENESYS_CLIENT_SECRET: resolved.clientSecret,
+    },
     createCampaign: (input) => later(() => control.createCampaign(input)),
     runToCompletion: (id, o) => later(() => control.runToCompletion(id, o)),
     stopCampaign: (id, o) => later(() => control.stopCampaign(id, o)),
