@@ -4,7 +4,7 @@ import { INTAKE_LUA } from './intake.lua';
 import { runKeys, type RunKeys } from './keys';
 import { LuaScript } from './lua-script';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
-import { CONFIRM_ENQUEUED_LUA, MARK_REPLAY_LUA, REMEMBER_START_LUA, SET_STAGE_LUA } from './stage.lua';
+import { MARK_REPLAY_LUA, REMEMBER_START_LUA, SET_STAGE_LUA } from './stage.lua';
 
 export interface RunStoreOptions {
   /** QUEUE_PREFIX; every key lives under `${prefix}:runs:`. */
@@ -62,7 +62,6 @@ const MAX_RUNS_PER_CAMPAIGN = 500;
 const intakeScript = new LuaScript(INTAKE_LUA);
 const stageScript = new LuaScript(SET_STAGE_LUA);
 const replayScript = new LuaScript(MARK_REPLAY_LUA);
-const confirmScript = new LuaScript(CONFIRM_ENQUEUED_LUA);
 const startScript = new LuaScript(REMEMBER_START_LUA);
 
 /** The run trail and the intake dedupe, in Redis. Shared by ingest and worker. */
@@ -126,10 +125,6 @@ export class RunStore {
     };
   }
 
-  /** Records that the analytics job is in the queue (a later duplicate then needs no re-add). */
-  async confirmEnqueued(runId: string): Promise<void> {
-    await confirmScript.run(this.redis, [this.keys.run(runId)], []);
-  }
 
   /**
    * Remembers that the campaign was seen turning `on` at `at` (ISO), for startTtlSeconds. An

@@ -60,12 +60,6 @@ redis.call('HSET', KEYS[1], 'stage', 'received', 't:received', ARGV[1])
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 
-/** KEYS: 1 run key. Sets enqueued=1 if the run exists. */
-export const CONFIRM_ENQUEUED_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'enqueued', '1')
-return 1
-`;
 
 /** KEYS: 1 start key. ARGV: 1 ISO time, 2 ttl s. Keeps the latest start (a late redelivery of an older `on` loses). */
 export const REMEMBER_START_LUA = `
