@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { createRedisFixture, freePort, waitFor, type RedisFixture } from '@wrapup/shared/testing';
 import { QUICK, benchPath, size } from './lib/env';
 import { SignedEventPool, newWebhookSecret } from './lib/events';
@@ -22,6 +23,24 @@ interface Measured {
   accepted: number;
   other: string;
   serverCpu: number | undefined;
+  /** Redis server CPU seconds (INFO used_cpu_user + used_cpu_sys) during the measured run. */
+  redisCpu: number | undefined;
+}
+
+/** Redis's own CPU seconds so far (it serves only the bench while a section runs). */
+async function redisCpuSeconds(url: string): Promise<number | undefined> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]);
+    const total = field('used_cpu_user') + field('used_cpu_sys');
+    return Number.isFinite(total) ? total : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function waitHealthy(url: string, group: ProcessGroup, what: string): Promise<void> {
@@ -71,11 +90,13 @@ async function heapUsed(base: string): Promise<number> {
 }
 
 /** Warm-up, then the measured run; the server's CPU seconds during the measured run. */
-async function measure(label: string, base: string, pool: SignedEventPool, pid: number | undefined): Promise<Measured> {
+async function measure(label: string, base: string, pool: SignedEventPool, pid: number | undefined, redisUrl?: string): Promise<Measured> {
   await load(base, pool, { duration: WARMUP_S });
   const cpu0 = pid === undefined ? undefined : cpuSeconds(pid);
+  const redis0 = redisUrl === undefined ? undefined : await redisCpuSeconds(redisUrl);
   const r = await load(base, pool, { duration: DURATION_S });
   const cpu1 = pid === undefined ? undefined : cpuSeconds(pid);
+  const redis1 = redisUrl === undefined ? undefined : await redisCpuSeconds(redisUrl);
   const { accepted, other } = statusSummary(r, 202);
   return {
     label,
@@ -86,10 +107,14 @@ async function measure(label: string, base: string, pool: SignedEventPool, pid: 
     accepted,
     other,
     serverCpu: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+    redisCpu: redis0 !== undefined && redis1 !== undefined ? redis1 - redis0 : undefined,
   };
 }
 
-/** Section 1: bare Hono vs Hono + one queue.add vs the real ingest with signatures, and ingest RSS growth. */
+/**
+ * Section 1: bare Hono vs Hono + one queue.add vs the real ingest with signatures, and ingest RSS
+ * growth; plus (b2), an authenticated and validated add, to show where the gap between b and c lies.
+ */
 export async function intakeSection(log: (line: string) => void): Promise<SectionResult> {
   const secret = newWebhookSecret();
   const group = new ProcessGroup();
@@ -122,8 +147,25 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       const [proc] = group.start(benchPath('servers/queue-add.ts'), { PORT: String(port), REDIS_URL: fx.redisUrl, QUEUE_PREFIX: fx.prefix });
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(`${base}/healthz`, group, 'the Hono + queue.add server');
-      results.push(await measure('(b) Hono route + one BullMQ queue.add', base, pool, proc?.child.pid));
+      results.push(await measure('(b) Hono route + one BullMQ queue.add', base, pool, proc?.child.pid, fx.redisUrl));
       log(`    (b) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
+      await group.stop();
+    }
+    // (b2) Hono + signature check + schema parse + one queue.add
+    {
+      const fx = await createRedisFixture('bench-intake-b2');
+      fixtures.push(fx);
+      const port = await freePort();
+      const [proc] = group.start(benchPath('servers/checked-add.ts'), {
+        PORT: String(port),
+        REDIS_URL: fx.redisUrl,
+        QUEUE_PREFIX: fx.prefix,
+        WEBHOOK_SECRET: secret,
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitHealthy(`${base}/healthz`, group, 'the checked queue.add server');
+      results.push(await measure('(b2) Hono + signature check + schema parse + one queue.add', base, pool, proc?.child.pid, fx.redisUrl));
+      log(`    (b2) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       await group.stop();
     }
     // (c) the real ingest, then its RSS over RSS_EVENTS more events
@@ -144,7 +186,7 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(`${base}/readyz`, group, 'the ingest');
       const pid = proc?.child.pid;
-      results.push(await measure('(c) real ingest (Standard Webhooks signatures)', base, pool, pid));
+      results.push(await measure('(c) real ingest (Standard Webhooks signatures)', base, pool, pid, fx.redisUrl));
       log(`    (c) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       onDemand += pool.signedOnDemand;
 
@@ -174,23 +216,35 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
     for (const fx of fixtures) await fx.cleanup();
   }
 
-  const [a, b, c] = results as [Measured, Measured, Measured];
+  const [a, b, b2, c] = results as [Measured, Measured, Measured, Measured];
   const cb = c.reqPerSec / b.reqPerSec;
+  const cb2 = c.reqPerSec / b2.reqPerSec;
+  const b2b = b2.reqPerSec / b.reqPerSec;
   const ca = c.reqPerSec / a.reqPerSec;
   const p99Ratio = c.p99 / b.p99;
   const growthMb = rss ? (rss.after - rss.before) / 2 ** 20 : NaN;
-  const cpuPer = (m: Measured) => (m.serverCpu === undefined ? 'n/a' : `${fmt.n((m.serverCpu * 1e6) / Math.max(1, m.requests))} µs`);
+  const perRequest = (cpu: number | undefined, m: Measured) => (cpu === undefined ? 'n/a' : `${fmt.n((cpu * 1e6) / Math.max(1, m.requests))} µs`);
 
   return {
     id: 'ingest',
     title: '1. Intake',
     summary:
-      `a ${fmt.n(a.reqPerSec)} / b ${fmt.n(b.reqPerSec)} / c ${fmt.n(c.reqPerSec)} req/s; c/b ${fmt.ratio(cb)}, c/a ${fmt.ratio(ca)}; ` +
+      `a ${fmt.n(a.reqPerSec)} / b ${fmt.n(b.reqPerSec)} / b2 ${fmt.n(b2.reqPerSec)} / c ${fmt.n(c.reqPerSec)} req/s; c/b ${fmt.ratio(cb)}, c/b2 ${fmt.ratio(cb2)}, c/a ${fmt.ratio(ca)}; ` +
       `p99 ${fmt.ms(a.p99)} / ${fmt.ms(b.p99)} / ${fmt.ms(c.p99)}; RSS growth ${fmt.n(growthMb, 1)} MB over ${rss?.events ?? 0} events`,
     tables: [
       {
-        headers: ['server', 'req/s', 'p50', 'p99', 'requests', '202 answers', 'other answers', 'server CPU per request'],
-        rows: results.map((m) => [m.label, fmt.n(m.reqPerSec), fmt.ms(m.p50), fmt.ms(m.p99), m.requests, m.accepted, m.other, cpuPer(m)]),
+        headers: ['server', 'req/s', 'p50', 'p99', 'requests', '202 answers', 'other answers', 'server CPU per request', 'Redis CPU per request'],
+        rows: results.map((m) => [
+          m.label,
+          fmt.n(m.reqPerSec),
+          fmt.ms(m.p50),
+          fmt.ms(m.p99),
+          m.requests,
+          m.accepted,
+          m.other,
+          perRequest(m.serverCpu, m),
+          perRequest(m.redisCpu, m),
+        ]),
       },
       {
         headers: ['figure', 'value'],
@@ -198,6 +252,8 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
           ['throughput c/b', fmt.ratio(cb)],
           ['throughput c/a', fmt.ratio(ca)],
           ['p99 c/b', fmt.ratio(p99Ratio)],
+          ['throughput b2/b (what authentication and validation cost)', fmt.ratio(b2b)],
+          ['throughput c/b2 (what dedupe, the run record and the trigger filter cost)', fmt.ratio(cb2)],
           ...(rss
             ? [
                 ['ingest RSS before / after', `${fmt.mb(rss.before)} / ${fmt.mb(rss.after)}`],
@@ -221,11 +277,11 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
     ],
     method: [
       `autocannon (programmatic API, in the bench process) with ${CONNECTIONS} connections against each server in turn: a ${WARMUP_S} s warm-up, then ${DURATION_S} s measured; req/s is autocannon's mean, p50/p99 its latency percentiles.`,
-      'Each server runs in a child process of its own (bench/servers/bare.ts, bench/servers/queue-add.ts, and the production apps/ingest/src/main.ts configured by env), so the load generator does not share its event loop; the three are served by the same @hono/node-server setup (`serveApp`).',
-      '(a) reads the body and answers 202. (b) parses the JSON and does one BullMQ `queue.add` on the analytics queue with the catalog job options (retention included), then 202. (c) the real ingest with WEBHOOK_SECRET set (Standard Webhooks HMAC over the raw bytes, timestamp tolerance), body limit, schema parse, the one-round-trip Lua dedupe/run record and the analytics job add, LOG_LEVEL=warn.',
-      `For (c) every request is a distinct finish event (its own campaign id and webhook-id, so each one creates a run and a job), pre-signed with the reference \`standardwebhooks\` package and handed out by autocannon's \`setupRequest\`; (a) and (b) get the same kind of signed requests from a pool of ${size(60_000, 15_000)} that they cycle through (they ignore the signature and do not dedupe). ${onDemand > 0 ? `${onDemand} events beyond the pre-signed pools were signed on demand.` : 'No event had to be signed on demand.'}`,
+      'Each server runs in a child process of its own (bench/servers/bare.ts, bench/servers/queue-add.ts, bench/servers/checked-add.ts, and the production apps/ingest/src/main.ts configured by env), so the load generator does not share its event loop; all are served by the same @hono/node-server setup (`serveApp`).',
+      '(a) reads the body and answers 202. (b) parses the JSON and does one BullMQ `queue.add` on the analytics queue with the catalog job options (retention included), then 202. (b2) is (b) plus what any authenticated, validated intake pays: the ingest\'s own Standard Webhooks verifier over the raw bytes and the shared event schema, then one `queue.add` of the parsed event; no dedupe and no run record. (c) the real ingest with WEBHOOK_SECRET set (Standard Webhooks HMAC over the raw bytes, timestamp tolerance), body limit, schema parse, one Lua round trip that deduplicates, records the run and adds the analytics job with BullMQ\'s own add script (atomically), LOG_LEVEL=warn.',
+      `For (c) every request is a distinct finish event (its own campaign id and webhook-id, so each one creates a run and a job), pre-signed with the reference \`standardwebhooks\` package and handed out by autocannon's \`setupRequest\`; (a), (b) and (b2) get the same kind of signed requests from a pool of ${size(60_000, 15_000)} that they cycle through (they do not dedupe; (a) and (b) ignore the signature, (b2) checks it). ${onDemand > 0 ? `${onDemand} events beyond the pre-signed pools were signed on demand.` : 'No event had to be signed on demand.'}`,
       `RSS: after (c), the ingest's resident set (/proc/PID/status VmRSS) is read, ${RSS_EVENTS} more new events are sent (autocannon \`amount\`, ${CONNECTIONS} connections), and read again 1 s later; the V8 heap in use is read from the ingest's /metrics at the same moments (no forced GC, so it includes garbage not yet collected).`,
-      'Server CPU per request: user+system CPU seconds of the server process during the measured run over the requests served.',
+      'Server CPU per request: user+system CPU seconds of the server process during the measured run over the requests served. Redis CPU per request: the change of Redis\'s INFO used_cpu_user + used_cpu_sys over the same run (the bench is Redis\'s only client then) over the requests served.',
     ],
     notes: QUICK ? [`BENCH_QUICK: ${DURATION_S} s runs and ${RSS_EVENTS} events for RSS.`] : [],
   };

@@ -9,7 +9,8 @@ export class ProcessGroup {
   readonly procs: AppProcess[] = [];
 
   start(entry: string, env: Record<string, string>, count = 1): AppProcess[] {
-    const nodeArgs = entry === WORKER_MAIN ? workerNodeArgs() : [];
+    const nodeArgs =
+      entry === WORKER_MAIN ? splitArgs(process.env.BENCH_WORKER_NODE_ARGS) : entry === INGEST_MAIN ? splitArgs(process.env.BENCH_INGEST_NODE_ARGS) : [];
     const started = Array.from({ length: count }, () => spawnTs(entry, env, undefined, nodeArgs));
     this.procs.push(...started);
     return started;
@@ -38,11 +39,11 @@ export class ProcessGroup {
 }
 
 /**
- * BENCH_WORKER_NODE_ARGS (opt-in, for profiling): extra node flags for the worker processes, split
- * on spaces, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses --cpu-prof).
+ * BENCH_WORKER_NODE_ARGS / BENCH_INGEST_NODE_ARGS (opt-in, for profiling): extra node flags for the
+ * worker or ingest processes, split on spaces, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * (NODE_OPTIONS refuses --cpu-prof).
  */
-const workerNodeArgs = (raw = process.env.BENCH_WORKER_NODE_ARGS) =>
-  (raw ?? '').split(' ').map((a) => a.trim()).filter(Boolean);
+const splitArgs = (raw: string | undefined) => (raw ?? '').split(' ').map((a) => a.trim()).filter(Boolean);
 
 export const tail = (text: string, lines = 30) => text.trim().split('\n').slice(-lines).join('\n');
 

@@ -8,5 +8,6 @@ export { createMetrics, type IngestMetrics } from './metrics';
 export { createLogger } from './logger';
 export { onShutdown, type ShutdownStep } from './shutdown';
 export { ingestEvent, type IngestEventDeps } from './services/ingest-event';
+export { createWebhookAuth, type WebhookAuth, type WebhookAuthConfig } from './auth/webhook-auth';
 export type { IngestOutcome, OutcomeKind } from './services/outcome';
 export { WEBHOOK_PATH } from './routes/webhook';

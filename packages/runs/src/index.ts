@@ -1,5 +1,14 @@
 export { RunStore } from './run-store';
-export type { RunStoreOptions, IntakeInput, IntakeResult, DuplicateReason, StageStep, SetStageOptions } from './run-store';
+export type {
+  RunStoreOptions,
+  IntakeInput,
+  IntakeResult,
+  DuplicateReason,
+  StageStep,
+  SetStageOptions,
+} from './run-store';
 export type { StoredRun, StagePatch } from './record';
 export { runKeys } from './keys';
 export type { RunKeys } from './keys';
+export { prepareAdd, ADD_STANDARD_JOB } from './bullmq-add';
+export type { PreparedAdd } from './bullmq-add';

@@ -1,4 +1,5 @@
 import { FINAL_STAGES } from '@wrapup/shared';
+import { ADD_STANDARD_JOB, addScriptAsFunction } from './bullmq-add';
 
 const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
 
@@ -11,11 +12,17 @@ const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
  *       8 dedupe ttl s, 9 retention ttl s, 10 same-finish tolerance ms, 11 run key prefix,
  *       12 analytics job key prefix, 13 durationSeconds or '', 14 contactCount or '', 15 shape,
  *       16 max event ids kept per run, 17 max runs kept per campaign
+ * Optionally, the analytics job to add when (and only when) the event starts a new run, as
+ * `prepareAdd` built it: KEYS 6..${5 + ADD_STANDARD_JOB.keys} and ARGV 18..20 are BullMQ's own add script's keys
+ * and arguments. The job's JSON data (ARGV 19) gets the remembered start time spliced in when the
+ * event carries no duration. The run record and its job are then written atomically.
  *
- * Returns { outcome, runId, reason, needsEnqueue (0/1), startedAt or '' }.
+ * Returns { outcome, runId, reason, needsEnqueue (0/1), startedAt or '', job id added or '' }.
  */
 export const INTAKE_LUA = `
+${addScriptAsFunction('bullmqAddStandardJob')}
 local FINAL = ${finalTable}
+local ADD_KEYS = ${ADD_STANDARD_JOB.keys}
 local eventId, runId, occMs, now = ARGV[1], ARGV[2], tonumber(ARGV[6]), ARGV[7]
 local dedupeTtl, retention, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[16]), tonumber(ARGV[17])
@@ -73,7 +80,18 @@ for _, id in ipairs(later) do
   redis.call('ZREM', KEYS[3], id)
 end
 
--- 4. a new run
+-- 4. a new run (and its job, first: if BullMQ refuses it, nothing is written)
+local added = ''
+if #KEYS >= 5 + ADD_KEYS then
+  local data = ARGV[19]
+  if startedAt ~= '' and ARGV[13] == '' then
+    data = string.sub(data, 1, -2) .. ',"startedAt":' .. cjson.encode(startedAt) .. '}'
+  end
+  local addKeys = {}
+  for i = 1, ADD_KEYS do addKeys[i] = KEYS[5 + i] end
+  added = bullmqAddStandardJob(addKeys, {ARGV[18], data, ARGV[20]})
+  if type(added) == 'number' then return redis.error_reply('bullmq refused the analytics job (code ' .. added .. ')') end
+end
 local fields = {
   'runId', runId, 'campaignId', ARGV[3], 'status', ARGV[4], 'occurredAt', ARGV[5],
   'occurredAtMs', ARGV[6], 'stage', 'received', 't:received', now, 'createdAt', now,
@@ -89,5 +107,5 @@ redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(maxRuns + 1))
 redis.call('EXPIRE', KEYS[3], retention)
 redis.call('SET', KEYS[2], runId, 'EX', retention)
 redis.call('SET', KEYS[1], runId, 'EX', dedupeTtl)
-return {'new', runId, '', 0, startedAt}
+return {'new', runId, '', 0, startedAt, added}
 `;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ANALYTICS_QUEUE, FINAL_STAGES, runIdFor, type RunStage } from '@wrapup/shared';
+import type { PreparedAdd } from './bullmq-add';
 import { INTAKE_LUA } from './intake.lua';
 import { runKeys, type RunKeys } from './keys';
 import { LuaScript } from './lua-script';
@@ -53,8 +54,19 @@ export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-repor
  * occurredAt (read in the same round trip).
  */
 export type IntakeResult =
-  | { outcome: 'new'; runId: string; startedAt?: string }
-  | { outcome: 'duplicate'; runId: string; reason: DuplicateReason; needsEnqueue: boolean; startedAt?: string };
+  | {
+      outcome: 'new';
+      runId: string;
+      startedAt?: string;
+      /** the job id added with the run, when a job was given */ jobId?: string;
+    }
+  | {
+      outcome: 'duplicate';
+      runId: string;
+      reason: DuplicateReason;
+      needsEnqueue: boolean;
+      startedAt?: string;
+    };
 
 const MAX_EVENT_IDS = 50;
 const MAX_RUNS_PER_CAMPAIGN = 500;
@@ -84,15 +96,47 @@ export class RunStore {
     this.jobKeyPrefix = `${opts.prefix}:${ANALYTICS_QUEUE}:`;
   }
 
-  /** Decides, in one Lua round trip, whether this finish starts a run or repeats/joins one. */
-  async intake(i: IntakeInput): Promise<IntakeResult> {
+  /**
+   * Decides, in one Lua round trip, whether this finish starts a run or repeats/joins one.
+   *
+   * With `job` (from `prepareAdd`, its jobId the run id: `runIdFor(campaignId, occurredAt)`), a new run's
+   * analytics job is added by BullMQ's own script in the same round trip and atomically with the
+   * run record; the job's data gets the remembered start time when the event has no duration.
+   * Nothing is added for a duplicate or a join.
+   */
+  async intake(i: IntakeInput, job?: PreparedAdd): Promise<IntakeResult> {
     const occurredMs = Date.parse(i.occurredAt);
-    if (Number.isNaN(occurredMs)) throw new Error(`RunStore.intake: occurredAt is not a date: ${i.occurredAt}`);
+    if (Number.isNaN(occurredMs))
+      throw new Error(`RunStore.intake: occurredAt is not a date: ${i.occurredAt}`);
     const runId = runIdFor(i.campaignId, i.occurredAt);
+    if (job) {
+      if (job.jobId !== runId)
+        throw new Error(`RunStore.intake: the job's id ${job.jobId} is not the run id ${runId}`);
+      if (!job.keys.every((key) => key.startsWith(this.jobKeyPrefix))) {
+        throw new Error(
+          `RunStore.intake: the job is not on the ${ANALYTICS_QUEUE} queue under ${this.opts.prefix}`,
+        );
+      }
+      const data = job.args[1];
+      if (typeof data !== 'string' || !data.endsWith('}'))
+        throw new Error('RunStore.intake: the job data is not a JSON object');
+      if (i.durationSeconds === undefined && data.includes('"startedAt"')) {
+        throw new Error(
+          'RunStore.intake: leave startedAt out of the job; the intake adds the remembered one',
+        );
+      }
+    }
     const k = this.keys;
     const raw = await intakeScript.run(
       this.redis,
-      [k.event(i.eventId), k.active(i.campaignId), k.campaign(i.campaignId), k.start(i.campaignId), k.run(runId)],
+      [
+        k.event(i.eventId),
+        k.active(i.campaignId),
+        k.campaign(i.campaignId),
+        k.start(i.campaignId),
+        k.run(runId),
+        ...(job?.keys ?? []),
+      ],
       [
         i.eventId,
         runId,
@@ -111,11 +155,20 @@ export class RunStore {
         i.shape ?? '',
         MAX_EVENT_IDS,
         MAX_RUNS_PER_CAMPAIGN,
+        ...(job?.args ?? []),
       ],
     );
-    const [outcome, id, reason, needs, startedAt] = raw as [string, string, string, number, string];
+    const [outcome, id, reason, needs, startedAt, added] = raw as [
+      string,
+      string,
+      string,
+      number,
+      string,
+      string | undefined,
+    ];
     const start = startedAt ? { startedAt } : {};
-    if (outcome === 'new') return { outcome: 'new', runId: id, ...start };
+    if (outcome === 'new')
+      return { outcome: 'new', runId: id, ...start, ...(added ? { jobId: added } : {}) };
     return {
       outcome: 'duplicate',
       runId: id,
@@ -125,7 +178,6 @@ export class RunStore {
     };
   }
 
-
   /**
    * Remembers that the campaign was seen turning `on` at `at` (ISO), for startTtlSeconds. An
    * older time than the one remembered (a late redelivery) is ignored.
@@ -133,7 +185,11 @@ export class RunStore {
   async rememberStart(campaignId: string, at: string): Promise<void> {
     const ms = Date.parse(at);
     if (Number.isNaN(ms)) throw new Error(`RunStore.rememberStart: not a date: ${at}`);
-    await startScript.run(this.redis, [this.keys.start(campaignId)], [new Date(ms).toISOString(), secs(this.opts.startTtlSeconds)]);
+    await startScript.run(
+      this.redis,
+      [this.keys.start(campaignId)],
+      [new Date(ms).toISOString(), secs(this.opts.startTtlSeconds)],
+    );
   }
 
   async getStart(campaignId: string): Promise<string | undefined> {
@@ -163,9 +219,12 @@ export class RunStore {
         throw new Error(`RunStore.setStage: ${key} is not under the prefix ${this.opts.prefix}`);
       }
     }
-    const fallback = steps.some((s) => s.at === undefined) ? new Date(this.now()).toISOString() : '';
+    const fallback = steps.some((s) => s.at === undefined)
+      ? new Date(this.now()).toISOString()
+      : '';
     const pairs: string[] = [];
-    for (const s of steps) pairs.push(s.stage, s.at === undefined ? fallback : new Date(s.at).toISOString());
+    for (const s of steps)
+      pairs.push(s.stage, s.at === undefined ? fallback : new Date(s.at).toISOString());
     await stageScript.run(
       this.redis,
       [this.keys.run(runId), ...deleteKeys],
@@ -187,7 +246,11 @@ export class RunStore {
 
   /** The campaign's runs, newest finish first (at most `limit`). */
   async listForCampaign(campaignId: string, limit = 100): Promise<StoredRun[]> {
-    const ids = await this.redis.zrevrange(this.keys.campaign(campaignId), 0, Math.max(0, limit - 1));
+    const ids = await this.redis.zrevrange(
+      this.keys.campaign(campaignId),
+      0,
+      Math.max(0, limit - 1),
+    );
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.keys.run(id));
@@ -203,7 +266,13 @@ export class RunStore {
 
   /** Counts a replay of the run; returns the new count (1 for the first), undefined if unknown. */
   async markReplay(runId: string): Promise<number | undefined> {
-    const n = Number(await replayScript.run(this.redis, [this.keys.run(runId)], [new Date(this.now()).toISOString()]));
+    const n = Number(
+      await replayScript.run(
+        this.redis,
+        [this.keys.run(runId)],
+        [new Date(this.now()).toISOString()],
+      ),
+    );
     return n < 0 ? undefined : n;
   }
 }

@@ -1,11 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
-import { parseCampaignEvent, type CampaignFinished, type PayloadIssue } from '@wrapup/shared';
+import {
+  parseCampaignEvent,
+  runIdFor,
+  type CampaignFinished,
+  type PayloadIssue,
+} from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import type { WebhookAuth } from '../auth/webhook-auth';
 import { isJsonContentType } from '../http/content-type';
 import { readBodyLimited } from '../http/read-body';
-import { enqueueAnalytics, jobFromEvent, jobFromRun } from './analytics-job';
+import { enqueueAnalytics, jobFromEvent, jobFromRun, prepareAnalyticsAdd } from './analytics-job';
 import { eventIdFor } from './event-id';
 import { RedisUnavailable, viaRedis, type IngestOutcome } from './outcome';
 
@@ -27,14 +32,19 @@ type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
  * Never throws for anything a sender can cause; Redis failures become `unavailable`.
  * `incoming` (the Node request under @hono/node-server) lets the body be read without web streams.
  */
-export async function ingestEvent(deps: IngestEventDeps, request: Request, incoming?: IncomingMessage): Promise<IngestOutcome> {
+export async function ingestEvent(
+  deps: IngestEventDeps,
+  request: Request,
+  incoming?: IncomingMessage,
+): Promise<IngestOutcome> {
   const nowMs = deps.now();
   const nowSeconds = Math.floor(nowMs / 1000);
   const pre = deps.auth.precheck(request.headers, nowSeconds);
   if (pre.kind === 'fail') return { kind: 'unauthorized', reason: pre.reason };
 
   const contentType = request.headers.get('content-type');
-  if (!isJsonContentType(contentType)) return { kind: 'unsupported', contentType: contentType ?? '' };
+  if (!isJsonContentType(contentType))
+    return { kind: 'unsupported', contentType: contentType ?? '' };
 
   let bytes: Uint8Array;
   try {
@@ -74,28 +84,44 @@ export async function ingestEvent(deps: IngestEventDeps, request: Request, incom
   }
 }
 
-async function intake(deps: IngestEventDeps, event: Finish, eventId: string, receivedAt: string): Promise<IngestOutcome> {
+/**
+ * One round trip: the intake script deduplicates, records the run and, for a new run, adds its
+ * analytics job with BullMQ's own add script, atomically. The job is prepared first (without the
+ * start time, which the script adds from what it remembers) and simply not used for a duplicate.
+ */
+async function intake(
+  deps: IngestEventDeps,
+  event: Finish,
+  eventId: string,
+  receivedAt: string,
+): Promise<IngestOutcome> {
+  const runId = runIdFor(event.campaignId, event.occurredAt);
+  const add = await prepareAnalyticsAdd(
+    deps.analytics,
+    jobFromEvent(event, { runId, eventId }, undefined, receivedAt),
+    runId,
+  );
   const result = await viaRedis(() =>
-    deps.runs.intake({
-      eventId,
-      campaignId: event.campaignId,
-      status: event.status,
-      occurredAt: event.occurredAt,
-      now: receivedAt,
-      ...(event.durationSeconds !== undefined ? { durationSeconds: event.durationSeconds } : {}),
-      ...(event.contactCount !== undefined ? { contactCount: event.contactCount } : {}),
-      shape: event.shape,
-    }),
+    deps.runs.intake(
+      {
+        eventId,
+        campaignId: event.campaignId,
+        status: event.status,
+        occurredAt: event.occurredAt,
+        now: receivedAt,
+        ...(event.durationSeconds !== undefined ? { durationSeconds: event.durationSeconds } : {}),
+        ...(event.contactCount !== undefined ? { contactCount: event.contactCount } : {}),
+        shape: event.shape,
+      },
+      add,
+    ),
   );
   const base = { eventId, jobId: result.runId, campaignId: event.campaignId };
-  if (result.outcome === 'new') {
-    const job = jobFromEvent(event, { runId: result.runId, eventId }, result.startedAt, receivedAt);
-    await viaRedis(() => enqueueAnalytics(deps.analytics, job, result.runId));
-    return { kind: 'accepted', ...base };
-  }
+  if (result.outcome === 'new') return { kind: 'accepted', ...base };
   if (result.needsEnqueue) {
-    // The run exists but its job may not (a crash or outage between intake and add): add it again
-    // under the same jobId, which BullMQ ignores when the job is already there.
+    // The run is still waiting but its job is gone (removed by hand from the dashboard, or a run
+    // recorded by an older ingest that added the job in a second round trip and crashed between
+    // the two): add it again under the same jobId, which BullMQ ignores when the job is there.
     const job =
       result.reason === 'same-event'
         ? jobFromEvent(event, { runId: result.runId, eventId }, result.startedAt, receivedAt)
@@ -107,9 +133,13 @@ async function intake(deps: IngestEventDeps, event: Finish, eventId: string, rec
   return { kind: 'duplicate', ...base, reason: result.reason, reenqueued: result.needsEnqueue };
 }
 
-const isFinish = (e: CampaignFinished): e is Finish => e.status === 'completed' || e.status === 'stopped';
+const isFinish = (e: CampaignFinished): e is Finish =>
+  e.status === 'completed' || e.status === 'stopped';
 
-const invalid = (path: string, message: string): IngestOutcome => ({ kind: 'invalid', issues: [{ path, message }] });
+const invalid = (path: string, message: string): IngestOutcome => ({
+  kind: 'invalid',
+  issues: [{ path, message }],
+});
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -120,10 +150,16 @@ function parseJson(bytes: Uint8Array): { value: unknown } | { issue: PayloadIssu
   } catch {
     return { issue: { path: '', message: 'must be UTF-8 text' } };
   }
-  if (text.trim() === '') return { issue: { path: '', message: 'must be a JSON object; got an empty body' } };
+  if (text.trim() === '')
+    return { issue: { path: '', message: 'must be a JSON object; got an empty body' } };
   try {
     return { value: JSON.parse(text) as unknown };
   } catch (err) {
-    return { issue: { path: '', message: `must be valid JSON (${err instanceof SyntaxError ? err.message : 'parse error'})` } };
+    return {
+      issue: {
+        path: '',
+        message: `must be valid JSON (${err instanceof SyntaxError ? err.message : 'parse error'})`,
+      },
+    };
   }
 }

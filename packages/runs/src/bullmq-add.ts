@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
+
+/**
+ * BullMQ's own Lua for a plain add (no delay, priority or parent), exactly as the installed BullMQ
+ * ships and runs it, so the intake script can create the analytics job in the same round trip and
+ * the job is byte for byte what `queue.add` would have written.
+ */
+export interface BullmqScript {
+  name: string;
+  content: string;
+  keys: number;
+}
+
+/** The keys and arguments BullMQ would send to its add script for one job. */
+export interface PreparedAdd {
+  jobId: string;
+  keys: string[];
+  args: (string | Buffer)[];
+}
+
+const ADD_ARGS = 3;
+
+function loadAddStandardJob(): BullmqScript {
+  // BullMQ keeps its scripts out of its public index; its CommonJS build is what `import 'bullmq'`
+  // loads in Node (package.json `main`), so this is the same copy of the scripts it runs itself.
+  const scripts = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js') as Record<
+    string,
+    unknown
+  >;
+  const s = scripts.addStandardJob as Partial<BullmqScript> | undefined;
+  if (
+    !s ||
+    s.name !== 'addStandardJob' ||
+    typeof s.content !== 'string' ||
+    typeof s.keys !== 'number'
+  ) {
+    throw new Error(
+      'the installed bullmq does not ship the addStandardJob script the intake builds on (bullmq 6 is required)',
+    );
+  }
+  return { name: s.name, content: s.content, keys: s.keys };
+}
+
+export const ADD_STANDARD_JOB = loadAddStandardJob();
+
+/**
+ * Builds what `queue.add(name, data, opts)` would send to Redis, without sending it: BullMQ's own
+ * Job and backend encode the job (options packed, data serialised, timestamp), and the command is
+ * caught on its way out. Only plain adds are supported (the intake's): a delay, a priority or a
+ * parent would take another script and are refused.
+ */
+export async function prepareAdd(
+  queue: Queue,
+  name: string,
+  data: object,
+  opts: JobsOptions & { jobId: string },
+): Promise<PreparedAdd> {
+  const jobId = opts.jobId;
+  if (jobId === '0' || jobId.startsWith('0:'))
+    throw new Error("prepareAdd: jobId cannot be '0' or start with '0:'");
+  const job = new Job(queue, name, data, { ...queue.jobsOpts, ...opts, jobId }, jobId);
+  const json = job.asJSON();
+  (job as unknown as { validateOptions(j: typeof json): void }).validateOptions(json);
+  let sent: { command: string; argv: unknown[] } | undefined;
+  const recorder = {
+    runCommand(command: string, argv: unknown[]) {
+      sent = { command, argv };
+      return Promise.resolve(jobId);
+    },
+  };
+  await queue.backend.addJobToTransaction(
+    recorder as unknown as Parameters<Queue['backend']['addJobToTransaction']>[0],
+    json,
+    jobId,
+  );
+  const expected = ADD_STANDARD_JOB.keys + ADD_ARGS;
+  if (
+    !sent ||
+    !sent.command.startsWith(`${ADD_STANDARD_JOB.name}:`) ||
+    sent.argv.length !== expected
+  ) {
+    throw new Error(
+      `prepareAdd: bullmq would run ${sent ? `${sent.command} with ${sent.argv.length} arguments` : 'nothing'}, ` +
+        `not ${ADD_STANDARD_JOB.name} with ${expected} (only plain adds are supported)`,
+    );
+  }
+  const argv = sent.argv.map((a, i) => {
+    if (typeof a === 'string' || Buffer.isBuffer(a)) return a;
+    throw new Error(
+      `prepareAdd: argument ${i} of ${sent?.command} is a ${typeof a}, not a string or Buffer`,
+    );
+  });
+  const keys = argv.slice(0, ADD_STANDARD_JOB.keys).map(String);
+  return { jobId, keys, args: argv.slice(ADD_STANDARD_JOB.keys) };
+}
+
+/**
+ * The add script as a local Lua function `name(KEYS, ARGV)`: its KEYS and ARGV become parameters,
+ * so it runs unchanged inside another script, on the keys and arguments `prepareAdd` produced.
+ */
+export const addScriptAsFunction = (name: string) =>
+  `local function ${name}(KEYS, ARGV)\n${ADD_STANDARD_JOB.content}\nend\n`;
