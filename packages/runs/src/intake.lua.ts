@@ -27,7 +27,9 @@ local eventId, runId, occMs, now = ARGV[1], ARGV[2], tonumber(ARGV[6]), ARGV[7]
 local dedupeTtl, retention, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[16]), tonumber(ARGV[17])
 
-local startedAt = redis.call('GET', KEYS[4])
+-- event id, in-flight run and remembered start in one read
+local got = redis.call('MGET', KEYS[1], KEYS[2], KEYS[4])
+local seen, active, startedAt = got[1], got[2], got[3]
 if (not startedAt) or startedAt >= ARGV[5] then startedAt = '' end
 
 local function needsEnqueue(id)
@@ -54,12 +56,10 @@ local function reasonFor(stage)
 end
 
 -- 1. the very same event again (even long after its run finished)
-local seen = redis.call('GET', KEYS[1])
 if seen then return {'duplicate', seen, 'same-event', needsEnqueue(seen), startedAt} end
 
 -- 2. a run of this campaign still in flight: join it (unless it is already delivering an
 --    earlier finish and this one is clearly later: that is a new run of a recycled campaign)
-local active = redis.call('GET', KEYS[2])
 if active then
   local f = redis.call('HMGET', runPrefix .. active, 'stage', 'occurredAtMs')
   local stage, activeMs = f[1], tonumber(f[2])
