@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@wrapup/shared';
-import { RunStore } from '@wrapup/runs';
+import { RunStore, checkPrepareAdd } from '@wrapup/runs';
 import { createApp } from './app';
 import { authConfigProblem } from './auth-check';
 import { createLogger } from './logger';
@@ -34,13 +34,17 @@ export interface IngestOptions {
 
 const HOUR = 3600;
 
-/** Wires the ingest from a Config: connection, queues, run store, app. Throws on unusable auth config. */
+/**
+ * Wires the ingest from a Config: connection, queues, run store, app. Throws one line on unusable
+ * auth config, or when the installed BullMQ no longer fits the one-round-trip intake.
+ */
 export function createIngest(config: Config, opts: IngestOptions = {}): Ingest {
   const problem = authConfigProblem(config);
   if (problem) throw new Error(problem);
   const logger = opts.logger ?? createLogger(config);
   const redis = opts.redis ?? createProducerConnection(config.redisUrl, logger);
   const queues = createQueues(redis, config.queuePrefix, logger);
+  checkPrepareAdd(queues.analytics);
   const runs = new RunStore(redis, {
     prefix: config.queuePrefix,
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * HOUR,

@@ -11,7 +11,14 @@ if (problem) {
   process.exit(1);
 }
 
-const ingest = createIngest(config);
+const ingest = (() => {
+  try {
+    return createIngest(config);
+  } catch (err) {
+    process.stderr.write(`start-up error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+})();
 const { logger } = ingest;
 if (config.webhook.auth === 'none') logger.warn('WEBHOOK_AUTH=none: webhooks are accepted without authentication');
 

@@ -47,15 +47,17 @@ export const ADD_STANDARD_JOB = loadAddStandardJob();
 /**
  * Builds what `queue.add(name, data, opts)` would send to Redis, without sending it: BullMQ's own
  * Job and backend encode the job (options packed, data serialised, timestamp), and the command is
- * caught on its way out. Only plain adds are supported (the intake's): a delay, a priority or a
- * parent would take another script and are refused.
+ * caught on its way out, synchronously (the backend issues it before its first await; if a BullMQ
+ * version did not, this throws, and the ingest refuses to start: see `checkPrepareAdd`). Only plain
+ * adds are supported (the intake's): a delay, a priority or a parent would take another script and
+ * are refused.
  */
-export async function prepareAdd(
+export function prepareAdd(
   queue: Queue,
   name: string,
   data: object,
   opts: JobsOptions & { jobId: string },
-): Promise<PreparedAdd> {
+): PreparedAdd {
   const jobId = opts.jobId;
   if (jobId === '0' || jobId.startsWith('0:'))
     throw new Error("prepareAdd: jobId cannot be '0' or start with '0:'");
@@ -69,11 +71,12 @@ export async function prepareAdd(
       return Promise.resolve(jobId);
     },
   };
-  await queue.backend.addJobToTransaction(
+  const pending = queue.backend.addJobToTransaction(
     recorder as unknown as Parameters<Queue['backend']['addJobToTransaction']>[0],
     json,
     jobId,
   );
+  pending.catch(() => undefined); // it only settles on the recorder's answer; nothing was sent
   const expected = ADD_STANDARD_JOB.keys + ADD_ARGS;
   if (
     !sent ||
@@ -101,3 +104,18 @@ export async function prepareAdd(
  */
 export const addScriptAsFunction = (name: string) =>
   `local function ${name}(KEYS, ARGV)\n${ADD_STANDARD_JOB.content}\nend\n`;
+
+/**
+ * Start-up check that the installed BullMQ still lets `prepareAdd` capture a plain add; throws one
+ * line naming the problem otherwise.
+ */
+export function checkPrepareAdd(queue: Queue): void {
+  try {
+    prepareAdd(queue, 'probe', { probe: true }, { jobId: 'probe' });
+  } catch (err) {
+    throw new Error(
+      `the one-round-trip intake cannot work with the installed bullmq: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}

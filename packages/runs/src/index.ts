@@ -10,5 +10,5 @@ export type {
 export type { StoredRun, StagePatch } from './record';
 export { runKeys } from './keys';
 export type { RunKeys } from './keys';
-export { prepareAdd, ADD_STANDARD_JOB } from './bullmq-add';
+export { prepareAdd, checkPrepareAdd, ADD_STANDARD_JOB } from './bullmq-add';
 export type { PreparedAdd } from './bullmq-add';

@@ -2,7 +2,7 @@ import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_QUEUE, analyticsJobOptions, runIdFor } from '@wrapup/shared';
 import { createRedisFixture, waitFor, type RedisFixture } from '@wrapup/shared/testing';
-import { RunStore, prepareAdd, type IntakeInput } from './index';
+import { RunStore, checkPrepareAdd, prepareAdd, type IntakeInput } from './index';
 
 const HOUR = 3600;
 const opts = analyticsJobOptions as JobsOptions;
@@ -55,9 +55,9 @@ const dataFor = (i: IntakeInput) => ({
   receivedAt: i.now,
 });
 
-const intakeWithJob = async (s: RunStore, q: Queue, i: IntakeInput) => {
+const intakeWithJob = (s: RunStore, q: Queue, i: IntakeInput) => {
   const data = dataFor(i);
-  return s.intake(i, await prepareAdd(q, 'run', data, { ...opts, jobId: data.runId }));
+  return s.intake(i, prepareAdd(q, 'run', data, { ...opts, jobId: data.runId }));
 };
 
 describe('RunStore.intake with the analytics job (one round trip)', () => {
@@ -169,15 +169,16 @@ describe('RunStore.intake with the analytics job (one round trip)', () => {
   it('refuses a job that is not the run’s, and adds that BullMQ would run with another script', async () => {
     const i = finish();
     const data = dataFor(i);
-    const wrong = await prepareAdd(queue, 'run', data, { ...opts, jobId: 'someone-else' });
+    const wrong = prepareAdd(queue, 'run', data, { ...opts, jobId: 'someone-else' });
     await expect(store.intake(i, wrong)).rejects.toThrow(/is not the run id/);
-    await expect(
+    expect(() =>
       prepareAdd(queue, 'run', data, { ...opts, jobId: data.runId, delay: 1_000 }),
-    ).rejects.toThrow(/only plain adds/);
-    await expect(
+    ).toThrow(/only plain adds/);
+    expect(() =>
       prepareAdd(queue, 'run', data, { ...opts, jobId: data.runId, priority: 3 }),
-    ).rejects.toThrow(/only plain adds/);
-    const withStart = await prepareAdd(
+    ).toThrow(/only plain adds/);
+    expect(() => checkPrepareAdd(queue)).not.toThrow();
+    const withStart = prepareAdd(
       queue,
       'run',
       { ...data, durationSeconds: undefined, startedAt: 'x' },

@@ -69,7 +69,7 @@ export function prepareAnalyticsAdd(
   queue: Queue,
   job: AnalyticsJob,
   jobId: string,
-): Promise<PreparedAdd> {
+): PreparedAdd {
   return prepareAdd(queue, 'run', job, { ...jobOptions, jobId });
 }
 

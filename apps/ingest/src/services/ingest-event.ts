@@ -96,7 +96,7 @@ async function intake(
   receivedAt: string,
 ): Promise<IngestOutcome> {
   const runId = runIdFor(event.campaignId, event.occurredAt);
-  const add = await prepareAnalyticsAdd(
+  const add = prepareAnalyticsAdd(
     deps.analytics,
     jobFromEvent(event, { runId, eventId }, undefined, receivedAt),
     runId,
