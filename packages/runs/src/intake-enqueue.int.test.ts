@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_QUEUE, analyticsJobOptions, runIdFor } from '@wrapup/shared';
 import { createRedisFixture, waitFor, type RedisFixture } from '@wrapup/shared/testing';
 import { RunStore, checkPrepareAdd, prepareAdd, type IntakeInput } from './index';
+import { finishInput } from './intake-fixture';
 
 const HOUR = 3600;
 const opts = analyticsJobOptions as JobsOptions;
@@ -33,15 +34,8 @@ afterEach(async () => {
   for (const f of fixtures.splice(0)) await f.cleanup();
 });
 
-const finish = (over: Partial<IntakeInput> = {}): IntakeInput => ({
-  eventId: 'evt-1',
-  campaignId: 'camp-1',
-  status: 'completed',
-  occurredAt: '2024-05-01T10:00:00.000Z',
-  now: '2024-05-01T10:00:01.000Z',
-  durationSeconds: 3600,
-  ...over,
-});
+const finish = (over: Partial<IntakeInput> = {}): IntakeInput =>
+  finishInput({ durationSeconds: 3600, ...over });
 
 /** The analytics job data the ingest builds for an input (without startedAt). */
 const dataFor = (i: IntakeInput) => ({

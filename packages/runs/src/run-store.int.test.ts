@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
 import { runIdFor } from '@wrapup/shared';
-import { RunStore, type IntakeInput } from './index';
+import { RunStore } from './index';
+import { finishInput } from './intake-fixture';
 
 const HOUR = 3600;
 let fx: RedisFixture;
@@ -20,14 +21,7 @@ afterEach(async () => {
   await fx.cleanup();
 });
 
-const finish = (over: Partial<IntakeInput> = {}): IntakeInput => ({
-  eventId: 'evt-1',
-  campaignId: 'camp-1',
-  status: 'completed',
-  occurredAt: '2024-05-01T10:00:00.000Z',
-  now: '2024-05-01T10:00:01.000Z',
-  ...over,
-});
+const finish = finishInput;
 
 describe('RunStore.intake', () => {
   it('creates exactly one run for 200 concurrent deliveries of one event', async () => {
