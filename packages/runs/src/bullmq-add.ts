@@ -85,7 +85,7 @@ export function prepareAdd(
   ) {
     throw new Error(
       `prepareAdd: bullmq would run ${sent ? `${sent.command} with ${sent.argv.length} arguments` : 'nothing'}, ` +
-        `not ${ADD_STANDARD_JOB.name} with ${expected} (only plain adds are supported)`,
+        `not ${ADD_STANDARD_JOB.name} with ${expected} arguments (only plain adds are supported)`,
     );
   }
   const argv = sent.argv.map((a, i) => {

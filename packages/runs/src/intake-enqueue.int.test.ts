@@ -185,4 +185,22 @@ describe('RunStore.intake with the analytics job (one round trip)', () => {
     expect(await store.get(data.runId)).toBeUndefined();
     expect(await queue.count()).toBe(0);
   });
+
+  it('the start-up check names the problem when BullMQ no longer issues a plain add the way prepareAdd expects', () => {
+    const backend = queue.backend;
+    const original = backend.addJobToTransaction.bind(backend);
+    // a BullMQ that awaits something before sending the add: nothing can be caught synchronously
+    backend.addJobToTransaction = async (...args: Parameters<typeof original>) => {
+      await Promise.resolve();
+      return original(...args);
+    };
+    try {
+      expect(() => checkPrepareAdd(queue)).toThrow(
+        'the one-round-trip intake cannot work with the installed bullmq: prepareAdd: bullmq would run nothing, not addStandardJob with 12 arguments (only plain adds are supported)',
+      );
+    } finally {
+      backend.addJobToTransaction = original;
+    }
+    expect(() => checkPrepareAdd(queue)).not.toThrow();
+  });
 });
