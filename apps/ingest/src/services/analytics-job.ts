@@ -8,6 +8,41 @@ import {
 } from '@wrapup/shared';
 import { prepareAdd, type PreparedAdd, type StoredRun } from '@wrapup/runs';
 
+/** What an analytics job is made of, from a fresh event or a stored run. */
+interface JobSource {
+  runId: string;
+  campaignId: string;
+  status: string;
+  occurredAt: string;
+  durationSeconds?: number | undefined;
+  startedAt?: string | undefined;
+  contactCount?: number | undefined;
+}
+
+/** The job, checked against the schema. The start time is kept only when there is no duration. */
+function buildJob(
+  src: JobSource,
+  eventId: string,
+  shape: string,
+  receivedAt: string,
+): AnalyticsJob {
+  return v.parse(AnalyticsJobSchema, {
+    runId: src.runId,
+    campaignId: src.campaignId,
+    status: src.status,
+    occurredAt: src.occurredAt,
+    ...(src.durationSeconds !== undefined
+      ? { durationSeconds: src.durationSeconds }
+      : src.startedAt
+        ? { startedAt: src.startedAt }
+        : {}),
+    ...(src.contactCount !== undefined ? { contactCount: src.contactCount } : {}),
+    eventId,
+    shape,
+    receivedAt,
+  });
+}
+
 /** The analytics job for a fresh event. `startedAt` is used only when the event has no duration. */
 export function jobFromEvent(
   e: CampaignFinished & { status: 'completed' | 'stopped' },
@@ -15,21 +50,7 @@ export function jobFromEvent(
   startedAt: string | undefined,
   receivedAt: string,
 ): AnalyticsJob {
-  return v.parse(AnalyticsJobSchema, {
-    runId: ids.runId,
-    campaignId: e.campaignId,
-    status: e.status,
-    occurredAt: e.occurredAt,
-    ...(e.durationSeconds !== undefined
-      ? { durationSeconds: e.durationSeconds }
-      : startedAt
-        ? { startedAt }
-        : {}),
-    ...(e.contactCount !== undefined ? { contactCount: e.contactCount } : {}),
-    eventId: ids.eventId,
-    shape: e.shape,
-    receivedAt,
-  });
+  return buildJob({ ...e, runId: ids.runId, startedAt }, ids.eventId, e.shape, receivedAt);
 }
 
 const SHAPES: readonly string[] = ['guide', 'eventbridge', 'notification', 'replay'];
@@ -44,32 +65,15 @@ export function jobFromRun(
   receivedAt: string,
   shape?: AnalyticsJob['shape'],
 ): AnalyticsJob {
-  return v.parse(AnalyticsJobSchema, {
-    runId: run.runId,
-    campaignId: run.campaignId,
-    status: run.status,
-    occurredAt: run.occurredAt,
-    ...(run.durationSeconds !== undefined
-      ? { durationSeconds: run.durationSeconds }
-      : run.startedAt
-        ? { startedAt: run.startedAt }
-        : {}),
-    ...(run.contactCount !== undefined ? { contactCount: run.contactCount } : {}),
-    eventId,
-    shape: shape ?? (run.shape !== undefined && SHAPES.includes(run.shape) ? run.shape : 'guide'),
-    receivedAt,
-  });
+  const arrived = run.shape !== undefined && SHAPES.includes(run.shape) ? run.shape : 'guide';
+  return buildJob(run, eventId, shape ?? arrived, receivedAt);
 }
 
 // The shared catalog types `removeOn*.age` as optional; the values it sets always carry one.
 const jobOptions = analyticsJobOptions as JobsOptions;
 
 /** The add `enqueueAnalytics` would make, prepared for the intake script to run (see RunStore.intake). */
-export function prepareAnalyticsAdd(
-  queue: Queue,
-  job: AnalyticsJob,
-  jobId: string,
-): PreparedAdd {
+export function prepareAnalyticsAdd(queue: Queue, job: AnalyticsJob, jobId: string): PreparedAdd {
   return prepareAdd(queue, 'run', job, { ...jobOptions, jobId });
 }
 
