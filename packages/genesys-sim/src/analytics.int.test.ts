@@ -47,6 +47,7 @@ describe('conversation aggregates', () => {
         'nOutboundAbandoned',
         'tHandle',
         'tTalk',
+        'tHeld',
         'tAcw',
       ],
     });
@@ -69,11 +70,15 @@ describe('conversation aggregates', () => {
     expect(handle.sum / handle.count / 1000).toBe(120);
     expect(handle.min).toBeLessThanOrEqual(handle.max);
     const talk = metric(res.body, 'tTalk') as { sum: number };
+    const held = metric(res.body, 'tHeld') as { sum: number; count: number };
     const acw = metric(res.body, 'tAcw') as { sum: number };
-    expect(talk.sum + acw.sum).toBe(handle.sum);
+    // Handle time is talk + hold + after-call work; only held calls have a tHeld.
+    expect(talk.sum + held.sum + acw.sum).toBe(handle.sum);
+    expect(held.count).toBeGreaterThan(0);
+    expect(held.count).toBeLessThan(450);
   });
 
-  it('counts only conversations that ended inside the interval (end exclusive)', async () => {
+  it('counts each metric in the interval holding its own time (start inclusive, end exclusive)', async () => {
     const before = await query({
       interval: '2025-03-01T08:00:00.000Z/2025-03-01T10:00:00.000Z',
       metrics: ['nOutboundAttempted'],
@@ -81,17 +86,45 @@ describe('conversation aggregates', () => {
     expect(before.body).toEqual({});
     const half = '2025-03-01T11:30:00.000Z/2025-03-01T12:00:00.000Z';
     const [start, end] = half.split('/').map((s) => Date.parse(s)) as [number, number];
-    const truth = (sim.state.conversations.get('guide') ?? []).filter(
-      (c) => c.endMs >= start && c.endMs < end,
+    const list = sim.state.conversations.get('guide') ?? [];
+    const dials = list.filter((c) => c.startMs >= start && c.startMs < end).length;
+    const handles = list.filter(
+      (c) => c.handleMs !== undefined && c.endMs >= start && c.endMs < end,
     ).length;
     const res = await query({
       interval: half,
       filter: campaignFilter('guide'),
-      metrics: ['nOutboundAttempted'],
+      metrics: ['nOutboundAttempted', 'tHandle'],
     });
-    expect(metric(res.body, 'nOutboundAttempted')).toEqual({ count: truth });
-    expect(truth).toBeGreaterThan(600);
-    expect(truth).toBeLessThan(900); // the last conversation ends exactly at 12:00 and is excluded
+    expect(metric(res.body, 'nOutboundAttempted')).toEqual({ count: dials });
+    expect(metric(res.body, 'tHandle')?.count).toBe(handles);
+    expect(dials).toBeGreaterThan(600);
+    expect(dials).toBeLessThan(900); // the last dial is placed exactly at 12:00 and is excluded
+    // Calls dialled before 11:30 whose handling ended after it count there by their tHandle time.
+    const straddling = list.filter(
+      (c) => c.handleMs !== undefined && c.startMs < start && c.endMs >= start && c.endMs < end,
+    ).length;
+    expect(straddling).toBeGreaterThan(0);
+  });
+
+  it('puts the after-call work of calls in progress at the finish after the finish', async () => {
+    const finish = Date.parse('2025-03-01T12:00:00.000Z');
+    const after = `2025-03-01T12:00:00.000Z/2025-03-01T13:00:00.000Z`;
+    const res = await query({
+      interval: after,
+      filter: campaignFilter('guide'),
+      metrics: ['nOutboundAttempted', 'tHandle', 'tAcw'],
+    });
+    const late = (sim.state.conversations.get('guide') ?? []).filter(
+      (c) => c.handleMs !== undefined && c.endMs >= finish,
+    );
+    expect(late.length).toBeGreaterThan(0);
+    expect(metric(res.body, 'nOutboundAttempted')).toEqual({ count: 1 }); // the last dial
+    expect(metric(res.body, 'tHandle')?.count).toBe(late.length);
+    expect(metric(res.body, 'tAcw')?.count).toBe(late.length);
+    const expected = await sim.expected('guide');
+    expect(expected.lastDial).toBe('2025-03-01T12:00:00.000Z');
+    expect(Date.parse(expected.lastEnd as string)).toBeGreaterThan(finish);
   });
 
   it('filters by campaign and groups by campaign, with or-filters and nested clauses', async () => {
@@ -113,7 +146,9 @@ describe('conversation aggregates', () => {
     const groups = both.body.results?.map((r) => r.group.outboundCampaignId).sort();
     expect(groups).toEqual(['guide', 'other']);
     const other = both.body.results?.find((r) => r.group.outboundCampaignId === 'other');
-    expect(other?.data[0]?.metrics[0]?.stats).toEqual({ count: 200 });
+    const otherTruth = await sim.expected('other');
+    expect(other?.data[0]?.metrics[0]?.stats).toEqual({ count: otherTruth.attempted });
+    expect(otherTruth.attempted).toBeGreaterThan(200); // recalls: more dials than contacts
 
     const none = await query({
       interval: ALL_TIME,
@@ -139,8 +174,8 @@ describe('conversation aggregates', () => {
       (n, r) => n + ((r.data[0]?.metrics[0]?.stats as { count: number }).count ?? 0),
       0,
     );
-    expect(total).toBe(200);
     const expected = await sim.expected('other');
+    expect(total).toBe(expected.attempted);
     const handled = results.reduce(
       (n, r) => n + (r.data[0]?.metrics.find((m) => m.metric === 'tHandle')?.stats.count ?? 0),
       0,
@@ -180,7 +215,8 @@ describe('conversation aggregates', () => {
     expect(day.body.results?.[0]?.data.map((d) => d.interval)).toEqual([
       '2025-03-01T00:00:00.000Z/2025-03-02T00:00:00.000Z',
     ]);
-    expect(metric(day.body, 'nOutboundAttempted')).toEqual({ count: 1700 });
+    const other = await sim.expected('other');
+    expect(metric(day.body, 'nOutboundAttempted')).toEqual({ count: 1500 + other.attempted });
   });
 
   it('rejects invalid queries with 400 bad.request', async () => {
@@ -237,6 +273,25 @@ describe('conversation aggregates', () => {
         { interval: ALL_TIME, timeZone: 'Mars/Olympus', metrics: ['nOutboundAttempted'] },
       ],
       ['not JSON', '{"interval":'],
+      [
+        'predicate of an unknown type',
+        {
+          interval: ALL_TIME,
+          filter: {
+            type: 'and',
+            predicates: [{ type: 'bogus', dimension: 'mediaType', value: 'voice' }],
+          },
+          metrics: ['nOutboundAttempted'],
+        },
+      ],
+      [
+        'clause without predicates',
+        {
+          interval: ALL_TIME,
+          filter: { type: 'and', clauses: [{ type: 'or' }] },
+          metrics: ['nOutboundAttempted'],
+        },
+      ],
     ];
     for (const [name, body] of bad) {
       const res = await query(body);
@@ -246,6 +301,79 @@ describe('conversation aggregates', () => {
       expect(typeof message, name).toBe('string');
       expect(contextId, name).toBe(res.headers.get('inin-correlation-id'));
     }
+  });
+
+  it('rejects a clause holding clauses (a clause has only type and predicates), naming the path', async () => {
+    const voice = {
+      type: 'dimension',
+      dimension: 'mediaType',
+      operator: 'matches',
+      value: 'voice',
+    };
+    const res = await query({
+      interval: ALL_TIME,
+      filter: {
+        type: 'and',
+        predicates: [voice],
+        clauses: [
+          { type: 'or', predicates: [voice] },
+          { type: 'or', predicates: [voice], clauses: [{ type: 'and', predicates: [voice] }] },
+        ],
+      },
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'bad.request', status: 400 });
+    expect((res.body as { message: string }).message).toContain('filter.clauses[1].clauses');
+    // metric and property predicates are valid SDK types the simulator does not evaluate.
+    const metricPredicate = await query({
+      interval: ALL_TIME,
+      filter: {
+        type: 'and',
+        predicates: [{ type: 'metric', metric: 'tHandle', operator: 'exists' }],
+      },
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(metricPredicate.status).toBe(400);
+    expect((metricPredicate.body as { message: string }).message).toMatch(
+      /not supported by the simulator/,
+    );
+    // The flat form a clause allows is answered.
+    const ok = await query({
+      interval: ALL_TIME,
+      filter: { type: 'and', predicates: [voice], clauses: [{ type: 'or', predicates: [voice] }] },
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('delays a conversation by its share of analyticsLagJitterMs, set at runtime', async () => {
+    await sim.createCampaign({ id: 'jitter', contactCount: 30 });
+    await sim.setFaults({ analyticsLagJitterMs: 3_600_000 });
+    try {
+      const run = await sim.runToCompletion('jitter', {
+        endAt: Date.now() - 60_000,
+        durationSeconds: 1,
+        avgHandleMs: 1500,
+        maxAttemptsPerContact: 1,
+      });
+      expect(Date.parse(run.expected.visibleAt as string)).toBeGreaterThan(Date.now() + 60_000);
+      const res = await query({
+        interval: ALL_TIME,
+        filter: campaignFilter('jitter'),
+        metrics: ['nOutboundAttempted'],
+      });
+      // Every dial is older than the 1 s lag, but most are held back by up to an hour of jitter.
+      expect(metric(res.body, 'nOutboundAttempted')?.count ?? 0).toBeLessThan(20);
+    } finally {
+      await sim.setFaults({ analyticsLagJitterMs: 0 });
+    }
+    const after = await query({
+      interval: ALL_TIME,
+      filter: campaignFilter('jitter'),
+      metrics: ['nOutboundAttempted'],
+    });
+    expect(metric(after.body, 'nOutboundAttempted')).toEqual({ count: 30 });
   });
 
   it('rejects intervals longer than maxIntervalDays when set', async () => {
@@ -268,7 +396,11 @@ describe('conversation aggregates', () => {
 
   it('shows a conversation only analyticsLagMs after it ended', async () => {
     await sim.createCampaign({ id: 'fresh', contactCount: 40 });
-    const run = await sim.runToCompletion('fresh', { durationSeconds: 2 });
+    const run = await sim.runToCompletion('fresh', {
+      durationSeconds: 2,
+      avgHandleMs: 1500,
+      maxAttemptsPerContact: 1,
+    });
     const body = {
       interval: ALL_TIME,
       filter: campaignFilter('fresh'),

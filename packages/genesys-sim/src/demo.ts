@@ -5,7 +5,7 @@ import type { SimState } from './model/state';
 export const DEMO_CAMPAIGN_IDS = {
   /** Complete, with the guide's numbers: 1500 attempted, 450 connected, 120 s average handle. */
   guide: '6f1c2a9e-4b7d-4c1e-9a3f-2d8b5e0c7a11',
-  /** Complete, seeded rates over 800 contacts. */
+  /** Complete, seeded rates over 800 contacts, unanswered ones dialled again (more dials than contacts). */
   completed: '0b9d7e5c-3a2f-4e8d-8c6b-1f4a9e2d5b22',
   /** Stopped early (`off`): part of its list dialled. */
   stopped: 'c4e8a1f7-9d2b-4a6e-b5c3-7e0f2a8d1c33',
@@ -15,7 +15,12 @@ export const DEMO_CAMPAIGN_IDS = {
 
 const MINUTE = 60_000;
 
-/** Finished demo campaigns whose conversations ended long enough ago to be in analytics. */
+/**
+ * Finished demo campaigns whose conversations ended long enough ago to be in analytics: each
+ * finished at least 15 minutes before start, and its last calls' after-call work (a few minutes at
+ * most with these handle times) plus the default 2 s lag has passed, so `pnpm start` reports them
+ * complete at once.
+ */
 export function seedDemoCampaigns(state: SimState): string[] {
   const now = state.now();
   createCampaign(state, {

@@ -42,6 +42,7 @@ export function readSimEnv(env: Env): SimOptions & { port: number } {
   const clientId = text(env, 'SIM_CLIENT_ID');
   const clientSecret = text(env, 'SIM_CLIENT_SECRET');
   const analyticsLagMs = int(env, 'SIM_ANALYTICS_LAG_MS', 0);
+  const analyticsLagJitterMs = int(env, 'SIM_ANALYTICS_LAG_JITTER_MS', 0);
   const rateLimitPerMinute = int(env, 'SIM_RATE_LIMIT_PER_MINUTE', 1);
   const tokenTtlSeconds = int(env, 'SIM_TOKEN_TTL_SECONDS', 1);
   const seed = int(env, 'SIM_SEED', 0, 2 ** 32 - 1);
@@ -50,6 +51,7 @@ export function readSimEnv(env: Env): SimOptions & { port: number } {
   if (clientId !== undefined) opts.clientId = clientId;
   if (clientSecret !== undefined) opts.clientSecret = clientSecret;
   if (analyticsLagMs !== undefined) opts.analyticsLagMs = analyticsLagMs;
+  if (analyticsLagJitterMs !== undefined) opts.analyticsLagJitterMs = analyticsLagJitterMs;
   if (rateLimitPerMinute !== undefined) opts.rateLimitPerMinute = rateLimitPerMinute;
   if (tokenTtlSeconds !== undefined) opts.tokenTtlSeconds = tokenTtlSeconds;
   if (seed !== undefined) opts.seed = seed;

@@ -10,12 +10,23 @@ export {
   type FaultOptions,
 } from './options';
 export type { SettingsPatch } from './settings';
-export type { Control, CampaignView, RunResult } from './control';
+export type {
+  Control,
+  CampaignView,
+  RunResult,
+  CopyView,
+  DeliverCopyInput,
+  DeliverCopyResult,
+} from './control';
 export type {
   CreateCampaignInput,
   CompleteOptions,
   StopOptions,
+  StartOptions,
+  EditOptions,
   RunOptions,
+  TimeRange,
+  Instant,
 } from './model/campaigns';
 export type { ExactOutcomes } from './model/generate';
 export { SimState, SimError, type RequestLogEntry, type IssuedToken } from './model/state';
@@ -26,6 +37,9 @@ export {
   type SimCampaign,
   type SimConversation,
   type ExpectedTotals,
+  type TimerTotal,
+  type CampaignCopy,
+  type CopyReason,
 } from './model/types';
 export { METRICS, DIMENSIONS } from './analytics/catalog';
 export type { AggregatesResponse, MetricStats } from './analytics/aggregate';
@@ -34,6 +48,7 @@ export {
   deliverFinish,
   postWebhook,
   buildFinishEvent,
+  GUIDE_STATUSES,
   type DeliverFinishOptions,
   type DeliveryResult,
   type DeliveryAnswer,

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     const c = sim.state.campaigns.get(id);
     console.log(`demo campaign ${id}  ${c?.campaignStatus ?? ''}  ${c?.name ?? ''}`);
   }
-  console.log(`control API: ${sim.url}/__sim (campaigns, faults, requests)`);
+  console.log(
+    `control API: ${sim.url}/__sim (campaigns: create, complete, stop, start, edit, expected, copies, deliver; faults; requests)`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

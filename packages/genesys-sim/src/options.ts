@@ -32,8 +32,17 @@ export interface SimOptions {
   retryAfterHeader?: boolean;
   /** Fixed Retry-After seconds instead of the time until the window frees a slot. */
   retryAfterSeconds?: number;
-  /** A conversation shows in aggregates only this long after it ended (default 2000). */
+  /** A metric shows in aggregates only this long after its own time (default 2000). */
   analyticsLagMs?: number;
+  /** Up to this much more lag, drawn per conversation (default 0). */
+  analyticsLagJitterMs?: number;
+  /**
+   * Chance (0..1, default 0) that an optional field is left out: `numberOfContactsCalled` of a
+   * progress answer, `dateModified` of a published campaign copy (both optional in the SDK models).
+   */
+  omitOptionalFields?: number;
+  /** Publish campaign copies without `version` (default false; optional in the SDK model). */
+  omitVersion?: boolean;
   /** Reject aggregate queries whose interval is longer than this many days (default: no cap). */
   maxIntervalDays?: number;
   faults?: FaultOptions;
@@ -55,6 +64,9 @@ export interface SimSettings {
   retryAfterHeader: boolean;
   retryAfterSeconds: number | undefined;
   analyticsLagMs: number;
+  analyticsLagJitterMs: number;
+  omitOptionalFields: number;
+  omitVersion: boolean;
   maxIntervalDays: number | undefined;
   faults: FaultOptions;
 }
@@ -86,6 +98,9 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     retryAfterHeader: opts.retryAfterHeader ?? true,
     retryAfterSeconds: opts.retryAfterSeconds,
     analyticsLagMs: opts.analyticsLagMs ?? 2000,
+    analyticsLagJitterMs: opts.analyticsLagJitterMs ?? 0,
+    omitOptionalFields: opts.omitOptionalFields ?? 0,
+    omitVersion: opts.omitVersion ?? false,
     maxIntervalDays: opts.maxIntervalDays,
     faults: { ...opts.faults },
     seed: opts.seed ?? 42,

@@ -100,6 +100,28 @@ describe('deliverFinish', () => {
     });
   });
 
+  it('sends a given campaign copy as the eventBody as is; the guide shape refuses other statuses', async () => {
+    receiver = await startReceiver();
+    const copy = { id: 'c-123', name: 'X', campaignStatus: 'on', version: 7 };
+    const on = { ...campaign, status: 'on' as const, copy };
+    const n = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign: on,
+      shape: 'notification',
+    });
+    expect((n.body as { eventBody: unknown }).eventBody).toEqual(copy);
+    const eb = await deliverFinish({
+      webhookUrl: receiver.url,
+      campaign: on,
+      shape: 'eventbridge',
+    });
+    expect(eb.body).toMatchObject({ detail: { eventBody: copy, timestamp: campaign.occurredAt } });
+    await expect(
+      deliverFinish({ webhookUrl: receiver.url, campaign: on, shape: 'guide' }),
+    ).rejects.toThrow(/guide shape has no event for campaignStatus on/);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   it('sends an API key as x-api-key or Authorization: Bearer', async () => {
     receiver = await startReceiver();
     await deliverFinish({

@@ -4,7 +4,7 @@ import { buildFinishEvent, type FinishedCampaign, type SenderShape } from './eve
 import { sleep } from './http';
 
 export type { FinishedCampaign, SenderShape } from './events';
-export { buildFinishEvent } from './events';
+export { buildFinishEvent, GUIDE_STATUSES } from './events';
 
 export interface SenderAuth {
   /** Standard Webhooks secret `whsec_...` (the first of a space-separated list is used). */

@@ -2,9 +2,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createSimApp } from './app';
-import type { CampaignView, RunResult } from './control';
+import type {
+  CampaignView,
+  CopyView,
+  DeliverCopyInput,
+  DeliverCopyResult,
+  RunResult,
+} from './control';
 import { DEMO_CAMPAIGN_IDS, seedDemoCampaigns } from './demo';
-import type { CompleteOptions, CreateCampaignInput, StopOptions } from './model/campaigns';
+import type { FinishedCampaign } from './events';
+import type {
+  CompleteOptions,
+  CreateCampaignInput,
+  EditOptions,
+  StartOptions,
+  StopOptions,
+  TimeRange,
+} from './model/campaigns';
 import { SimState, type RequestLogEntry } from './model/state';
 import type { ExpectedTotals } from './model/types';
 import { resolveOptions, type SimOptions, type SimSettings } from './options';
@@ -31,8 +45,21 @@ export interface Simulator {
   createCampaign(input?: CreateCampaignInput): Promise<CampaignView>;
   runToCompletion(id: string, opts?: CompleteOptions): Promise<RunResult>;
   stopCampaign(id: string, opts?: StopOptions): Promise<RunResult>;
-  startCampaign(id: string): Promise<CampaignView>;
-  expected(id: string): Promise<ExpectedTotals>;
+  /** Starts (resumes) a campaign; a complete one restarts from the first record. */
+  startCampaign(id: string, opts?: StartOptions): Promise<CampaignView>;
+  /** Edits (renames) a campaign: version + 1, dateModified, status kept, a new copy published. */
+  editCampaign(id: string, opts?: EditOptions): Promise<CampaignView>;
+  /** True totals of the dials in `range` (dial start, from inclusive, to exclusive), or of all. */
+  expected(id: string, range?: TimeRange): Promise<ExpectedTotals>;
+  /** Every copy the campaign published, oldest first. */
+  copies(id: string): Promise<CopyView[]>;
+  /**
+   * A published copy (default the latest) ready for buildFinishEvent / deliverFinish: status,
+   * `occurredAt` = the change's time, and `copy` = the body as published.
+   */
+  copyEvent(id: string, version?: number): Promise<FinishedCampaign>;
+  /** Delivers one published copy (default the latest) to a URL in a shape. */
+  deliverCopy(id: string, input: DeliverCopyInput): Promise<DeliverCopyResult>;
   setFaults(patch: SettingsPatch): Promise<SimSettings>;
   requestLog(): Promise<RequestLogEntry[]>;
   resetLog(): Promise<void>;
@@ -85,8 +112,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     createCampaign: (input) => later(() => control.createCampaign(input)),
     runToCompletion: (id, o) => later(() => control.runToCompletion(id, o)),
     stopCampaign: (id, o) => later(() => control.stopCampaign(id, o)),
-    startCampaign: (id) => later(() => control.startCampaign(id)),
-    expected: (id) => later(() => control.expected(id)),
+    startCampaign: (id, o) => later(() => control.startCampaign(id, o)),
+    editCampaign: (id, o) => later(() => control.editCampaign(id, o)),
+    expected: (id, range) => later(() => control.expected(id, range)),
+    copies: (id) => later(() => control.copies(id)),
+    copyEvent: (id, version) => later(() => control.copyEvent(id, version)),
+    deliverCopy: (id, input) => control.deliverCopy(id, input),
     setFaults: (patch) => later(() => control.setFaults(patch)),
     requestLog: () => later(() => control.requestLog()),
     resetLog: () => later(() => control.resetLog()),

@@ -14,6 +14,9 @@ export interface SettingsPatch extends FaultOptions {
   retryAfterHeader?: boolean;
   retryAfterSeconds?: number | null;
   analyticsLagMs?: number;
+  analyticsLagJitterMs?: number;
+  omitOptionalFields?: number;
+  omitVersion?: boolean;
   maxIntervalDays?: number | null;
 }
 
@@ -80,6 +83,19 @@ export function applySettings(state: SimState, patch: SettingsPatch): SimSetting
         : positiveInt(patch.retryAfterSeconds, 'retryAfterSeconds', 0);
   if (patch.analyticsLagMs !== undefined)
     next.analyticsLagMs = positiveInt(patch.analyticsLagMs, 'analyticsLagMs', 0);
+  if (patch.analyticsLagJitterMs !== undefined)
+    next.analyticsLagJitterMs = positiveInt(patch.analyticsLagJitterMs, 'analyticsLagJitterMs', 0);
+  if (patch.omitOptionalFields !== undefined) {
+    const p = patch.omitOptionalFields;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+      throw new SimError(400, 'omitOptionalFields must be in 0..1');
+    next.omitOptionalFields = p;
+  }
+  if (patch.omitVersion !== undefined) {
+    if (typeof patch.omitVersion !== 'boolean')
+      throw new SimError(400, 'omitVersion must be a boolean');
+    next.omitVersion = patch.omitVersion;
+  }
   if (patch.maxIntervalDays !== undefined)
     next.maxIntervalDays =
       patch.maxIntervalDays === null

@@ -47,12 +47,24 @@ describe('runSimulation', () => {
     expect(sim.state.campaigns.get(first?.campaignId ?? '')?.campaignStatus).toBe('complete');
     expect(sim.state.campaigns.get(stopped?.campaignId ?? '')?.campaignStatus).toBe('off');
     expect(sim.state.campaigns.has(unknown?.campaignId ?? '')).toBe(false);
-    expect(first?.expected?.attempted).toBe(20);
+    expect(first?.expected?.contactsCalled).toBe(20);
     // Events 0 and 2 are sent twice.
     expect(first?.delivery.finals.map((a) => a.status)).toEqual([202, 200]);
     expect(receiver.received).toHaveLength(6);
     for (const r of receiver.received)
       new Webhook(SECRET).verify(r.body, r.headers as Record<string, string>);
+    // The EventBridge and Notification bodies carry the campaign's own published copy.
+    const ebBody = result.events[1]?.delivery.body as {
+      detail: { eventBody: Record<string, unknown> };
+    };
+    const second = sim.state.getCampaign(result.events[1]?.campaignId ?? '');
+    expect(ebBody.detail.eventBody).toMatchObject({
+      campaignStatus: 'complete',
+      version: second.version,
+      dateModified: new Date(second.dateModified).toISOString(),
+    });
+    const nBody = stopped?.delivery.body as { eventBody: Record<string, unknown> };
+    expect(nBody.eventBody).toMatchObject({ campaignStatus: 'off', version: 3 });
     expect(lines).toHaveLength(4);
     expect(lines[0]).toContain('202 accepted, 200 duplicate');
   });

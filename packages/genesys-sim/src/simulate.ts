@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FINAL_STAGES, type RunStage } from '@wrapup/shared';
-import type { CampaignView, RunResult } from './control';
+import type { CampaignView, CopyView, RunResult } from './control';
 import type { ExpectedTotals } from './model/types';
 import { deliverFinish, type DeliveryResult, type SenderAuth, type SenderShape } from './sender';
 
@@ -21,6 +21,11 @@ export interface SimulationOptions {
   contactCount?: number;
   /** How long each campaign dialled, in seconds (default 600). */
   durationSeconds?: number;
+  /**
+   * Mean handle time of the calls in ms (default 5000, so the calls still in progress at the
+   * finish end within seconds and the runs settle while `pnpm simulate` waits; 120000 is realistic).
+   */
+  avgHandleMs?: number;
   retryDelayMs?: number;
   /** Progress lines (default: nothing). */
   log?: (line: string) => void;
@@ -41,11 +46,12 @@ export interface SimulationResult {
 
 const SHAPES: SenderShape[] = ['guide', 'eventbridge', 'notification'];
 
-async function control<T>(simUrl: string, path: string, body: unknown): Promise<T> {
+/** A `/__sim` call: POST with a JSON body, or GET when `body` is undefined. */
+async function control<T>(simUrl: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(new URL(`/__sim${path}`, simUrl), {
-    method: 'POST',
+    method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`simulator ${path} answered ${res.status}: ${text}`);
@@ -81,6 +87,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     kind: SimulatedEvent['kind'];
     campaign: CampaignView | undefined;
     expected?: ExpectedTotals;
+    /** The copy the finish published (the event's body, with the real version and dateModified). */
+    copy?: CopyView;
   }[] = [];
   for (let i = 0; i < count; i++) {
     const campaign = await control<CampaignView>(opts.simUrl, '/campaigns', {
@@ -93,12 +101,18 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       `/campaigns/${encodeURIComponent(campaign.id)}/${stop ? 'stop' : 'complete'}`,
       {
         durationSeconds: opts.durationSeconds ?? 600,
+        avgHandleMs: opts.avgHandleMs ?? 5000,
       },
+    );
+    const { copies } = await control<{ copies: CopyView[] }>(
+      opts.simUrl,
+      `/campaigns/${encodeURIComponent(campaign.id)}/copies`,
     );
     plans.push({
       kind: stop ? 'stopped' : 'completed',
       campaign: run.campaign,
       expected: run.expected,
+      ...(copies.length > 0 ? { copy: copies[copies.length - 1] } : {}),
     });
   }
   if (opts.includeUnknown ?? true) plans.push({ kind: 'unknown', campaign: undefined });
@@ -115,8 +129,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       campaign: {
         id: campaignId,
         ...(plan.campaign ? { name: plan.campaign.name } : {}),
-        status: plan.kind === 'stopped' ? 'off' : 'complete',
-        occurredAt: plan.campaign?.dateModified ?? new Date().toISOString(),
+        status: plan.copy?.campaignStatus ?? (plan.kind === 'stopped' ? 'off' : 'complete'),
+        occurredAt: plan.copy?.at ?? plan.campaign?.dateModified ?? new Date().toISOString(),
+        ...(plan.copy ? { copy: plan.copy.body } : {}),
         durationSeconds: opts.durationSeconds ?? 600,
         // A stopped campaign did not dial its whole list, so its list size is no expected count.
         ...(plan.expected && plan.kind === 'completed'

@@ -4,6 +4,9 @@ export type {
   IntakeInput,
   IntakeResult,
   DuplicateReason,
+  IgnoredReason,
+  CampaignState,
+  RecordStatusResult,
   StageStep,
   SetStageOptions,
 } from './run-store';

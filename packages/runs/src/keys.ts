@@ -4,7 +4,8 @@ export interface RunKeys {
   active(campaignId: string): string;
   run(runId: string): string;
   campaign(campaignId: string): string;
-  start(campaignId: string): string;
+  /** The campaign's state hash: last status and version seen, first and last `on`, last completion. */
+  state(campaignId: string): string;
   /** Prefixes the Lua scripts complete themselves (keys they only learn inside Redis). */
   runPrefix: string;
   activePrefix: string;
@@ -17,7 +18,7 @@ export function runKeys(prefix: string): RunKeys {
     active: (campaignId) => `${base}active:${campaignId}`,
     run: (runId) => `${base}run:${runId}`,
     campaign: (campaignId) => `${base}campaign:${campaignId}`,
-    start: (campaignId) => `${base}start:${campaignId}`,
+    state: (campaignId) => `${base}state:${campaignId}`,
     runPrefix: `${base}run:`,
     activePrefix: `${base}active:`,
   };

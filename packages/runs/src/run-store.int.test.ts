@@ -92,17 +92,28 @@ describe('RunStore.intake', () => {
     expect(await store.intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({ needsEnqueue: false });
   });
 
-  it('returns the remembered start only when it precedes the finish', async () => {
+  it('returns the remembered first start only when it precedes the finish', async () => {
     await store.rememberStart('camp-1', '2024-05-01T08:00:00Z');
-    await store.rememberStart('camp-1', '2024-05-01T07:00:00.000Z'); // a late redelivery of an older `on`
+    await store.recordStatus('camp-1', 'stopped', '2024-05-01T08:30:00Z');
+    await store.rememberStart('camp-1', '2024-05-01T09:00:00.000Z'); // a resume keeps the run's first start
     expect(await store.getStart('camp-1')).toBe('2024-05-01T08:00:00.000Z');
+    expect((await store.campaignState('camp-1')).lastOn).toBe('2024-05-01T09:00:00.000Z');
     const r = await store.intake(finish());
     expect(r).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
-    expect((await store.get(r.runId))?.startedAt).toBe('2024-05-01T08:00:00.000Z');
+    expect(r.outcome === 'new' && (await store.get(r.runId))?.startedAt).toBe('2024-05-01T08:00:00.000Z');
+    // the completed run consumed it: the next `on` starts a new run from the first record
+    expect(await store.getStart('camp-1')).toBeUndefined();
 
     await store.rememberStart('camp-4', '2024-05-01T11:00:00.000Z');
     const late = await store.intake(finish({ eventId: 'e-4', campaignId: 'camp-4' }));
-    expect(late.startedAt).toBeUndefined();
+    expect(late.outcome === 'new' && late.startedAt).toBeUndefined();
+  });
+
+  it('uses no remembered start older than START_TTL_HOURS before the finish', async () => {
+    await store.rememberStart('camp-old', '2024-04-20T08:00:00Z'); // 11 days before, the TTL is 72 h
+    const r = await store.intake(finish({ eventId: 'e-old', campaignId: 'camp-old' }));
+    expect(r).toMatchObject({ outcome: 'new' });
+    expect(r.outcome === 'new' && r.startedAt).toBeUndefined();
   });
 
   it('sets TTLs and writes every key under the prefix', async () => {
@@ -114,8 +125,8 @@ describe('RunStore.intake', () => {
     expect(await ttl(store.keys.run(r.runId))).toBeGreaterThan(720 * HOUR - 10);
     expect(await ttl(store.keys.campaign('camp-ttl'))).toBeGreaterThan(720 * HOUR - 10);
     expect(await ttl(store.keys.active('camp-ttl'))).toBeGreaterThan(0);
-    expect(await ttl(store.keys.start('camp-ttl'))).toBeGreaterThan(72 * HOUR - 10);
-    expect(await ttl(store.keys.start('camp-ttl'))).toBeLessThanOrEqual(72 * HOUR);
+    expect(await ttl(store.keys.state('camp-ttl'))).toBeGreaterThan(720 * HOUR - 10);
+    expect(await ttl(store.keys.state('camp-ttl'))).toBeLessThanOrEqual(720 * HOUR);
     expect(await store.get(r.runId)).toMatchObject({ durationSeconds: 60, contactCount: 5, shape: 'guide' });
 
     const keys: string[] = [];
@@ -129,6 +140,81 @@ describe('RunStore.intake', () => {
     }
     expect(keys.length).toBeGreaterThanOrEqual(5);
     for (const key of keys) expect(key.startsWith(`${fx.prefix}:runs:`)).toBe(true);
+  });
+});
+
+describe('RunStore.intake: status transitions of campaign copies', () => {
+  const copy = (over: Partial<Parameters<typeof finish>[0]> = {}) =>
+    finish({ shape: 'notification', transitionsOnly: true, ...over });
+
+  it('starts nothing when an edit re-sends a finished campaign (no transition), or for an older version', async () => {
+    await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', { version: 4, transitionsOnly: true });
+    const first = await store.intake(copy({ campaignVersion: 5 }));
+    expect(first.outcome).toBe('new');
+    await store.setStage(first.runId, 'delivered');
+    // renamed a week later: Genesys re-sends the whole campaign, still `complete`, version 6
+    const edit = await store.intake(
+      copy({ eventId: 'evt-edit', campaignVersion: 6, occurredAt: '2024-05-08T10:00:00.000Z', now: '2024-05-08T10:00:01.000Z' }),
+    );
+    expect(edit).toMatchObject({ outcome: 'ignored', reason: 'no-transition' });
+    expect(await store.listForCampaign('camp-1')).toHaveLength(1);
+    // a late redelivery of the `on` copy (version 4) changes nothing either
+    expect(await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', { version: 4, transitionsOnly: true })).toBe('stale');
+    expect((await store.campaignState('camp-1')).status).toBe('completed');
+    // turned on again (version 7), then complete (version 9): a new run from the new first start
+    expect(await store.recordStatus('camp-1', 'on', '2024-05-09T08:00:00Z', { version: 7, transitionsOnly: true })).toBe('recorded');
+    const next = await store.intake(
+      copy({ eventId: 'evt-next', campaignVersion: 9, occurredAt: '2024-05-09T12:00:00.000Z', now: '2024-05-09T12:00:01.000Z' }),
+    );
+    expect(next).toMatchObject({ outcome: 'new', startedAt: '2024-05-09T08:00:00.000Z' });
+  });
+
+  it('a copy of the same finish from another sender still answers duplicate (not ignored)', async () => {
+    const first = await store.intake(finish());
+    const eventBridge = await store.intake(copy({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:01.000Z', shape: 'eventbridge' }));
+    expect(eventBridge).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
+    await store.setStage(first.runId, 'delivered');
+    const late = await store.intake(copy({ eventId: 'evt-n', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    expect(late).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
+  });
+
+  it('ignores a copy older than the last version seen', async () => {
+    await store.recordStatus('camp-1', 'on', '2024-05-01T11:00:00Z', { version: 12, transitionsOnly: true });
+    expect(await store.intake(copy({ campaignVersion: 11 }))).toMatchObject({ outcome: 'ignored', reason: 'stale-copy' });
+  });
+
+  it('the guide shape (an explicit finish event, no copy) is not held to transitions', async () => {
+    const first = await store.intake(finish());
+    await store.setStage(first.runId, 'delivered');
+    const later = await store.intake(finish({ eventId: 'evt-g2', occurredAt: '2024-05-02T10:00:00.000Z' }));
+    expect(later.outcome).toBe('new');
+  });
+
+  it('gives a completed finish its own run while an earlier stopped run still waits', async () => {
+    await store.rememberStart('camp-1', '2024-05-01T08:00:00Z');
+    const stopped = await store.intake(copy({ eventId: 'evt-stop', status: 'stopped', occurredAt: '2024-05-01T09:00:00.000Z' }));
+    expect(stopped).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
+    await store.setStage(stopped.runId, 'waiting_for_analytics');
+    await store.recordStatus('camp-1', 'on', '2024-05-01T09:10:00Z', { transitionsOnly: true });
+    const completed = await store.intake(copy({ eventId: 'evt-done', occurredAt: '2024-05-01T10:00:00.000Z' }));
+    // the whole run, from its first start (across the pause)
+    expect(completed).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
+    expect(completed.runId).not.toBe(stopped.runId);
+    expect((await store.listForCampaign('camp-1')).map((r) => r.status)).toEqual(['completed', 'stopped']);
+  });
+
+  it('joins an in-flight run only for the same status close in time', async () => {
+    const first = await store.intake(finish({ status: 'stopped' }));
+    await store.setStage(first.runId, 'waiting_for_analytics');
+    // a completed 2 s later is a different finish (no copy shape: guide events are explicit)
+    const other = await store.intake(finish({ eventId: 'e-c', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    expect(other.outcome).toBe('new');
+    // the same stop seen again a second apart (another sender) joins
+    const same = await store.intake(finish({ eventId: 'e-s', status: 'stopped', occurredAt: '2024-05-01T10:00:01.000Z' }));
+    expect(same).toMatchObject({ outcome: 'duplicate', runId: first.runId });
+    // a stop ten minutes later while the first still waits is its own run
+    const later = await store.intake(finish({ eventId: 'e-l', status: 'stopped', occurredAt: '2024-05-01T10:10:00.000Z' }));
+    expect(later.outcome).toBe('new');
   });
 });
 

@@ -5,7 +5,7 @@ import { INTAKE_LUA } from './intake.lua';
 import { runKeys, type RunKeys } from './keys';
 import { LuaScript } from './lua-script';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
-import { MARK_REPLAY_LUA, REMEMBER_START_LUA, SET_STAGE_LUA } from './stage.lua';
+import { MARK_REPLAY_LUA, RECORD_STATUS_LUA, SET_STAGE_LUA } from './stage.lua';
 
 export interface RunStoreOptions {
   /** QUEUE_PREFIX; every key lives under `${prefix}:runs:`. */
@@ -14,7 +14,10 @@ export interface RunStoreOptions {
   dedupeTtlSeconds: number;
   /** How long a run record (and its campaign index) is kept after its last change. */
   retentionSeconds: number;
-  /** How long an `on` status is remembered as the campaign's start. */
+  /**
+   * How far before a finish its run's remembered first start may lie (START_TTL_HOURS); an older
+   * one is not used. The campaign state itself is kept for retentionSeconds.
+   */
   startTtlSeconds: number;
   /** Finishes this close to (or before) a known run's finish are the same finish. Default 60 s. */
   sameFinishToleranceSeconds?: number;
@@ -34,7 +37,28 @@ export interface IntakeInput {
   durationSeconds?: number;
   contactCount?: number;
   shape?: string;
+  /** The campaign copy's `version` (EventBridge / Notification API), when it has one. */
+  campaignVersion?: number;
+  /**
+   * True for a campaign copy (the whole campaign re-sent on every change): it starts a run only on
+   * a transition into its status, and an older version than the last seen is ignored.
+   */
+  transitionsOnly?: boolean;
 }
+
+/** What the intake remembers of a campaign between events. */
+export interface CampaignState {
+  status?: string;
+  version?: number;
+  /** First `on` of the current run (across stops), ISO. */
+  firstOn?: string;
+  /** Latest turn to `on`, ISO. */
+  lastOn?: string;
+  /** Last completed finish, ISO. */
+  completedAt?: string;
+}
+
+export type RecordStatusResult = 'stale' | 'same' | 'recorded';
 
 /** One stage reached, and when (epoch ms or a Date; default: when setStage runs). */
 export interface StageStep {
@@ -48,6 +72,9 @@ export interface SetStageOptions {
 }
 
 export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-reported';
+
+/** Why a campaign copy started nothing: an older version than the last seen, or no status change. */
+export type IgnoredReason = 'stale-copy' | 'no-transition';
 
 /**
  * `startedAt` is the campaign's remembered `on` time when it is earlier than the event's
@@ -66,7 +93,9 @@ export type IntakeResult =
       reason: DuplicateReason;
       needsEnqueue: boolean;
       startedAt?: string;
-    };
+    }
+  /** `runId` is the run this event would have started. */
+  | { outcome: 'ignored'; runId: string; reason: IgnoredReason };
 
 const MAX_EVENT_IDS = 50;
 const MAX_RUNS_PER_CAMPAIGN = 500;
@@ -74,7 +103,7 @@ const MAX_RUNS_PER_CAMPAIGN = 500;
 const intakeScript = new LuaScript(INTAKE_LUA);
 const stageScript = new LuaScript(SET_STAGE_LUA);
 const replayScript = new LuaScript(MARK_REPLAY_LUA);
-const startScript = new LuaScript(REMEMBER_START_LUA);
+const statusScript = new LuaScript(RECORD_STATUS_LUA);
 
 /** The run trail and the intake dedupe, in Redis. Shared by ingest and worker. */
 export class RunStore {
@@ -133,7 +162,7 @@ export class RunStore {
         k.event(i.eventId),
         k.active(i.campaignId),
         k.campaign(i.campaignId),
-        k.start(i.campaignId),
+        k.state(i.campaignId),
         k.run(runId),
         ...(job?.keys ?? []),
       ],
@@ -155,6 +184,9 @@ export class RunStore {
         i.shape ?? '',
         MAX_EVENT_IDS,
         MAX_RUNS_PER_CAMPAIGN,
+        i.campaignVersion ?? '',
+        i.transitionsOnly ? '1' : '0',
+        new Date(occurredMs - this.opts.startTtlSeconds * 1000).toISOString(),
         ...(job?.args ?? []),
       ],
     );
@@ -167,6 +199,7 @@ export class RunStore {
       string | undefined,
     ];
     const start = startedAt ? { startedAt } : {};
+    if (outcome === 'ignored') return { outcome: 'ignored', runId, reason: reason as IgnoredReason };
     if (outcome === 'new')
       return { outcome: 'new', runId: id, ...start, ...(added ? { jobId: added } : {}) };
     return {
@@ -179,21 +212,44 @@ export class RunStore {
   }
 
   /**
-   * Remembers that the campaign was seen turning `on` at `at` (ISO), for startTtlSeconds. An
-   * older time than the one remembered (a late redelivery) is ignored.
+   * Records a status the campaign was seen in that starts no report (see RECORD_STATUS_LUA): `on`
+   * remembers the run's first start (kept across stops) and the latest resume. For a campaign copy
+   * (`transitionsOnly`), an older version than the last seen is ignored ('stale').
    */
-  async rememberStart(campaignId: string, at: string): Promise<void> {
+  async recordStatus(
+    campaignId: string,
+    status: string,
+    at: string,
+    opts: { version?: number | undefined; transitionsOnly?: boolean } = {},
+  ): Promise<RecordStatusResult> {
     const ms = Date.parse(at);
-    if (Number.isNaN(ms)) throw new Error(`RunStore.rememberStart: not a date: ${at}`);
-    await startScript.run(
+    if (Number.isNaN(ms)) throw new Error(`RunStore.recordStatus: not a date: ${at}`);
+    return (await statusScript.run(
       this.redis,
-      [this.keys.start(campaignId)],
-      [new Date(ms).toISOString(), secs(this.opts.startTtlSeconds)],
-    );
+      [this.keys.state(campaignId)],
+      [status, new Date(ms).toISOString(), opts.version ?? '', secs(this.opts.retentionSeconds), opts.transitionsOnly ? '1' : '0'],
+    )) as RecordStatusResult;
   }
 
+  /** `on` seen at `at`: recordStatus(campaignId, 'on', at). */
+  async rememberStart(campaignId: string, at: string): Promise<void> {
+    await this.recordStatus(campaignId, 'on', at);
+  }
+
+  /** The run's first start, if remembered. */
   async getStart(campaignId: string): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.start(campaignId))) ?? undefined;
+    return (await this.campaignState(campaignId)).firstOn;
+  }
+
+  async campaignState(campaignId: string): Promise<CampaignState> {
+    const h = await this.redis.hgetall(this.keys.state(campaignId));
+    const state: CampaignState = {};
+    if (h.status) state.status = h.status;
+    if (h.version && Number.isFinite(Number(h.version))) state.version = Number(h.version);
+    if (h.firstOn) state.firstOn = h.firstOn;
+    if (h.lastOn) state.lastOn = h.lastOn;
+    if (h.completedAt) state.completedAt = h.completedAt;
+    return state;
   }
 
   /**

@@ -61,10 +61,40 @@ return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 
 
-/** KEYS: 1 start key. ARGV: 1 ISO time, 2 ttl s. Keeps the latest start (a late redelivery of an older `on` loses). */
-export const REMEMBER_START_LUA = `
-local cur = redis.call('GET', KEYS[1])
-if cur and cur >= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-return 1
+/**
+ * Records a status a campaign was seen in that starts no report (`on`, `stopping`, ... or a finish
+ * status that is not a trigger), so the next finish can be judged a transition, and remembers when
+ * the campaign turned on.
+ *
+ * The campaign state hash: `status` and `version` last seen; `firstOn`, the first `on` of the
+ * current run (kept across stops and resumes, cleared when a run completes: a completed campaign
+ * turned on again starts from its first record); `lastOn`, the latest turn to `on` (a stop's
+ * report never reaches past it); `completedAt`, the last completed finish.
+ *
+ * KEYS: 1 state hash. ARGV: 1 status, 2 ISO time, 3 version or '', 4 ttl s, 5 '1' for a campaign
+ * copy (versions and transitions are checked) else '0'.
+ * Returns 'stale' (an older version than the last seen), 'same' (no transition) or 'recorded'.
+ */
+export const RECORD_STATUS_LUA = `
+local st = redis.call('HMGET', KEYS[1], 'status', 'version', 'firstOn', 'lastOn', 'completedAt')
+local status, at, version, isCopy = ARGV[1], ARGV[2], ARGV[3], ARGV[5] == '1'
+if isCopy and version ~= '' and st[2] and tonumber(version) and tonumber(st[2]) and tonumber(version) < tonumber(st[2]) then
+  return 'stale'
+end
+local fields = {'status', status}
+if version ~= '' then table.insert(fields, 'version'); table.insert(fields, version) end
+local result = 'recorded'
+if st[1] == status then
+  result = 'same'
+elseif status == 'on' then
+  if (not st[3]) and ((not st[5]) or st[5] < at) then table.insert(fields, 'firstOn'); table.insert(fields, at) end
+  if (not st[4]) or st[4] < at then table.insert(fields, 'lastOn'); table.insert(fields, at) end
+end
+if status == 'completed' and ((not st[5]) or st[5] < at) then
+  table.insert(fields, 'completedAt'); table.insert(fields, at)
+  redis.call('HDEL', KEYS[1], 'firstOn')
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return result
 `;

@@ -1,6 +1,15 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { AggregatesResponseSchema, buildReport, extractCounts, roundRatio, type AnalyticsCounts } from './report-builder';
+import {
+  AggregatesResponseSchema,
+  addCounts,
+  buildReport,
+  countsFingerprint,
+  extractCounts,
+  roundRatio,
+  zeroCounts,
+  type AnalyticsCounts,
+} from './report-builder';
 import { reportIdFor, runIdFor } from './ids';
 import { ReportSchema } from './report';
 
@@ -30,6 +39,9 @@ const guideResponse = {
 };
 
 const parse = (x: unknown) => v.parse(AggregatesResponseSchema, x);
+
+/** Full counts from the few a test cares about. */
+const c = (over: Partial<AnalyticsCounts>): AnalyticsCounts => ({ ...zeroCounts(), ...over });
 
 const baseInput = (counts: AnalyticsCounts, over: Partial<Parameters<typeof buildReport>[0]> = {}) => {
   const runId = runIdFor(CAMPAIGN, '2023-10-27T14:30:00.000Z');
@@ -67,16 +79,22 @@ describe('AggregatesResponseSchema', () => {
 
 describe('extractCounts', () => {
   it('reads the guide numbers', () => {
-    expect(extractCounts(parse(guideResponse), CAMPAIGN)).toEqual({
-      attempted: 1500,
-      connected: 450,
-      handleSumMs: 54_000_000,
-      handleCount: 450,
-    });
+    expect(extractCounts(parse(guideResponse), CAMPAIGN)).toEqual(
+      c({
+        attempted: 1500,
+        connected: 450,
+        abandoned: 12,
+        handleSumMs: 54_000_000,
+        handleCount: 450,
+        talkSumMs: 40_000_000,
+        talkCount: 450,
+        wrapUps: { '(none)': 450 },
+      }),
+    );
   });
 
   it('gives zeros for {} and empty results', () => {
-    const zero = { attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 };
+    const zero = zeroCounts();
     expect(extractCounts(parse({}), CAMPAIGN)).toEqual(zero);
     expect(extractCounts(parse({ results: [] }), CAMPAIGN)).toEqual(zero);
     expect(extractCounts(parse({ results: [{ group: { outboundCampaignId: CAMPAIGN } }] }), CAMPAIGN)).toEqual(zero);
@@ -96,7 +114,9 @@ describe('extractCounts', () => {
         },
       ],
     });
-    expect(extractCounts(resp, CAMPAIGN)).toEqual({ attempted: 150, connected: 25, handleSumMs: 1500, handleCount: 3 });
+    expect(extractCounts(resp, CAMPAIGN)).toEqual(
+      c({ attempted: 150, connected: 25, handleSumMs: 1500, handleCount: 3, wrapUps: { '(none)': 3 } }),
+    );
   });
 
   it('ignores other campaigns, counts ungrouped results and sums split queries', () => {
@@ -109,12 +129,81 @@ describe('extractCounts', () => {
         { group: { outboundCampaignId: CAMPAIGN.toUpperCase() }, data: [{ metrics: [metric('nOutboundAttempted', { count: 7 })] }] },
       ],
     });
-    expect(extractCounts(resp, CAMPAIGN)).toEqual({ attempted: 13, connected: 2, handleSumMs: 0, handleCount: 0 });
+    expect(extractCounts(resp, CAMPAIGN)).toEqual(c({ attempted: 13, connected: 2 }));
   });
 
   it('ignores negative or missing stats', () => {
     const resp = parse({ results: [{ data: [{ metrics: [metric('nOutboundAttempted', { count: -5 }), { metric: 'nOutboundConnected' }] }] }] });
-    expect(extractCounts(resp, CAMPAIGN)).toEqual({ attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 });
+    expect(extractCounts(resp, CAMPAIGN)).toEqual(zeroCounts());
+  });
+});
+
+describe('wrap-up codes, hold and the v2.1 figures', () => {
+  const grouped = parse({
+    results: [
+      {
+        group: { outboundCampaignId: CAMPAIGN, wrapUpCode: 'Sale' },
+        data: [
+          {
+            metrics: [
+              metric('nOutboundAttempted', { count: 6 }),
+              metric('nOutboundConnected', { count: 6 }),
+              metric('tHandle', { count: 6, sum: 600_000 }),
+              metric('tTalk', { count: 6, sum: 420_000 }),
+              metric('tHeld', { count: 2, sum: 60_000 }),
+              metric('tAcw', { count: 6, sum: 120_000 }),
+            ],
+          },
+        ],
+      },
+      {
+        group: { outboundCampaignId: CAMPAIGN, wrapUpCode: 'Not Interested' },
+        data: [{ metrics: [metric('nOutboundAttempted', { count: 2 }), metric('nOutboundConnected', { count: 2 }), metric('tHandle', { count: 2, sum: 100_000 })] }],
+      },
+      {
+        // attempts that never reached an agent carry no wrap-up code
+        group: { outboundCampaignId: CAMPAIGN },
+        data: [{ metrics: [metric('nOutboundAttempted', { count: 12 }), metric('nOutboundConnected', { count: 1 }), metric('nOutboundAbandoned', { count: 1 })] }],
+      },
+    ],
+  });
+
+  it('sums the wrap-up groups back into the totals and keeps handled calls per code', () => {
+    const counts = extractCounts(grouped, CAMPAIGN);
+    expect(counts).toMatchObject({ attempted: 20, connected: 9, abandoned: 1, handleCount: 8, heldCount: 2, wrapUps: { Sale: 6, 'Not Interested': 2 } });
+    const report = buildReport(baseInput(counts));
+    expect(report.metrics).toMatchObject({
+      totalCallsAttempted: 20,
+      successfulContacts: 9,
+      connectedCalls: 9,
+      connectRate: 0.45,
+      abandonedCalls: 1,
+      abandonRate: 0.1111,
+      handledCalls: 8,
+      avgHandleTimeSeconds: 87.5,
+      avgTalkSeconds: 70,
+      avgHoldSeconds: 30,
+      avgAcwSeconds: 20,
+    });
+    expect(report.wrapUpCodes).toEqual([
+      { code: 'Sale', count: 6 },
+      { code: 'Not Interested', count: 2 },
+    ]);
+  });
+
+  it('adds split pieces field by field, wrap-ups included', () => {
+    const a = extractCounts(grouped, CAMPAIGN);
+    const sum = addCounts(a, a);
+    expect(sum).toMatchObject({ attempted: 40, heldSumMs: 120_000, wrapUps: { Sale: 12, 'Not Interested': 4 } });
+    expect(a.wrapUps).toEqual({ Sale: 6, 'Not Interested': 2 });
+  });
+
+  it('fingerprints every count the completeness rule watches', () => {
+    const a = extractCounts(grouped, CAMPAIGN);
+    expect(countsFingerprint(a)).toBe(countsFingerprint({ ...a, wrapUps: {} }));
+    for (const key of ['attempted', 'connected', 'abandoned', 'handleCount', 'handleSumMs', 'talkCount', 'heldCount', 'acwCount'] as const) {
+      expect(countsFingerprint({ ...a, [key]: a[key] + 1 })).not.toBe(countsFingerprint(a));
+    }
   });
 });
 
@@ -132,8 +221,16 @@ describe('buildReport', () => {
         contactRate: 0.3,
         avgHandleTimeSeconds: 120,
         status: 'completed',
+        connectedCalls: 450,
+        connectRate: 0.3,
+        abandonedCalls: 12,
+        abandonRate: 0.0267,
+        handledCalls: 450,
+        avgTalkSeconds: 88.8889,
+        avgHoldSeconds: 0,
+        avgAcwSeconds: 0,
       },
-      metadata: { generatedBy: 'automated-reporting-service', version: '2.0' },
+      metadata: { generatedBy: 'automated-reporting-service', version: '2.1' },
       endTime: '2023-10-27T14:30:00.000Z',
       dataComplete: true,
       expectedCount: 1500,
@@ -141,13 +238,16 @@ describe('buildReport', () => {
       waitedMs: 30_000,
       interval: '2023-10-27T13:25:00.000Z/2023-10-27T14:35:00.000Z',
       generatedAt: '2023-10-27T14:31:00.000Z',
+      wrapUpCodes: [{ code: '(none)', count: 450 }],
+      revision: 1,
+      final: false,
     });
     expect(report.reportId).toMatch(/^rpt-[0-9a-f]{32}$/);
     expect(v.safeParse(ReportSchema, report).success).toBe(true);
   });
 
   it('is deterministic for one run', () => {
-    const counts = { attempted: 1, connected: 1, handleSumMs: 1, handleCount: 1 };
+    const counts = c({ attempted: 1, connected: 1, handleSumMs: 1, handleCount: 1 });
     expect(buildReport(baseInput(counts)).reportId).toBe(buildReport(baseInput(counts)).reportId);
     const otherRun = runIdFor(CAMPAIGN, '2023-10-28T14:30:00.000Z');
     expect(buildReport(baseInput(counts, { runId: otherRun })).reportId).not.toBe(buildReport(baseInput(counts)).reportId);
@@ -155,7 +255,7 @@ describe('buildReport', () => {
 
   it('gives 0 rate and 0 handle time when nothing was attempted', () => {
     const report = buildReport(
-      baseInput({ attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 }, { complete: false, expectedCount: null }),
+      baseInput(c({ attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 }), { complete: false, expectedCount: null }),
     );
     expect(report.metrics).toEqual({
       totalCallsAttempted: 0,
@@ -163,6 +263,14 @@ describe('buildReport', () => {
       contactRate: 0,
       avgHandleTimeSeconds: 0,
       status: 'completed',
+      connectedCalls: 0,
+      connectRate: 0,
+      abandonedCalls: 0,
+      abandonRate: 0,
+      handledCalls: 0,
+      avgTalkSeconds: 0,
+      avgHoldSeconds: 0,
+      avgAcwSeconds: 0,
     });
     expect(report.dataComplete).toBe(false);
     expect(report.expectedCount).toBeNull();
@@ -170,7 +278,7 @@ describe('buildReport', () => {
   });
 
   it('rounds ratios to 4 decimals', () => {
-    const report = buildReport(baseInput({ attempted: 3, connected: 1, handleSumMs: 100_000, handleCount: 3 }));
+    const report = buildReport(baseInput(c({ attempted: 3, connected: 1, handleSumMs: 100_000, handleCount: 3 })));
     expect(report.metrics.contactRate).toBe(0.3333);
     expect(report.metrics.avgHandleTimeSeconds).toBe(33.3333);
     expect(roundRatio(2 / 3)).toBe(0.6667);
@@ -179,7 +287,7 @@ describe('buildReport', () => {
 
   it('sets endTime null for a stopped campaign', () => {
     const report = buildReport(
-      baseInput({ attempted: 10, connected: 4, handleSumMs: 8000, handleCount: 4 }, { status: 'stopped' }),
+      baseInput(c({ attempted: 10, connected: 4, handleSumMs: 8000, handleCount: 4 }), { status: 'stopped' }),
     );
     expect(report.metrics.status).toBe('stopped');
     expect(report.endTime).toBeNull();
@@ -189,7 +297,7 @@ describe('buildReport', () => {
   });
 
   it('refuses counts that make no report (negative, fractional)', () => {
-    expect(() => buildReport(baseInput({ attempted: -1, connected: 0, handleSumMs: 0, handleCount: 0 }))).toThrow();
-    expect(() => buildReport(baseInput({ attempted: 1.5, connected: 0, handleSumMs: 0, handleCount: 0 }))).toThrow();
+    expect(() => buildReport(baseInput(c({ attempted: -1, connected: 0, handleSumMs: 0, handleCount: 0 })))).toThrow();
+    expect(() => buildReport(baseInput(c({ attempted: 1.5, connected: 0, handleSumMs: 0, handleCount: 0 })))).toThrow();
   });
 });

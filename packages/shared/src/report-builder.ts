@@ -1,6 +1,13 @@
 import * as v from 'valibot';
 import { reportIdFor } from './ids';
-import { REPORT_GENERATED_BY, REPORT_VERSION, ReportSchema, type Report } from './report';
+import {
+  REPORT_GENERATED_BY,
+  REPORT_VERSION,
+  ReportSchema,
+  type Completeness,
+  type Report,
+  type ReportWindow,
+} from './report';
 
 /**
  * The answer of `POST /api/v2/analytics/conversations/aggregates/query`, loosely: unknown fields
@@ -39,31 +46,108 @@ export interface AnalyticsCounts {
   attempted: number;
   /** nOutboundConnected count. */
   connected: number;
+  /** nOutboundAbandoned count. */
+  abandoned: number;
   /** tHandle sum, milliseconds. */
   handleSumMs: number;
-  /** tHandle count. */
+  /** tHandle count (conversations an agent handled). */
   handleCount: number;
+  talkSumMs: number;
+  talkCount: number;
+  heldSumMs: number;
+  heldCount: number;
+  acwSumMs: number;
+  acwCount: number;
+  /** tHandle count by wrap-up code (the `wrapUpCode` group; NO_WRAP_UP_CODE when the group has none). */
+  wrapUps: Record<string, number>;
 }
+
+/** The wrap-up code key for handled conversations whose group carries no `wrapUpCode`. */
+export const NO_WRAP_UP_CODE = '(none)';
+
+export const zeroCounts = (): AnalyticsCounts => ({
+  attempted: 0,
+  connected: 0,
+  abandoned: 0,
+  handleSumMs: 0,
+  handleCount: 0,
+  talkSumMs: 0,
+  talkCount: 0,
+  heldSumMs: 0,
+  heldCount: 0,
+  acwSumMs: 0,
+  acwCount: 0,
+  wrapUps: {},
+});
+
+/** a + b, field by field (the pieces of a split interval). */
+export function addCounts(a: AnalyticsCounts, b: AnalyticsCounts): AnalyticsCounts {
+  const wrapUps = { ...a.wrapUps };
+  for (const [code, n] of Object.entries(b.wrapUps)) wrapUps[code] = (wrapUps[code] ?? 0) + n;
+  return {
+    attempted: a.attempted + b.attempted,
+    connected: a.connected + b.connected,
+    abandoned: a.abandoned + b.abandoned,
+    handleSumMs: a.handleSumMs + b.handleSumMs,
+    handleCount: a.handleCount + b.handleCount,
+    talkSumMs: a.talkSumMs + b.talkSumMs,
+    talkCount: a.talkCount + b.talkCount,
+    heldSumMs: a.heldSumMs + b.heldSumMs,
+    heldCount: a.heldCount + b.heldCount,
+    acwSumMs: a.acwSumMs + b.acwSumMs,
+    acwCount: a.acwCount + b.acwCount,
+    wrapUps,
+  };
+}
+
+/** The numbers the completeness rule compares between checks (wrap-ups follow tHandle). */
+export const countsFingerprint = (c: AnalyticsCounts): string =>
+  [c.attempted, c.connected, c.abandoned, c.handleCount, c.handleSumMs, c.talkCount, c.heldCount, c.acwCount].join(',');
 
 /**
  * Sums the campaign's metrics over every group and data interval that belongs to it: groups whose
  * `group.outboundCampaignId` equals `campaignId`, or that carry no campaign dimension at all (no
  * group, or a group without outboundCampaignId, as when the query filtered by campaign already).
- * Other campaigns' groups are ignored. Missing stats count as 0.
+ * Other campaigns' groups are ignored. Missing stats count as 0. When the query also grouped by
+ * `wrapUpCode`, the groups are summed back together and tHandle counts are kept per code.
  */
 export function extractCounts(resp: AggregatesResponse, campaignId: string): AnalyticsCounts {
-  const counts: AnalyticsCounts = { attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 };
+  const counts = zeroCounts();
   for (const result of resp.results ?? []) {
     const groupCampaign = result.group?.outboundCampaignId;
     if (groupCampaign !== undefined && groupCampaign !== campaignId) continue;
+    const rawCode = result.group?.wrapUpCode;
+    const code = typeof rawCode === 'string' && rawCode !== '' ? rawCode : NO_WRAP_UP_CODE;
     for (const entry of result.data ?? []) {
       for (const m of entry.metrics ?? []) {
         const stats = m.stats ?? {};
-        if (m.metric === 'nOutboundAttempted') counts.attempted += num(stats.count);
-        else if (m.metric === 'nOutboundConnected') counts.connected += num(stats.count);
-        else if (m.metric === 'tHandle') {
-          counts.handleSumMs += num(stats.sum);
-          counts.handleCount += num(stats.count);
+        switch (m.metric) {
+          case 'nOutboundAttempted':
+            counts.attempted += num(stats.count);
+            break;
+          case 'nOutboundConnected':
+            counts.connected += num(stats.count);
+            break;
+          case 'nOutboundAbandoned':
+            counts.abandoned += num(stats.count);
+            break;
+          case 'tHandle':
+            counts.handleSumMs += num(stats.sum);
+            counts.handleCount += num(stats.count);
+            if (num(stats.count) > 0) counts.wrapUps[code] = (counts.wrapUps[code] ?? 0) + num(stats.count);
+            break;
+          case 'tTalk':
+            counts.talkSumMs += num(stats.sum);
+            counts.talkCount += num(stats.count);
+            break;
+          case 'tHeld':
+            counts.heldSumMs += num(stats.sum);
+            counts.heldCount += num(stats.count);
+            break;
+          case 'tAcw':
+            counts.acwSumMs += num(stats.sum);
+            counts.acwCount += num(stats.count);
+            break;
         }
       }
     }
@@ -95,11 +179,30 @@ export interface BuildReportInput {
   /** Whether analytics were judged complete (else written as incomplete after the max wait). */
   complete: boolean;
   generatedAt: string;
+  /** How completeness was judged (v2.1). */
+  completeness?: Completeness;
+  /** Where the window starts and ends, and why (v2.1). */
+  window?: ReportWindow;
+  /** 1 for the first report of a run (default). */
+  revision?: number;
+  final?: boolean;
+}
+
+const avgSeconds = (sumMs: number, n: number) => (n > 0 ? roundRatio(sumMs / n / 1000) : 0);
+
+/** Handled conversations by wrap-up code, most first, then by code. */
+export function wrapUpBreakdown(wrapUps: Record<string, number>): { code: string; count: number }[] {
+  return Object.entries(wrapUps)
+    .filter(([, n]) => n > 0)
+    .map(([code, n]) => ({ code, count: n }))
+    .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
 /** The guide's report, extended (contract: never renamed). Validated against ReportSchema. */
 export function buildReport(input: BuildReportInput): Report {
-  const { attempted, connected, handleSumMs, handleCount } = input.counts;
+  const c = input.counts;
+  const { attempted, connected } = c;
+  const contactRate = attempted > 0 ? roundRatio(connected / attempted) : 0;
   const report: Report = {
     reportId: reportIdFor(input.runId),
     campaignId: input.campaignId,
@@ -107,9 +210,17 @@ export function buildReport(input: BuildReportInput): Report {
     metrics: {
       totalCallsAttempted: attempted,
       successfulContacts: connected,
-      contactRate: attempted > 0 ? roundRatio(connected / attempted) : 0,
-      avgHandleTimeSeconds: handleCount > 0 ? roundRatio(handleSumMs / handleCount / 1000) : 0,
+      contactRate,
+      avgHandleTimeSeconds: avgSeconds(c.handleSumMs, c.handleCount),
       status: input.status,
+      connectedCalls: connected,
+      connectRate: contactRate,
+      abandonedCalls: c.abandoned,
+      abandonRate: connected > 0 ? roundRatio(c.abandoned / connected) : 0,
+      handledCalls: c.handleCount,
+      avgTalkSeconds: avgSeconds(c.talkSumMs, c.talkCount),
+      avgHoldSeconds: avgSeconds(c.heldSumMs, c.heldCount),
+      avgAcwSeconds: avgSeconds(c.acwSumMs, c.acwCount),
     },
     metadata: { generatedBy: REPORT_GENERATED_BY, version: REPORT_VERSION },
     endTime: input.status === 'completed' ? input.occurredAt : null,
@@ -119,6 +230,11 @@ export function buildReport(input: BuildReportInput): Report {
     waitedMs: input.waitedMs,
     interval: input.interval,
     generatedAt: input.generatedAt,
+    wrapUpCodes: wrapUpBreakdown(c.wrapUps),
+    ...(input.completeness ? { completeness: input.completeness } : {}),
+    ...(input.window ? { window: input.window } : {}),
+    revision: input.revision ?? 1,
+    final: input.final ?? false,
   };
   return v.parse(ReportSchema, report);
 }

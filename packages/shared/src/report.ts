@@ -1,18 +1,72 @@
 import * as v from 'valibot';
 
 export const REPORT_GENERATED_BY = 'automated-reporting-service';
-export const REPORT_VERSION = '2.0';
+/** 2.1: the v2.0 fields unchanged, plus abandons, connect rate, talk/hold/ACW, wrap-up codes, completeness. */
+export const REPORT_VERSION = '2.1';
+
+const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+const ratio = () => v.pipe(v.number(), v.minValue(0));
+
+/** How the worker judged the analytics complete (or why it stopped waiting). */
+export const COMPLETENESS_VERDICTS = [
+  /** every condition held: enough attempts, every connected call handled or abandoned, counts settled */
+  'settled',
+  /** the wait ran out first; the report is written as incomplete */
+  'max-wait',
+] as const;
+
+export const CompletenessSchema = v.object({
+  verdict: v.picklist(COMPLETENESS_VERDICTS),
+  /** The conditions the rule required, as configured (ANALYTICS_SETTLE_MS, ANALYTICS_REQUIRE_HANDLED). */
+  rule: v.object({ settleMs: count(), requireHandled: v.boolean() }),
+  /** Contacts the campaign said it called (progress numberOfContactsCalled or the event's contactCount); null when unknown. */
+  expectedContacts: v.nullable(count()),
+  /** Where expectedContacts came from. */
+  expectedFrom: v.picklist(['event', 'progress', 'unknown']),
+  /** Attempts reached at least the contacts called. */
+  attemptsReachedContacts: v.boolean(),
+  /** Every connected call had its handle time (or was abandoned): after-call work is in. */
+  allConnectedHandled: v.boolean(),
+  /** How long the counts had been unchanged at the last check. */
+  stableForMs: count(),
+  checks: count(),
+});
+export type Completeness = v.InferOutput<typeof CompletenessSchema>;
+
+/** The UTC window the analytics were queried over, and why it starts and ends where it does. */
+export const WindowSchema = v.object({
+  start: v.string(),
+  end: v.string(),
+  /** `duration`: the event's durationSeconds; `first-start`: the run's first `on`; `lookback`: DEFAULT_LOOKBACK_HOURS. */
+  startFrom: v.picklist(['duration', 'first-start', 'lookback']),
+  /** `tail`: finish + ANALYTICS_TAIL_MINUTES; `resumed`: cut where the campaign was turned on again. */
+  endFrom: v.picklist(['tail', 'resumed']),
+});
+export type ReportWindow = v.InferOutput<typeof WindowSchema>;
 
 export const ReportSchema = v.object({
   reportId: v.pipe(v.string(), v.startsWith('rpt-')),
   campaignId: v.string(),
   completionTimestamp: v.string(),
   metrics: v.object({
-    totalCallsAttempted: v.pipe(v.number(), v.integer(), v.minValue(0)),
-    successfulContacts: v.pipe(v.number(), v.integer(), v.minValue(0)),
-    contactRate: v.pipe(v.number(), v.minValue(0)),
-    avgHandleTimeSeconds: v.pipe(v.number(), v.minValue(0)),
+    totalCallsAttempted: count(),
+    successfulContacts: count(),
+    contactRate: ratio(),
+    avgHandleTimeSeconds: ratio(),
     status: v.picklist(['completed', 'stopped']),
+    /** v2.1 (optional so a v2.0 report still in a queue stays valid). nOutboundConnected: the honest name of successfulContacts. */
+    connectedCalls: v.optional(count()),
+    /** connectedCalls / totalCallsAttempted (the same number as contactRate, named for what it is). */
+    connectRate: v.optional(ratio()),
+    /** nOutboundAbandoned: connected calls no agent took. */
+    abandonedCalls: v.optional(count()),
+    /** abandonedCalls / connectedCalls (0 when nothing connected). */
+    abandonRate: v.optional(ratio()),
+    /** tHandle count: conversations an agent handled. */
+    handledCalls: v.optional(count()),
+    avgTalkSeconds: v.optional(ratio()),
+    avgHoldSeconds: v.optional(ratio()),
+    avgAcwSeconds: v.optional(ratio()),
   }),
   metadata: v.object({ generatedBy: v.string(), version: v.string() }),
   /** Added fields (contract: extended, never renamed). */
@@ -23,5 +77,13 @@ export const ReportSchema = v.object({
   waitedMs: v.number(),
   interval: v.string(),
   generatedAt: v.string(),
+  /** v2.1: handled conversations by wrap-up code, most first (code "(none)" when an agent set none). */
+  wrapUpCodes: v.optional(v.array(v.object({ code: v.string(), count: count() }))),
+  completeness: v.optional(CompletenessSchema),
+  window: v.optional(WindowSchema),
+  /** 1 for the first report of a run; +1 for each re-check. */
+  revision: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** True once re-checked after Genesys's reprocessing window. */
+  final: v.optional(v.boolean()),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;

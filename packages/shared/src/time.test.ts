@@ -143,7 +143,35 @@ describe('analyticsInterval', () => {
       start: '2023-10-27T13:25:00.000Z',
       end: '2023-10-27T14:35:00.000Z',
       interval: '2023-10-27T13:25:00.000Z/2023-10-27T14:35:00.000Z',
+      startFrom: 'duration',
+      endFrom: 'tail',
     });
+  });
+
+  it('reaches the tail past the finish so late after-call work is counted', () => {
+    const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 3600, tailMinutes: 30 });
+    expect(r.end).toBe('2023-10-27T15:00:00.000Z');
+    expect(r.endFrom).toBe('tail');
+    // a tail shorter than the buffer leaves the buffer
+    expect(analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', tailMinutes: 2 }).end).toBe('2023-10-27T14:35:00.000Z');
+  });
+
+  it('never reaches past a resume of the campaign after a stop', () => {
+    const r = analyticsInterval({
+      ...base,
+      occurredAt: '2023-10-27T14:30:00Z',
+      startedAt: '2023-10-27T09:00:00Z',
+      tailMinutes: 30,
+      resumedAt: '2023-10-27T14:40:00Z',
+    });
+    expect(r.interval).toBe('2023-10-27T08:55:00.000Z/2023-10-27T14:40:00.000Z');
+    expect([r.startFrom, r.endFrom]).toEqual(['first-start', 'resumed']);
+    // a resume before the stop (an older on) or after the tail changes nothing
+    for (const resumedAt of ['2023-10-27T14:00:00Z', '2023-10-27T16:00:00Z']) {
+      expect(analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', tailMinutes: 30, resumedAt }).end).toBe(
+        '2023-10-27T15:00:00.000Z',
+      );
+    }
   });
 
   it('crosses midnight and month ends in UTC', () => {
@@ -180,6 +208,7 @@ describe('analyticsInterval', () => {
   it('falls back to the default lookback', () => {
     const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z' });
     expect(r.interval).toBe('2023-10-26T14:25:00.000Z/2023-10-27T14:35:00.000Z');
+    expect(r.startFrom).toBe('lookback');
     const half = analyticsInterval({ bufferMinutes: 0, defaultLookbackHours: 0.5, occurredAt: '2023-10-27T14:30:00Z' });
     expect(half.start).toBe('2023-10-27T14:00:00.000Z');
   });

@@ -141,10 +141,18 @@ export interface AnalyticsIntervalInput {
   occurredAt: string;
   /** How long it ran, when the event says so. */
   durationSeconds?: number | undefined;
-  /** When it was seen turning on, when remembered. */
+  /** When the run first turned on (across pauses), when remembered. */
   startedAt?: string | undefined;
   bufferMinutes: number;
   defaultLookbackHours: number;
+  /**
+   * How far past the finish the interval reaches (ANALYTICS_TAIL_MINUTES): handle and after-call
+   * work post when the work ends, which can be minutes after the finish. The end is the finish plus
+   * the larger of this and the buffer. Default 0.
+   */
+  tailMinutes?: number | undefined;
+  /** When the campaign was turned on again after this (stop) finish: the end never reaches past it. */
+  resumedAt?: string | undefined;
 }
 
 export interface AnalyticsInterval {
@@ -152,29 +160,45 @@ export interface AnalyticsInterval {
   end: string;
   /** `${start}/${end}`, as the aggregates query wants it. */
   interval: string;
+  startFrom: 'duration' | 'first-start' | 'lookback';
+  endFrom: 'tail' | 'resumed';
 }
 
 /**
  * The UTC interval to query analytics for one campaign run:
  * start = occurredAt - durationSeconds (else startedAt, else occurredAt - defaultLookbackHours)
- * minus the buffer; end = occurredAt plus the buffer. A start later than occurredAt (a startedAt
- * from the future, a negative duration) is clamped to occurredAt.
+ * minus the buffer; end = occurredAt plus the larger of the buffer and the tail, but never past a
+ * later resume of the campaign (its new dials belong to the next report). A start later than
+ * occurredAt (a startedAt from the future, a negative duration) is clamped to occurredAt.
  */
 export function analyticsInterval(a: AnalyticsIntervalInput): AnalyticsInterval {
   const occurred = parseUtc(a.occurredAt, 'occurredAt');
   const buffer = Math.max(0, a.bufferMinutes) * 60_000;
   let begin: number;
+  let startFrom: AnalyticsInterval['startFrom'];
   if (a.durationSeconds !== undefined && Number.isFinite(a.durationSeconds)) {
     begin = occurred - Math.round(a.durationSeconds * 1000);
+    startFrom = 'duration';
   } else if (a.startedAt !== undefined) {
     begin = parseUtc(a.startedAt, 'startedAt');
+    startFrom = 'first-start';
   } else {
     begin = occurred - Math.round(a.defaultLookbackHours * HOUR);
+    startFrom = 'lookback';
   }
   begin = Math.min(begin, occurred);
+  let endMs = occurred + Math.max(buffer, Math.max(0, a.tailMinutes ?? 0) * 60_000);
+  let endFrom: AnalyticsInterval['endFrom'] = 'tail';
+  if (a.resumedAt !== undefined) {
+    const resumed = parseUtc(a.resumedAt, 'resumedAt');
+    if (resumed > occurred && resumed < endMs) {
+      endMs = resumed;
+      endFrom = 'resumed';
+    }
+  }
   const start = iso(begin - buffer);
-  const end = iso(occurred + buffer);
-  return { start, end, interval: `${start}/${end}` };
+  const end = iso(endMs);
+  return { start, end, interval: `${start}/${end}`, startFrom, endFrom };
 }
 
 /**

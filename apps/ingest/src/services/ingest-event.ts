@@ -62,8 +62,14 @@ export async function ingestEvent(
 
   const json = parseJson(bytes);
   if ('issue' in json) return { kind: 'invalid', issues: [json.issue] };
-  const parsed = parseCampaignEvent(json.value, { eventTimezone: deps.eventTimezone });
+  // receivedAt dates a Notification API message with the later of it and the message's own time;
+  // both stay on the event (sentAt, receivedAt).
+  const parsed = parseCampaignEvent(json.value, {
+    eventTimezone: deps.eventTimezone,
+    receivedAt: new Date(nowMs).toISOString(),
+  });
   if (parsed.kind === 'heartbeat') return { kind: 'ignored', reason: 'heartbeat' };
+  if (parsed.kind === 'ignored') return { kind: 'ignored', reason: parsed.reason };
   if (parsed.kind === 'invalid') return { kind: 'invalid', issues: parsed.issues };
 
   const event = parsed.event;
@@ -71,9 +77,21 @@ export async function ingestEvent(
   const ids = { eventId, campaignId: event.campaignId };
   try {
     if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
+      // Every status seen is remembered, so the next finish can be judged a transition; `on`
+      // also remembers the run's first start (kept across stops) and the latest resume.
+      const seen = await viaRedis(() =>
+        deps.runs.recordStatus(event.campaignId, event.status, event.occurredAt, {
+          version: event.campaignVersion,
+          transitionsOnly: isCopy(event),
+        }),
+      );
+      if (seen === 'stale') return { kind: 'ignored', reason: 'an older copy of the campaign than the last one seen', ...ids };
       if (event.status === 'on') {
-        await viaRedis(() => deps.runs.rememberStart(event.campaignId, event.occurredAt));
-        return { kind: 'ignored', reason: 'campaign turned on; start time remembered', ...ids };
+        return {
+          kind: 'ignored',
+          reason: seen === 'same' ? 'campaign still on' : 'campaign turned on; start time remembered',
+          ...ids,
+        };
       }
       return { kind: 'ignored', reason: `status "${event.status}" starts no report`, ...ids };
     }
@@ -83,6 +101,14 @@ export async function ingestEvent(
     throw err;
   }
 }
+
+/** EventBridge and Notification API events carry a copy of the whole campaign, re-sent on every change. */
+const isCopy = (e: CampaignFinished) => e.shape === 'eventbridge' || e.shape === 'notification';
+
+const IGNORED_REASONS = {
+  'stale-copy': 'an older copy of the campaign than the last one seen',
+  'no-transition': 'the campaign was already in this status (a re-sent copy, e.g. after an edit)',
+} as const;
 
 /**
  * One round trip: the intake script deduplicates, records the run and, for a new run, adds its
@@ -111,11 +137,15 @@ async function intake(
         now: receivedAt,
         ...(event.durationSeconds !== undefined ? { durationSeconds: event.durationSeconds } : {}),
         ...(event.contactCount !== undefined ? { contactCount: event.contactCount } : {}),
+        ...(event.campaignVersion !== undefined ? { campaignVersion: event.campaignVersion } : {}),
+        transitionsOnly: isCopy(event),
         shape: event.shape,
       },
       add,
     ),
   );
+  if (result.outcome === 'ignored')
+    return { kind: 'ignored', reason: IGNORED_REASONS[result.reason], eventId, campaignId: event.campaignId };
   const base = { eventId, jobId: result.runId, campaignId: event.campaignId };
   if (result.outcome === 'new') return { kind: 'accepted', ...base };
   if (result.needsEnqueue) {

@@ -1,5 +1,3 @@
-import type { AnalyticsCounts } from '@wrapup/shared';
-
 /** Body of `POST /api/v2/analytics/conversations/aggregates/query`. */
 export interface AggregatesQuery {
   /** ISO-8601 `start/end`, UTC. */
@@ -18,23 +16,36 @@ export interface AggregatesFilter {
   clauses?: AggregatesFilter[];
 }
 
+/**
+ * The metrics of one report (all in the SDK's ConversationAggregationQuery metrics enum, checked
+ * against platform-client-sdk-java): attempts, connects and abandons are counts; handle, talk,
+ * hold and after-call work are timers (ms, sum/count). Each posts at its own time (an attempt when
+ * dialled, tHandle and tAcw when after-call work ends), which is why the interval reaches a tail
+ * past the finish.
+ */
 export const CAMPAIGN_METRICS = [
   'nOutboundAttempted',
   'nOutboundConnected',
   'nOutboundAbandoned',
   'tHandle',
   'tTalk',
+  'tHeld',
   'tAcw',
 ] as const;
 
 /** Longer intervals are queried in pieces of this many days (a cap Genesys apps keep to). */
 export const MAX_QUERY_DAYS = 7;
 
-/** The query for one campaign's outbound voice metrics over `interval`, per the facts file. */
+/**
+ * The query for one campaign's outbound voice metrics over `interval`. Grouping by `wrapUpCode`
+ * too (a groupBy dimension in the SDK's enum) gives the wrap-up breakdown in the same query; the
+ * groups are summed back for the totals, and a conversation without a code lands in a group
+ * without that key. A flat filter (the SDK's clauses hold predicates only, never clauses).
+ */
 export function campaignAggregatesQuery(campaignId: string, interval: string): AggregatesQuery {
   return {
     interval,
-    groupBy: ['outboundCampaignId'],
+    groupBy: ['outboundCampaignId', 'wrapUpCode'],
     filter: {
       type: 'and',
       predicates: [
@@ -45,14 +56,3 @@ export function campaignAggregatesQuery(campaignId: string, interval: string): A
     metrics: [...CAMPAIGN_METRICS],
   };
 }
-
-export function addCounts(a: AnalyticsCounts, b: AnalyticsCounts): AnalyticsCounts {
-  return {
-    attempted: a.attempted + b.attempted,
-    connected: a.connected + b.connected,
-    handleSumMs: a.handleSumMs + b.handleSumMs,
-    handleCount: a.handleCount + b.handleCount,
-  };
-}
-
-export const ZERO_COUNTS: AnalyticsCounts = { attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 };

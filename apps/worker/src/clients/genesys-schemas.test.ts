@@ -21,8 +21,14 @@ describe('Genesys answer schemas', () => {
     expect(v.parse(TokenResponseSchema, { access_token: 't', token_type: 'bearer', expires_in: 86399 }).expires_in).toBe(86399);
   });
 
+  it('accept what the SDK marks optional as missing (campaignStatus, numberOfContactsCalled)', () => {
+    expect(v.parse(CampaignSchema, { id: 'c1', name: 'x' }).campaignStatus).toBeUndefined();
+    expect(v.parse(CampaignProgressSchema, { campaign: { id: 'c1' }, totalNumberOfContacts: 12 }).numberOfContactsCalled).toBeUndefined();
+  });
+
   it('reject bad answers', () => {
-    expect(v.safeParse(CampaignSchema, { id: 'c1', name: 'x' }).success).toBe(false);
+    expect(v.safeParse(CampaignSchema, { id: 'c1' }).success).toBe(false);
+    expect(v.safeParse(CampaignSchema, { id: 'c1', name: 'x', campaignStatus: 3 }).success).toBe(false);
     expect(v.safeParse(CampaignSchema, 'oops').success).toBe(false);
     expect(v.safeParse(CampaignProgressSchema, { numberOfContactsCalled: '10' }).success).toBe(false);
     expect(v.safeParse(TokenResponseSchema, { access_token: '', expires_in: 10 }).success).toBe(false);

@@ -22,7 +22,8 @@ export type KnownCampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const CampaignSchema = v.looseObject({
   id: v.string(),
   name: v.string(),
-  campaignStatus: v.string(),
+  // optional in the SDK model ("required for updates"); a copy without it tells nothing
+  campaignStatus: v.optional(v.string()),
   dialingMode: v.optional(v.string()),
   contactList: v.optional(NamedRefSchema),
   alwaysRunning: v.optional(v.boolean()),
@@ -35,7 +36,8 @@ export type Campaign = v.InferOutput<typeof CampaignSchema>;
 export const CampaignProgressSchema = v.looseObject({
   campaign: v.optional(NamedRefSchema),
   contactList: v.optional(NamedRefSchema),
-  numberOfContactsCalled: v.number(),
+  // optional in the SDK model (platform-client CampaignProgress); missing means "unknown"
+  numberOfContactsCalled: v.optional(v.number()),
   numberOfContactsMessaged: v.optional(v.number()),
   totalNumberOfContacts: v.optional(v.number()),
   percentage: v.optional(v.number()),

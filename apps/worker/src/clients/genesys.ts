@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { AggregatesResponseSchema, extractCounts, splitInterval, type AggregatesResponse, type AnalyticsCounts } from '@wrapup/shared';
+import { addCounts, AggregatesResponseSchema, extractCounts, splitInterval, zeroCounts, type AggregatesResponse, type AnalyticsCounts } from '@wrapup/shared';
 import type { RateLimiter } from '../limiter';
-import { addCounts, campaignAggregatesQuery, MAX_QUERY_DAYS, ZERO_COUNTS, type AggregatesQuery } from './genesys-analytics';
+import { campaignAggregatesQuery, MAX_QUERY_DAYS, type AggregatesQuery } from './genesys-analytics';
 import { GenesysError, GenesysNotFound } from './genesys-errors';
 import { errorFromResponse, safeJson, sendWithRetry, type GenesysLogger, type HttpPolicy, type HttpRequest } from './genesys-http';
 import { CampaignProgressSchema, CampaignSchema, type Campaign, type CampaignProgress } from './genesys-schemas';
@@ -154,7 +154,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     async campaignAnalytics({ campaignId, interval }) {
       const intervals = splitInterval(interval, MAX_QUERY_DAYS);
       const raw: AggregatesResponse[] = [];
-      let counts = ZERO_COUNTS;
+      let counts = zeroCounts();
       for (const piece of intervals) {
         const resp = await client.queryAggregates(campaignAggregatesQuery(campaignId, piece));
         raw.push(resp);

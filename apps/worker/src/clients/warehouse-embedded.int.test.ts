@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { createWarehouseSink, type WarehouseSink } from './warehouse';
 import { DataDirLockedError } from './warehouse-lock';
-import { sampleReport } from './warehouse-testkit';
+import { sampleReport, sampleReportV20 } from './warehouse-testkit';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -65,6 +65,11 @@ describe('embedded warehouse sink (PGlite)', () => {
         total_calls_attempted: 1500,
         contact_rate: 0.3,
         complete: true,
+        revision: 1,
+        final: false,
+        abandoned_calls: 9,
+        abandon_rate: 0.02,
+        completeness_verdict: 'settled',
       });
     } finally {
       await db.close();
@@ -91,4 +96,100 @@ describe('embedded warehouse sink (PGlite)', () => {
       await sink.close();
     }
   });
+
+  // Opens PGlite three times (v2.0's warehouse, the sink, the check): slow on a busy machine.
+  it(
+    'migrates a warehouse written by v2.0 in place, keeping its rows',
+    { timeout: 90_000 },
+    async () => {
+      const oldDir = await mkdtemp(join(tmpdir(), 'wrapup-embedded-v20-'));
+      try {
+        // The table and a row exactly as the v2.0 service left them on disk.
+        const old = sampleReportV20({ status: 'stopped', complete: false }).report;
+        const before = await PGlite.create(join(oldDir, 'warehouse'));
+        try {
+          await before.query(`create table if not exists "campaign_reports" (
+  report_id text primary key,
+  campaign_id text not null,
+  status text not null,
+  completion_timestamp timestamptz not null,
+  end_time timestamptz null,
+  total_calls_attempted integer not null,
+  successful_contacts integer not null,
+  contact_rate double precision not null,
+  avg_handle_time_seconds double precision not null,
+  complete boolean not null,
+  report jsonb not null,
+  written_at timestamptz not null
+)`);
+          await before.query(
+            `insert into campaign_reports values ($1, $2, $3, $4, null, 1500, 450, 0.3, 120.5, false, $5, now())`,
+            [old.reportId, old.campaignId, 'stopped', old.completionTimestamp, JSON.stringify(old)],
+          );
+        } finally {
+          await before.close();
+        }
+
+        const sink = createWarehouseSink(
+          { url: undefined, table: 'campaign_reports', dataDir: oldDir },
+          logger,
+        );
+        const next = sampleReport({ revision: 2, final: true }).report;
+        try {
+          await expect(sink.write(next)).resolves.toEqual({ confirmed: true });
+          await expect(sink.write(sampleReportV20().report)).resolves.toEqual({ confirmed: true });
+        } finally {
+          await sink.close();
+        }
+
+        const after = await PGlite.create(join(oldDir, 'warehouse'));
+        try {
+          const { rows } = await after.query<Record<string, unknown>>(
+            'select * from campaign_reports where report_id = any($1)',
+            [[old.reportId, next.reportId]],
+          );
+          const byId = new Map(rows.map((r) => [r.report_id, r]));
+          const v20Defaults = {
+            revision: 1,
+            final: false,
+            connect_rate: null,
+            abandoned_calls: null,
+            abandon_rate: null,
+            handled_calls: null,
+            avg_talk_seconds: null,
+            avg_hold_seconds: null,
+            avg_acw_seconds: null,
+            completeness_verdict: null,
+          };
+          expect(byId.get(old.reportId)).toMatchObject({
+            status: 'stopped',
+            complete: false,
+            report: old,
+            ...v20Defaults,
+          });
+          expect(byId.get(next.reportId)).toMatchObject({
+            report: next,
+            revision: 2,
+            final: true,
+            connect_rate: 0.3,
+            abandoned_calls: 9,
+            abandon_rate: 0.02,
+            handled_calls: 441,
+            avg_talk_seconds: 95.25,
+            avg_hold_seconds: 12.5,
+            avg_acw_seconds: 12.75,
+            completeness_verdict: 'settled',
+          });
+          const { rows: all } = await after.query<{ n: number }>(
+            'select count(*)::int as n from campaign_reports',
+          );
+          expect(all[0]?.n).toBe(3);
+        } finally {
+          await after.close();
+        }
+      } finally {
+        await rm(oldDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 import type { WarehouseSink, WriteResult } from './warehouse';
 import { acquireDirLock, type DirLock } from './warehouse-lock';
 import { memoizeUntilFailure, serialByKey } from './warehouse-ready';
-import { ensureTable, parseTableName, upsertAndConfirm } from './warehouse-sql';
+import { ensureTable, parseTableName } from './warehouse-schema';
+import { upsertAndConfirm } from './warehouse-sql';
 
 export interface EmbeddedSinkOptions {
   /** DATA_DIR; the database lives in `<dataDir>/warehouse`, the lock in `<dataDir>/warehouse.lock`. */
@@ -34,8 +35,11 @@ export function createEmbeddedSink(opts: EmbeddedSinkOptions, logger: Logger): W
     try {
       const { PGlite } = await import('@electric-sql/pglite');
       db = await PGlite.create(dbDir);
-      await ensureTable(db, table);
-      logger.info({ dataDir: dbDir, table: opts.table }, 'warehouse ready (embedded PGlite)');
+      const addedColumns = await ensureTable(db, table);
+      logger.info(
+        { dataDir: dbDir, table: opts.table, addedColumns },
+        'warehouse ready (embedded PGlite)',
+      );
     } catch (err) {
       await db?.close().catch(() => undefined);
       db = undefined;

@@ -3,7 +3,7 @@ import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { createLogger } from '../logger';
 import { createWarehouseSink } from './warehouse';
 import { echoesReportId } from './warehouse-http';
-import { sampleReport } from './warehouse-testkit';
+import { sampleReport, sampleReportV20 } from './warehouse-testkit';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -29,6 +29,29 @@ describe('HTTP warehouse sink', () => {
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]?.headers['idempotency-key']).toBe(report.reportId);
     expect(receiver.requests[0]?.body).toEqual(report);
+  });
+
+  it('posts a v2.1 report and a v2.0-shaped one each exactly as they are', async () => {
+    receiver = await startJsonReceiver((req) => ({
+      status: 200,
+      body: { reportId: (req.body as { reportId: string }).reportId },
+    }));
+    const sink = sinkFor(receiver.url);
+    const current = sampleReport({ complete: false, revision: 2, final: true }).report;
+    const old = sampleReportV20().report;
+    await expect(sink.write(current)).resolves.toEqual({ confirmed: true });
+    await expect(sink.write(old)).resolves.toEqual({ confirmed: true });
+    const [posted, postedOld] = receiver.requests.map((r) => r.body);
+    expect(posted).toEqual(current);
+    expect(posted).toMatchObject({
+      metadata: { version: '2.1' },
+      metrics: { abandonedCalls: 9, abandonRate: 0.02, avgAcwSeconds: 12.75 },
+      completeness: { verdict: 'max-wait' },
+      revision: 2,
+      final: true,
+    });
+    expect(postedOld).toEqual(old); // nothing filled in: the receiver sees what was built
+    expect(postedOld).not.toHaveProperty('revision');
   });
 
   it('accepts a nested echo', async () => {

@@ -3,9 +3,107 @@ import { createPgFixture, type PgFixture } from '@wrapup/shared/testing';
 import type { Report } from '@wrapup/shared';
 import { createLogger } from '../logger';
 import { createWarehouseSink, type WarehouseSink } from './warehouse';
-import { sampleReport } from './warehouse-testkit';
+import { sampleReport, sampleReportV20 } from './warehouse-testkit';
 
 const logger = createLogger({ level: 'silent' });
+
+/** The table exactly as the v2.0 service created it (warehouse-sql.ts before v2.1), as a literal. */
+const V20_DDL = (table: string) => `create table if not exists ${table} (
+  report_id text primary key,
+  campaign_id text not null,
+  status text not null,
+  completion_timestamp timestamptz not null,
+  end_time timestamptz null,
+  total_calls_attempted integer not null,
+  successful_contacts integer not null,
+  contact_rate double precision not null,
+  avg_handle_time_seconds double precision not null,
+  complete boolean not null,
+  report jsonb not null,
+  written_at timestamptz not null
+)`;
+
+/** A row as the v2.0 service wrote it (its upsert's columns and values). */
+async function insertV20Row(fx: PgFixture, table: string, report: Report) {
+  await fx.pool.query(
+    `insert into ${table} (report_id, campaign_id, status, completion_timestamp, end_time,
+       total_calls_attempted, successful_contacts, contact_rate, avg_handle_time_seconds, complete,
+       report, written_at)
+     values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb, now())`,
+    [
+      report.reportId,
+      report.campaignId,
+      report.metrics.status,
+      report.completionTimestamp,
+      report.endTime,
+      report.metrics.totalCallsAttempted,
+      report.metrics.successfulContacts,
+      report.metrics.contactRate,
+      report.metrics.avgHandleTimeSeconds,
+      report.dataComplete,
+      JSON.stringify(report),
+    ],
+  );
+}
+
+/** The table's columns as `name type nullable default`, in table order. */
+async function columnsOf(fx: PgFixture, tableName: string, schema = fx.schema) {
+  const { rows } = await fx.pool.query<{
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
+    column_default: string | null;
+  }>(
+    `select column_name, data_type, is_nullable, column_default from information_schema.columns
+     where table_schema = $1 and table_name = $2 order by ordinal_position`,
+    [schema, tableName],
+  );
+  return rows.map((c) =>
+    [c.column_name, c.data_type, c.is_nullable, c.column_default ?? ''].join(' ').trim(),
+  );
+}
+
+const V20_COLUMNS = [
+  'report_id text NO',
+  'campaign_id text NO',
+  'status text NO',
+  'completion_timestamp timestamp with time zone NO',
+  'end_time timestamp with time zone YES',
+  'total_calls_attempted integer NO',
+  'successful_contacts integer NO',
+  'contact_rate double precision NO',
+  'avg_handle_time_seconds double precision NO',
+  'complete boolean NO',
+  'report jsonb NO',
+  'written_at timestamp with time zone NO',
+];
+const V21_COLUMNS = [
+  ...V20_COLUMNS,
+  'revision integer NO 1',
+  'final boolean NO false',
+  'connect_rate double precision YES',
+  'abandoned_calls integer YES',
+  'abandon_rate double precision YES',
+  'handled_calls integer YES',
+  'avg_talk_seconds double precision YES',
+  'avg_hold_seconds double precision YES',
+  'avg_acw_seconds double precision YES',
+  'completeness_verdict text YES',
+];
+
+/** The v2.1 columns of a row, as a report without them must leave them. */
+const V20_DEFAULTS = {
+  revision: 1,
+  final: false,
+  connect_rate: null,
+  abandoned_calls: null,
+  abandon_rate: null,
+  handled_calls: null,
+  avg_talk_seconds: null,
+  avg_hold_seconds: null,
+  avg_acw_seconds: null,
+  completeness_verdict: null,
+};
 
 /** The stored row, as the contract's columns. */
 async function rowOf(fx: PgFixture, table: string, reportId: string) {
@@ -27,6 +125,16 @@ function expectRowEqualsReport(row: Record<string, unknown> | undefined, report:
     contact_rate: report.metrics.contactRate,
     avg_handle_time_seconds: report.metrics.avgHandleTimeSeconds,
     complete: report.dataComplete,
+    revision: report.revision ?? 1,
+    final: report.final ?? false,
+    connect_rate: report.metrics.connectRate ?? null,
+    abandoned_calls: report.metrics.abandonedCalls ?? null,
+    abandon_rate: report.metrics.abandonRate ?? null,
+    handled_calls: report.metrics.handledCalls ?? null,
+    avg_talk_seconds: report.metrics.avgTalkSeconds ?? null,
+    avg_hold_seconds: report.metrics.avgHoldSeconds ?? null,
+    avg_acw_seconds: report.metrics.avgAcwSeconds ?? null,
+    completeness_verdict: report.completeness?.verdict ?? null,
   });
   expect((row?.completion_timestamp as Date).toISOString()).toBe(report.completionTimestamp);
   if (report.endTime === null) expect(row?.end_time).toBeNull();
@@ -64,29 +172,7 @@ describe('PostgreSQL warehouse sink', () => {
     expectRowEqualsReport((await rowOf(fx, fx.table(), completed.reportId))[0], completed);
     expectRowEqualsReport((await rowOf(fx, fx.table(), stopped.reportId))[0], stopped);
 
-    const { rows: columns } = await fx.pool.query<{
-      column_name: string;
-      data_type: string;
-      is_nullable: string;
-    }>(
-      `select column_name, data_type, is_nullable from information_schema.columns
-       where table_schema = $1 and table_name = 'campaign_reports' order by ordinal_position`,
-      [fx.schema],
-    );
-    expect(columns.map((c) => `${c.column_name} ${c.data_type} ${c.is_nullable}`)).toEqual([
-      'report_id text NO',
-      'campaign_id text NO',
-      'status text NO',
-      'completion_timestamp timestamp with time zone NO',
-      'end_time timestamp with time zone YES',
-      'total_calls_attempted integer NO',
-      'successful_contacts integer NO',
-      'contact_rate double precision NO',
-      'avg_handle_time_seconds double precision NO',
-      'complete boolean NO',
-      'report jsonb NO',
-      'written_at timestamp with time zone NO',
-    ]);
+    expect(await columnsOf(fx, 'campaign_reports')).toEqual(V21_COLUMNS);
   });
 
   it('upserts: the same report id rewrites the one row', async () => {
@@ -94,12 +180,112 @@ describe('PostgreSQL warehouse sink', () => {
     await sink.write(report);
     const rewritten = {
       ...report,
-      metrics: { ...report.metrics, successfulContacts: 451, contactRate: 0.3007 },
+      metrics: {
+        ...report.metrics,
+        successfulContacts: 451,
+        contactRate: 0.3007,
+        abandonRate: 0.025,
+      },
+      revision: 2,
+      final: true,
     };
     await sink.write(rewritten);
     const rows = await rowOf(fx, fx.table(), report.reportId);
     expect(rows).toHaveLength(1);
     expectRowEqualsReport(rows[0], rewritten);
+    expect(rows[0]).toMatchObject({ revision: 2, final: true, abandon_rate: 0.025 });
+  });
+
+  it('writes a v2.0-shaped report (no v2.1 fields): null figures, revision 1, not final', async () => {
+    const { report } = sampleReportV20({ status: 'stopped', complete: false });
+    expect(report.metadata.version).toBe('2.0');
+    expect(report).not.toHaveProperty('revision');
+    await expect(sink.write(report)).resolves.toEqual({ confirmed: true });
+    const [row] = await rowOf(fx, fx.table(), report.reportId);
+    expectRowEqualsReport(row, report);
+    expect(row).toMatchObject(V20_DEFAULTS);
+  });
+
+  it('migrates a v2.0 table in place: adds the v2.1 columns and keeps every row', async () => {
+    await fx.pool.query(V20_DDL(fx.table()));
+    const completedOld = sampleReportV20({ status: 'completed' }).report;
+    const olds = [completedOld, sampleReportV20({ status: 'stopped', complete: false }).report];
+    for (const old of olds) await insertV20Row(fx, fx.table(), old);
+    expect(await columnsOf(fx, 'campaign_reports')).toEqual(V20_COLUMNS);
+
+    await sink.init();
+    expect(await columnsOf(fx, 'campaign_reports')).toEqual(V21_COLUMNS);
+    // The same shape as a table the service creates afresh.
+    const fresh = createWarehouseSink(
+      { url: fx.databaseUrl, table: fx.table('fresh_reports'), dataDir: '' },
+      logger,
+    );
+    try {
+      await fresh.init();
+    } finally {
+      await fresh.close();
+    }
+    expect(await columnsOf(fx, 'fresh_reports')).toEqual(V21_COLUMNS);
+
+    // Old rows kept as they were, with revision 1, not final, and no v2.1 figures.
+    const { rows } = await fx.pool.query<Record<string, unknown>>(
+      `select * from ${fx.table()} order by status`,
+    );
+    expect(rows).toHaveLength(2);
+    for (const [i, old] of olds.entries()) {
+      expectRowEqualsReport(rows[i], old);
+      expect(rows[i]).toMatchObject(V20_DEFAULTS);
+    }
+
+    // A v2.1 report writes every new column; a v2.1 rewrite of an old row fills them in.
+    const next = sampleReport({ complete: false, revision: 2, final: true }).report;
+    const rewrite = sampleReport({ campaignId: completedOld.campaignId }).report;
+    expect(rewrite.reportId).toBe(completedOld.reportId);
+    await expect(sink.write(next)).resolves.toEqual({ confirmed: true });
+    await expect(sink.write(rewrite)).resolves.toEqual({ confirmed: true });
+    const [nextRow] = await rowOf(fx, fx.table(), next.reportId);
+    expectRowEqualsReport(nextRow, next);
+    expect(nextRow).toMatchObject({
+      revision: 2,
+      final: true,
+      connect_rate: 0.3,
+      abandoned_calls: 9,
+      abandon_rate: 0.02,
+      handled_calls: 441,
+      avg_talk_seconds: 95.25,
+      avg_hold_seconds: 12.5,
+      avg_acw_seconds: 12.75,
+      completeness_verdict: 'max-wait',
+    });
+    const rewritten = await rowOf(fx, fx.table(), rewrite.reportId);
+    expect(rewritten).toHaveLength(1);
+    expectRowEqualsReport(rewritten[0], rewrite);
+    expect(rewritten[0]).toMatchObject({ revision: 1, completeness_verdict: 'settled' });
+    expect((await fx.pool.query(`select 1 from ${fx.table()}`)).rows).toHaveLength(3);
+  });
+
+  it('migrates once when several processes start against a v2.0 table at the same time', async () => {
+    for (const name of ['race_a', 'race_b', 'race_c']) {
+      await fx.pool.query(V20_DDL(fx.table(name)));
+      const old = sampleReportV20().report;
+      await insertV20Row(fx, fx.table(name), old);
+      // One sink (its own pool, as a separate worker process would have) per starter.
+      const sinks = Array.from({ length: 6 }, () =>
+        createWarehouseSink({ url: fx.databaseUrl, table: fx.table(name), dataDir: '' }, logger),
+      );
+      try {
+        const results = await Promise.allSettled(sinks.map((s) => s.init()));
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        await Promise.all(sinks.map((s) => s.write(sampleReport().report)));
+      } finally {
+        await Promise.all(sinks.map((s) => s.close()));
+      }
+      expect(await columnsOf(fx, name)).toEqual(V21_COLUMNS);
+      const [row] = await rowOf(fx, fx.table(name), old.reportId);
+      expectRowEqualsReport(row, old);
+      expect(row).toMatchObject(V20_DEFAULTS);
+      expect((await fx.pool.query(`select 1 from ${fx.table(name)}`)).rows).toHaveLength(7);
+    }
   });
 
   it('creates a missing schema for a schema-qualified table', async () => {

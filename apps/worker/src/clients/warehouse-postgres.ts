@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../logger';
 import type { WarehouseSink, WriteResult } from './warehouse';
-import { ensureTable, parseTableName, upsertAndConfirm, type SqlQueryable } from './warehouse-sql';
+import { ensureTable, parseTableName, type SqlQueryable } from './warehouse-schema';
+import { upsertAndConfirm } from './warehouse-sql';
 import { memoizeUntilFailure, serialByKey } from './warehouse-ready';
 
 export interface PostgresSinkOptions {
@@ -31,8 +32,8 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
 
   const serial = serialByKey();
   const ready = memoizeUntilFailure(async () => {
-    await ensureTable(db, table);
-    logger.info({ table: opts.table }, 'warehouse table ready (postgres)');
+    const addedColumns = await ensureTable(db, table);
+    logger.info({ table: opts.table, addedColumns }, 'warehouse table ready (postgres)');
   });
 
   return {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport } from './warehouse-testkit';
-import { diffRow, parseTableName, quoteIdent, rowFor } from './warehouse-sql';
+import { sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { addColumnsSql, COLUMNS, parseTableName, quoteIdent } from './warehouse-schema';
+import { diffRow, rowFor } from './warehouse-sql';
 
 describe('parseTableName', () => {
   it('quotes plain and schema-qualified names', () => {
@@ -39,8 +40,41 @@ describe('diffRow', () => {
       contact_rate: 0.3,
       avg_handle_time_seconds: 120.5,
       complete: true,
+      revision: 1,
+      final: false,
+      connect_rate: 0.3,
+      abandoned_calls: 9,
+      abandon_rate: 0.02,
+      handled_calls: 441,
+      avg_talk_seconds: 95.25,
+      avg_hold_seconds: 12.5,
+      avg_acw_seconds: 12.75,
+      completeness_verdict: 'settled',
     });
     expect(row.completion_timestamp.toISOString()).toBe(report.completionTimestamp);
+    expect(Object.keys(row).sort()).toEqual([...COLUMNS].sort());
+  });
+
+  it('maps a v2.0 report: no v2.1 figures (null), revision 1, not final', () => {
+    const old = rowFor(sampleReportV20().report, writtenAt);
+    expect(old).toMatchObject({
+      revision: 1,
+      final: false,
+      connect_rate: null,
+      abandoned_calls: null,
+      abandon_rate: null,
+      handled_calls: null,
+      avg_talk_seconds: null,
+      avg_hold_seconds: null,
+      avg_acw_seconds: null,
+      completeness_verdict: null,
+    });
+    expect(Object.keys(old).sort()).toEqual([...COLUMNS].sort());
+    const later = rowFor(
+      sampleReport({ complete: false, revision: 3, final: true }).report,
+      writtenAt,
+    );
+    expect(later).toMatchObject({ revision: 3, final: true, completeness_verdict: 'max-wait' });
   });
 
   it('compares timestamps as instants and jsonb deeply, regardless of key order', () => {
@@ -60,8 +94,31 @@ describe('diffRow', () => {
       contact_rate: 0.30001,
       written_at: new Date(writtenAt.getTime() + 1),
       report: { ...(row.report as object), waitedMs: 1 },
+      final: true,
+      abandon_rate: null,
+      completeness_verdict: 'max-wait',
     };
-    expect(diffRow(row, stored)).toEqual(['contact_rate', 'report', 'written_at']);
-    expect(diffRow(row, {})).toHaveLength(11); // everything but end_time (null both ways)
+    expect(diffRow(row, stored)).toEqual([
+      'contact_rate',
+      'report',
+      'written_at',
+      'final',
+      'abandon_rate',
+      'completeness_verdict',
+    ]);
+    expect(diffRow(row, {})).toHaveLength(COLUMNS.length - 1); // all but end_time (null both ways)
+  });
+});
+
+describe('addColumnsSql', () => {
+  it('adds only the named v2.1 columns, each if not exists, in one statement', () => {
+    expect(addColumnsSql(parseTableName('s.t'), ['revision', 'final', 'abandon_rate'])).toBe(
+      [
+        'alter table "s"."t"',
+        '  add column if not exists revision integer not null default 1,',
+        '  add column if not exists final boolean not null default false,',
+        '  add column if not exists abandon_rate double precision null',
+      ].join('\n'),
+    );
   });
 });

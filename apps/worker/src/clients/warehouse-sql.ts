@@ -1,75 +1,28 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Report } from '@wrapup/shared';
 import type { WriteResult } from './warehouse';
+import {
+  COLUMNS,
+  columnType,
+  type Column,
+  type SqlQueryable,
+  type TableName,
+} from './warehouse-schema';
 
 /**
- * The warehouse table in SQL, shared by the PostgreSQL sink (pg) and the embedded sink (PGlite):
- * both speak real PostgreSQL, so the DDL, the upsert and the read-back live here once.
+ * One report as one row, in SQL shared by the PostgreSQL sink (pg) and the embedded sink
+ * (PGlite): both speak real PostgreSQL, so the upsert and the read-back live here once. The
+ * table itself (name, columns, create and migrate) is in warehouse-schema.ts.
  */
 
-/** The one thing both drivers have in common. pg.Pool and PGlite both satisfy it. */
-export interface SqlQueryable {
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
-}
-
-export interface TableName {
-  schema: string | undefined;
-  table: string;
-  /** Quoted and ready for SQL: `"schema"."table"` or `"table"`. */
-  sql: string;
-}
-
-/** Quotes an identifier so any name is safe in SQL (double quotes doubled). */
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** `table` or `schema.table` (WAREHOUSE_TABLE). Names keep their case because they are quoted. */
-export function parseTableName(name: string): TableName {
-  const parts = name.split('.');
-  const [first, second] = parts;
-  if (parts.length > 2 || !first || (parts.length === 2 && !second)) {
-    throw new Error(
-      `WAREHOUSE_TABLE must be "table" or "schema.table", got ${JSON.stringify(name)}`,
-    );
-  }
-  return second === undefined
-    ? { schema: undefined, table: first, sql: quoteIdent(first) }
-    : { schema: first, table: second, sql: `${quoteIdent(first)}.${quoteIdent(second)}` };
-}
-
-/** The contract's columns, in order. */
-export const COLUMNS = [
-  'report_id',
-  'campaign_id',
-  'status',
-  'completion_timestamp',
-  'end_time',
-  'total_calls_attempted',
-  'successful_contacts',
-  'contact_rate',
-  'avg_handle_time_seconds',
-  'complete',
-  'report',
-  'written_at',
-] as const;
-export type Column = (typeof COLUMNS)[number];
-
-const createTableSql = (table: TableName) => `create table if not exists ${table.sql} (
-  report_id text primary key,
-  campaign_id text not null,
-  status text not null,
-  completion_timestamp timestamptz not null,
-  end_time timestamptz null,
-  total_calls_attempted integer not null,
-  successful_contacts integer not null,
-  contact_rate double precision not null,
-  avg_handle_time_seconds double precision not null,
-  complete boolean not null,
-  report jsonb not null,
-  written_at timestamptz not null
-)`;
+/** Parameters whose text PostgreSQL must be told the type of. */
+const cast = (column: Column) => {
+  const type = columnType(column);
+  return type === 'timestamptz' || type === 'jsonb' ? `::${type}` : '';
+};
 
 const buildUpsertSql = (table: TableName) => `insert into ${table.sql} (${COLUMNS.join(', ')})
-values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9, $10, $11::jsonb, $12::timestamptz)
+values (${COLUMNS.map((c, i) => `$${i + 1}${cast(c)}`).join(', ')})
 on conflict (report_id) do update set
 ${COLUMNS.filter((c) => c !== 'report_id')
   .map((c) => `  ${c} = excluded.${c}`)
@@ -84,28 +37,11 @@ const upsertSql = (table: TableName) => {
   return text;
 };
 
-/** Concurrent `create ... if not exists` can still collide in the catalog; a second try settles it. */
-const CATALOG_RACE_CODES = new Set(['23505', '42P06', '42P07']);
-const codeOf = (err: unknown) =>
-  typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-
-/** Creates the schema part (if any) and the table when missing. */
-export async function ensureTable(db: SqlQueryable, table: TableName): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (table.schema !== undefined) {
-        await db.query(`create schema if not exists ${quoteIdent(table.schema)}`);
-      }
-      await db.query(createTableSql(table));
-      return;
-    } catch (err) {
-      if (attempt >= 3 || !CATALOG_RACE_CODES.has(codeOf(err) ?? '')) throw err;
-    }
-  }
-}
-
-/** The values a report turns into (timestamps as instants, the report as plain JSON). */
-export interface ReportRow {
+/**
+ * The values a report turns into (timestamps as instants, the report as plain JSON), one per
+ * column. A v2.0 report has none of the v2.1 figures: those are null, revision 1, final false.
+ */
+export interface ReportRow extends Record<Column, unknown> {
   report_id: string;
   campaign_id: string;
   status: string;
@@ -118,6 +54,16 @@ export interface ReportRow {
   complete: boolean;
   report: unknown;
   written_at: Date;
+  revision: number;
+  final: boolean;
+  connect_rate: number | null;
+  abandoned_calls: number | null;
+  abandon_rate: number | null;
+  handled_calls: number | null;
+  avg_talk_seconds: number | null;
+  avg_hold_seconds: number | null;
+  avg_acw_seconds: number | null;
+  completeness_verdict: string | null;
 }
 
 function instant(value: string, field: string): Date {
@@ -127,39 +73,43 @@ function instant(value: string, field: string): Date {
 }
 
 export function rowFor(report: Report, writtenAt: Date): ReportRow {
+  const { metrics } = report;
   return {
     report_id: report.reportId,
     campaign_id: report.campaignId,
-    status: report.metrics.status,
+    status: metrics.status,
     completion_timestamp: instant(report.completionTimestamp, 'completionTimestamp'),
     end_time: report.endTime === null ? null : instant(report.endTime, 'endTime'),
-    total_calls_attempted: report.metrics.totalCallsAttempted,
-    successful_contacts: report.metrics.successfulContacts,
-    contact_rate: report.metrics.contactRate,
-    avg_handle_time_seconds: report.metrics.avgHandleTimeSeconds,
+    total_calls_attempted: metrics.totalCallsAttempted,
+    successful_contacts: metrics.successfulContacts,
+    contact_rate: metrics.contactRate,
+    avg_handle_time_seconds: metrics.avgHandleTimeSeconds,
     complete: report.dataComplete,
     // What JSON can carry (drops undefined), i.e. exactly what jsonb receives.
     report: JSON.parse(JSON.stringify(report)) as unknown,
     written_at: writtenAt,
+    revision: report.revision ?? 1,
+    final: report.final ?? false,
+    connect_rate: metrics.connectRate ?? null,
+    abandoned_calls: metrics.abandonedCalls ?? null,
+    abandon_rate: metrics.abandonRate ?? null,
+    handled_calls: metrics.handledCalls ?? null,
+    avg_talk_seconds: metrics.avgTalkSeconds ?? null,
+    avg_hold_seconds: metrics.avgHoldSeconds ?? null,
+    avg_acw_seconds: metrics.avgAcwSeconds ?? null,
+    completeness_verdict: report.completeness?.verdict ?? null,
   };
 }
 
-const paramsFor = (row: ReportRow): unknown[] => [
-  row.report_id,
-  row.campaign_id,
-  row.status,
-  row.completion_timestamp.toISOString(),
-  row.end_time?.toISOString() ?? null,
-  row.total_calls_attempted,
-  row.successful_contacts,
-  row.contact_rate,
-  row.avg_handle_time_seconds,
-  row.complete,
-  JSON.stringify(row.report),
-  row.written_at.toISOString(),
-];
+/** The upsert's parameters, in COLUMNS order. */
+const paramsFor = (row: ReportRow): unknown[] =>
+  COLUMNS.map((c) => {
+    const value = row[c];
+    if (value instanceof Date) return value.toISOString();
+    return c === 'report' ? JSON.stringify(value) : value;
+  });
 
-const TIMESTAMP_COLUMNS = new Set<Column>(['completion_timestamp', 'end_time', 'written_at']);
+const TIMESTAMP_COLUMNS = new Set(COLUMNS.filter((c) => columnType(c) === 'timestamptz'));
 
 function normalize(column: Column, value: unknown): unknown {
   if (value === null || value === undefined) return null;

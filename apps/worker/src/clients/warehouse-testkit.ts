@@ -23,14 +23,18 @@ import { startWorkers, type RunningWorkers, type StartWorkersDeps } from '../wor
 import { createNotifier } from './notifier';
 import { createWarehouseSink, type SinkOptions, type WarehouseSink } from './warehouse';
 
-export function sampleReport(
-  opts: {
-    status?: 'completed' | 'stopped';
-    campaignId?: string;
-    occurredAt?: string;
-    complete?: boolean;
-  } = {},
-): { runId: string; report: Report } {
+export interface SampleOptions {
+  status?: 'completed' | 'stopped';
+  campaignId?: string;
+  occurredAt?: string;
+  complete?: boolean;
+}
+
+/**
+ * A report as v2.0 wrote it (still valid, e.g. one sitting in a queue across the upgrade):
+ * metadata.version 2.0 and none of the v2.1 fields.
+ */
+export function sampleReportV20(opts: SampleOptions = {}): { runId: string; report: Report } {
   const status = opts.status ?? 'completed';
   const campaignId = opts.campaignId ?? `camp-${randomBytes(4).toString('hex')}`;
   const occurredAt = opts.occurredAt ?? '2023-10-27T14:30:00.000Z';
@@ -49,7 +53,7 @@ export function sampleReport(
         avgHandleTimeSeconds: 120.5,
         status,
       },
-      metadata: { generatedBy: REPORT_GENERATED_BY, version: REPORT_VERSION },
+      metadata: { generatedBy: REPORT_GENERATED_BY, version: '2.0' },
       endTime: status === 'completed' ? occurredAt : null,
       dataComplete: complete,
       expectedCount: 1500,
@@ -57,6 +61,60 @@ export function sampleReport(
       waitedMs: 30_000,
       interval: '2023-10-27T08:25:00.000Z/2023-10-27T14:35:00.000Z',
       generatedAt: '2023-10-27T14:31:00.123Z',
+    },
+  };
+}
+
+/**
+ * The current (v2.1) report with every field: v2.0's as in sampleReportV20, plus abandons,
+ * talk/hold/ACW, wrap-up codes, completeness, window, revision and final (abandon rate 0.02:
+ * under the default ABANDON_RATE_LIMIT).
+ */
+export function sampleReport(opts: SampleOptions & { revision?: number; final?: boolean } = {}): {
+  runId: string;
+  report: Report;
+} {
+  const { runId, report } = sampleReportV20(opts);
+  const complete = report.dataComplete;
+  return {
+    runId,
+    report: {
+      ...report,
+      metrics: {
+        ...report.metrics,
+        connectedCalls: 450,
+        connectRate: 0.3,
+        abandonedCalls: 9,
+        abandonRate: 0.02,
+        handledCalls: 441,
+        avgTalkSeconds: 95.25,
+        avgHoldSeconds: 12.5,
+        avgAcwSeconds: 12.75,
+      },
+      metadata: { generatedBy: REPORT_GENERATED_BY, version: REPORT_VERSION },
+      wrapUpCodes: [
+        { code: 'SALE', count: 200 },
+        { code: 'NOT_INTERESTED', count: 180 },
+        { code: '(none)', count: 61 },
+      ],
+      completeness: {
+        verdict: complete ? 'settled' : 'max-wait',
+        rule: { settleMs: 60_000, requireHandled: true },
+        expectedContacts: 1500,
+        expectedFrom: 'event',
+        attemptsReachedContacts: complete,
+        allConnectedHandled: complete,
+        stableForMs: complete ? 60_000 : 0,
+        checks: complete ? 3 : 11,
+      },
+      window: {
+        start: '2023-10-27T08:25:00.000Z',
+        end: '2023-10-27T14:35:00.000Z',
+        startFrom: 'duration',
+        endFrom: 'tail',
+      },
+      revision: opts.revision ?? 1,
+      final: opts.final ?? false,
     },
   };
 }
@@ -74,8 +132,9 @@ export async function sampleRun(
     occurredAt: sample.report.completionTimestamp,
     now: new Date().toISOString(),
   });
-  if (result.runId !== sample.runId)
-    throw new Error(`run id mismatch: ${result.runId} vs ${sample.runId}`);
+  if (result.outcome === 'ignored' || result.runId !== sample.runId) {
+    throw new Error(`intake did not start run ${sample.runId}: ${JSON.stringify(result)}`);
+  }
   return sample;
 }
 

@@ -5,8 +5,11 @@ import {
   AnalyticsJobSchema,
   analyticsInterval,
   buildReport,
+  countsFingerprint,
   reportIdFor,
+  type AnalyticsCounts,
   type AnalyticsJob,
+  type Completeness,
   type Config,
   type Notification,
   type WarehouseJob,
@@ -19,12 +22,17 @@ import { WRITE_AFTER_DELIVERING } from './warehouse';
 /** What the analytics stage needs from Genesys (the real client satisfies it). */
 export interface AnalyticsGenesys {
   getCampaign(id: string): Promise<
-    { id: string; name?: string; campaignStatus: string; alwaysRunning?: boolean } | undefined
+    | {
+        id: string;
+        name?: string;
+        campaignStatus?: string | undefined;
+        alwaysRunning?: boolean | undefined;
+        dialingMode?: string | undefined;
+      }
+    | undefined
   >;
-  getCampaignProgress(id: string): Promise<{ numberOfContactsCalled: number }>;
-  campaignAnalytics(a: { campaignId: string; interval: string }): Promise<{
-    counts: { attempted: number; connected: number; handleSumMs: number; handleCount: number };
-  }>;
+  getCampaignProgress(id: string): Promise<{ numberOfContactsCalled?: number | undefined }>;
+  campaignAnalytics(a: { campaignId: string; interval: string }): Promise<{ counts: AnalyticsCounts }>;
 }
 
 type CampaignView = NonNullable<Awaited<ReturnType<AnalyticsGenesys['getCampaign']>>>;
@@ -53,6 +61,18 @@ export type AnalyticsOutcome =
   | { outcome: 'reported'; reportId: string; complete: boolean; observed: number; expected: number | null };
 
 type Progress = NonNullable<AnalyticsJob['progress']>;
+
+/**
+ * Whether the campaign still shows the run's finish: `complete` for a completed run; `off`,
+ * `forced_off` or on the way there for a stopped one. Unknown (missing) counts as still there.
+ */
+function stillInStatus(campaignStatus: string | undefined, status: 'completed' | 'stopped'): boolean {
+  if (campaignStatus === undefined) return true;
+  const s = campaignStatus.toLowerCase();
+  return status === 'completed'
+    ? s === 'complete'
+    : s === 'off' || s === 'forced_off' || s === 'stopping' || s === 'forced_stopping';
+}
 
 /**
  * Stages this execution reached but has not written yet, with their times: they go to Redis with
@@ -127,6 +147,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         firstCheckAt: checkAt.toISOString(),
         checks: 0,
         expectedCount: verdict.expectedCount,
+        expectedFrom: verdict.expectedFrom,
+        requireHandled: verdict.requireHandled,
         lastObserved: 0,
       };
       await writeStage(data.runId, trail, 'waiting_for_analytics', {
@@ -134,26 +156,47 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       });
     }
 
-    const { interval } = analyticsInterval({
+    // The run's window: from its first start (across pauses) to a tail past the finish, so the
+    // last calls' after-call work is in, but never past a later resume (the next report's dials).
+    const state = await deps.runs.campaignState(data.campaignId);
+    const window = analyticsInterval({
       occurredAt: data.occurredAt,
       durationSeconds: data.durationSeconds,
       startedAt: data.startedAt,
       bufferMinutes: deps.analytics.queryBufferMinutes,
       defaultLookbackHours: deps.analytics.defaultLookbackHours,
+      tailMinutes: deps.analytics.tailMinutes,
+      resumedAt: state.lastOn,
     });
+    const { interval } = window;
     const { counts } = await deps.genesys.campaignAnalytics({ campaignId: data.campaignId, interval });
     const expected = progress.expectedCount;
-    const complete = expected === null || counts.attempted >= expected;
     const waitedMs = checkAt.getTime() - Date.parse(progress.firstCheckAt);
     const checks = progress.checks + 1;
+    const judged = judge(counts, progress, checkAt);
+    const complete = judged.complete;
 
     if (!complete && waitedMs < deps.analytics.maxWaitMs) {
-      const delay = Math.min(
+      let delay = Math.min(
         deps.analytics.retryDelayMs * deps.analytics.backoffFactor ** (checks - 1),
         deps.analytics.maxWaitMs - waitedMs,
       );
-      log.info({ observed: counts.attempted, expected, delayMs: delay, checks }, 'analytics not complete yet, waiting');
-      await job.updateData({ ...data, progress: { ...progress, checks, lastObserved: counts.attempted } });
+      // Only the settle time is missing: come back exactly when it has passed.
+      if (judged.onlySettling) delay = Math.min(delay, deps.analytics.settleMs - judged.completeness.stableForMs);
+      log.info(
+        { observed: counts.attempted, expected, delayMs: delay, checks, completeness: judged.completeness },
+        'analytics not complete yet, waiting',
+      );
+      await job.updateData({
+        ...data,
+        progress: {
+          ...progress,
+          checks,
+          lastObserved: counts.attempted,
+          fingerprint: judged.fingerprint,
+          stableSince: judged.stableSince,
+        },
+      });
       await writeStage(data.runId, trail, 'waiting_for_analytics', {
         expectedCount: expected,
         observedCount: counts.attempted,
@@ -173,6 +216,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       interval,
       complete,
       generatedAt: checkAt.toISOString(),
+      completeness: { ...judged.completeness, verdict: complete ? 'settled' : 'max-wait' },
+      window: { start: window.start, end: window.end, startFrom: window.startFrom, endFrom: window.endFrom },
     });
     // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
     // before this line would run.
@@ -190,9 +235,64 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     return { outcome: 'reported', reportId: report.reportId, complete, observed: counts.attempted, expected };
   }
 
+  /**
+   * The completeness rule (README: "How wrapup decides a report is complete"). Attempts are not
+   * contacts: a contact may be dialled several times, so reaching the contacts called is only a
+   * floor. On top of it every connected call must have its handle time or be abandoned (after-call
+   * work posts when it ends, after the finish), and the counts must have stayed unchanged for
+   * ANALYTICS_SETTLE_MS. With no expected count, at least one attempt must be seen.
+   */
+  function judge(counts: AnalyticsCounts, progress: Progress, checkAt: Date) {
+    const { settleMs } = deps.analytics;
+    const requireHandled = progress.requireHandled ?? deps.analytics.requireHandled;
+    const fingerprint = countsFingerprint(counts);
+    const stableSince =
+      progress.fingerprint === fingerprint && progress.stableSince ? progress.stableSince : checkAt.toISOString();
+    const stableForMs = Math.max(0, checkAt.getTime() - Date.parse(stableSince));
+    const expected = progress.expectedCount;
+    const attemptsReachedContacts = expected === null ? counts.attempted > 0 : counts.attempted >= expected;
+    const allConnectedHandled = counts.handleCount + counts.abandoned >= counts.connected;
+    const settled = settleMs === 0 || (progress.fingerprint !== undefined && stableForMs >= settleMs);
+    const preconditions = attemptsReachedContacts && (allConnectedHandled || !requireHandled);
+    const completeness: Omit<Completeness, 'verdict'> = {
+      rule: { settleMs, requireHandled },
+      expectedContacts: expected,
+      expectedFrom: progress.expectedFrom ?? (expected === null ? 'unknown' : 'progress'),
+      attemptsReachedContacts,
+      allConnectedHandled,
+      stableForMs,
+      checks: progress.checks + 1,
+    };
+    return {
+      complete: preconditions && settled,
+      onlySettling: preconditions && !settled,
+      fingerprint,
+      stableSince,
+      completeness,
+    };
+  }
+
   async function validate(
     data: AnalyticsJob,
-  ): Promise<{ kind: 'ok'; expectedCount: number | null } | { kind: 'rejected'; reason: string }> {
+  ): Promise<
+    | { kind: 'ok'; expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown'; requireHandled: boolean }
+    | { kind: 'rejected'; reason: string }
+  > {
+    const checked = await validateCampaign(data);
+    if (checked.kind === 'rejected') return checked;
+    // An agentless campaign has no agents: its connected calls never get a handle time.
+    const requireHandled = deps.analytics.requireHandled && checked.dialingMode !== 'agentless';
+    return { ...checked.expected, kind: 'ok', requireHandled };
+  }
+
+  async function validateCampaign(data: AnalyticsJob): Promise<
+    | {
+        kind: 'ok';
+        dialingMode: string | undefined;
+        expected: { expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown' };
+      }
+    | { kind: 'rejected'; reason: string }
+  > {
     const known = await deps.inventory.check(data.campaignId);
     if (!known.known) return { kind: 'rejected', reason: known.reason };
     const campaign = known.campaign ?? (await deps.genesys.getCampaign(data.campaignId));
@@ -201,9 +301,16 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     if (campaign.alwaysRunning && data.status === 'completed') {
       return { kind: 'rejected', reason: 'an alwaysRunning campaign never completes by itself' };
     }
-    if (data.contactCount !== undefined) return { kind: 'ok', expectedCount: data.contactCount };
+    const ok = (expected: { expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown' }) =>
+      ({ kind: 'ok', dialingMode: campaign.dialingMode, expected }) as const;
+    if (data.contactCount !== undefined) return ok({ expectedCount: data.contactCount, expectedFrom: 'event' });
+    // Progress counts the contacts called since the run's first start (across pauses). Once the
+    // campaign has moved on (turned on again: resumed after this stop, or restarted from its first
+    // record after this completion) it no longer describes this run, so it is not used.
+    if (!stillInStatus(campaign.campaignStatus, data.status)) return ok({ expectedCount: null, expectedFrom: 'unknown' });
     const progress = await deps.genesys.getCampaignProgress(data.campaignId);
-    return { kind: 'ok', expectedCount: progress.numberOfContactsCalled };
+    const called = progress.numberOfContactsCalled;
+    return ok(called === undefined ? { expectedCount: null, expectedFrom: 'unknown' } : { expectedCount: called, expectedFrom: 'progress' });
   }
 
   /** Writes the stages the trail holds, then `stage` with the patch (one round trip); empties the trail. */

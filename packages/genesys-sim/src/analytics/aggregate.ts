@@ -68,42 +68,59 @@ interface Acc {
   max: number;
 }
 
+/** When metrics become visible: their own time + lag + the conversation's share of the jitter. */
+export interface Visibility {
+  nowMs: number;
+  lagMs: number;
+  /** `analyticsLagJitterMs`; each conversation trails by `lagJitter` times this (default 0). */
+  jitterMs?: number;
+}
+
 /**
- * Aggregates conversations the way the platform does: a conversation counts once it ended inside
- * the interval and is visible (`endMs + lagMs <= nowMs`). Empty groups, buckets and metrics are
- * left out; no results at all gives `{}`.
+ * Aggregates conversations the way the platform is assumed to (see catalog.ts): each metric counts
+ * in the interval and bucket holding its own time (start inclusive, end exclusive), once that
+ * time + lag (+ the conversation's jitter) has passed. Empty groups, buckets and metrics are left
+ * out; no results at all gives `{}`.
  */
 export function aggregate(
   conversations: Iterable<SimConversation>,
   q: AggregatesQuery,
-  visibility: { nowMs: number; lagMs: number },
+  visibility: Visibility,
 ): AggregatesResponse {
   const bounds = boundaries(q);
   const groups = new Map<string, { group: Record<string, string>; buckets: Map<number, Acc[]> }>();
+  const defs = q.metrics.map((name) => METRICS[name]);
   for (const c of conversations) {
-    if (c.endMs < q.startMs || c.endMs >= q.endMs) continue;
-    if (c.endMs + visibility.lagMs > visibility.nowMs) continue;
+    if (c.endMs < q.startMs || c.startMs >= q.endMs) continue;
     if (q.filter && !matches(q.filter, c)) continue;
-    const group: Record<string, string> = {};
-    for (const dim of q.groupBy) {
-      const v = (DIMENSIONS[dim] as (c: SimConversation) => string | undefined)(c);
-      if (v !== undefined) group[dim] = v;
-    }
-    const key = JSON.stringify(group);
-    let entry = groups.get(key);
-    if (!entry) {
-      entry = { group, buckets: new Map() };
-      groups.set(key, entry);
-    }
-    const b = bucketOf(bounds, c.endMs);
-    let accs = entry.buckets.get(b);
-    if (!accs) {
-      accs = q.metrics.map(() => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }));
-      entry.buckets.set(b, accs);
-    }
-    q.metrics.forEach((name, i) => {
-      const v = METRICS[name]?.value(c);
+    const visibleUntil =
+      visibility.nowMs - visibility.lagMs - c.lagJitter * (visibility.jitterMs ?? 0);
+    let entry: { group: Record<string, string>; buckets: Map<number, Acc[]> } | undefined;
+    defs.forEach((def, i) => {
+      if (!def) return;
+      const v = def.value(c);
       if (v === undefined) return;
+      const t = def.at(c);
+      if (t < q.startMs || t >= q.endMs || t > visibleUntil) return;
+      if (!entry) {
+        const group: Record<string, string> = {};
+        for (const dim of q.groupBy) {
+          const g = (DIMENSIONS[dim] as (c: SimConversation) => string | undefined)(c);
+          if (g !== undefined) group[dim] = g;
+        }
+        const key = JSON.stringify(group);
+        entry = groups.get(key);
+        if (!entry) {
+          entry = { group, buckets: new Map() };
+          groups.set(key, entry);
+        }
+      }
+      const b = bucketOf(bounds, t);
+      let accs = entry.buckets.get(b);
+      if (!accs) {
+        accs = q.metrics.map(() => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }));
+        entry.buckets.set(b, accs);
+      }
       const acc = accs[i] as Acc;
       acc.count++;
       acc.sum += v;

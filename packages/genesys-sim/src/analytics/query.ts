@@ -34,11 +34,21 @@ export class QueryError extends Error {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const PREDICATE_TYPES = ['dimension', 'metric', 'property'];
+
+/**
+ * A ConversationAggregateQueryPredicate (SDK model: type?, dimension?, operator?, value?, range?;
+ * type dimension | metric | property, operator matches | exists | notExists). The simulator
+ * evaluates dimension predicates only: metric and property predicates are answered 400 as not
+ * supported here (the platform would evaluate them).
+ */
 function parsePredicate(raw: unknown, path: string): DimensionPredicate {
   if (!isObject(raw)) throw new QueryError(`${path} must be an object`);
   const type = raw.type ?? 'dimension';
+  if (typeof type !== 'string' || !PREDICATE_TYPES.includes(type))
+    throw new QueryError(`${path}.type must be one of ${PREDICATE_TYPES.join(', ')}`);
   if (type !== 'dimension')
-    throw new QueryError(`${path}.type ${JSON.stringify(type)} is not supported (only dimension)`);
+    throw new QueryError(`${path}.type ${type} predicates are not supported by the simulator`);
   const dimension = raw.dimension;
   if (typeof dimension !== 'string' || !isDimension(dimension))
     throw new QueryError(`${path}.dimension: unknown dimension ${JSON.stringify(dimension)}`);
@@ -53,21 +63,45 @@ function parsePredicate(raw: unknown, path: string): DimensionPredicate {
   return { dimension, operator, value: typeof value === 'string' ? value : undefined };
 }
 
-function parseFilter(raw: unknown, path: string, depth = 0): QueryFilter {
-  if (!isObject(raw)) throw new QueryError(`${path} must be an object`);
-  if (depth > 5) throw new QueryError(`${path} is nested too deeply`);
+function parseType(raw: Record<string, unknown>, path: string): 'and' | 'or' {
   const type = raw.type;
   if (type !== 'and' && type !== 'or') throw new QueryError(`${path}.type must be and or or`);
-  const rawPredicates = raw.predicates ?? [];
+  return type;
+}
+
+function parsePredicates(raw: unknown, path: string): DimensionPredicate[] {
+  if (!Array.isArray(raw)) throw new QueryError(`${path} must be an array`);
+  return raw.map((p, i) => parsePredicate(p, `${path}[${i}]`));
+}
+
+/**
+ * A ConversationAggregateQueryClause: `type` and `predicates` only (SDK model), so a clause cannot
+ * hold clauses of its own; one that tries is a 400 naming the path.
+ */
+function parseClause(raw: unknown, path: string): QueryFilter {
+  if (!isObject(raw)) throw new QueryError(`${path} must be an object`);
+  const type = parseType(raw, path);
+  if (raw.clauses !== undefined)
+    throw new QueryError(`${path}.clauses is not allowed: a clause holds only type and predicates`);
+  if (raw.predicates === undefined) throw new QueryError(`${path}.predicates is required`);
+  const predicates = parsePredicates(raw.predicates, `${path}.predicates`);
+  if (predicates.length === 0) throw new QueryError(`${path}.predicates must not be empty`);
+  return { type, predicates, clauses: [] };
+}
+
+/** A ConversationAggregateQueryFilter: `type`, optional `clauses` and `predicates` (SDK model). */
+function parseFilter(raw: unknown, path: string): QueryFilter {
+  if (!isObject(raw)) throw new QueryError(`${path} must be an object`);
+  const type = parseType(raw, path);
+  const predicates = parsePredicates(raw.predicates ?? [], `${path}.predicates`);
   const rawClauses = raw.clauses ?? [];
-  if (!Array.isArray(rawPredicates)) throw new QueryError(`${path}.predicates must be an array`);
   if (!Array.isArray(rawClauses)) throw new QueryError(`${path}.clauses must be an array`);
-  if (rawPredicates.length === 0 && rawClauses.length === 0)
+  if (predicates.length === 0 && rawClauses.length === 0)
     throw new QueryError(`${path} needs at least one predicate or clause`);
   return {
     type,
-    predicates: rawPredicates.map((p, i) => parsePredicate(p, `${path}.predicates[${i}]`)),
-    clauses: rawClauses.map((c, i) => parseFilter(c, `${path}.clauses[${i}]`, depth + 1)),
+    predicates,
+    clauses: rawClauses.map((c, i) => parseClause(c, `${path}.clauses[${i}]`)),
   };
 }
 

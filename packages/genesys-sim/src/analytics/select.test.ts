@@ -5,7 +5,7 @@ import type { SimConversation } from '../model/types';
 import { resolveOptions } from '../options';
 import { aggregate } from './aggregate';
 import { answerAggregates } from './answer';
-import { parseAggregatesQuery } from './query';
+import { parseAggregatesQuery, type QueryFilter } from './query';
 import { campaignPins, candidateConversations } from './select';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
@@ -24,6 +24,13 @@ const unpinned = (filter: object) => ({
     { type: 'and', predicates: [{ dimension: 'outboundCampaignId', operator: 'notExists' }] },
   ],
 });
+
+/** Matches nothing (every conversation has a campaign); as a parsed filter. */
+const noCampaign: QueryFilter = {
+  type: 'and',
+  predicates: [{ dimension: 'outboundCampaignId', operator: 'notExists', value: undefined }],
+  clauses: [],
+};
 
 function newState(lagMs = 0, nowMs = T0 + 24 * 60 * MIN): SimState {
   return new SimState(
@@ -147,10 +154,14 @@ describe('indexed aggregates', () => {
           const q = parseAggregatesQuery(body);
           const indexed = answerAggregates(state, q);
           expect(indexed).toStrictEqual(fullScan(state, q));
-          // The same query forced onto the unindexed path gives the same answer too.
-          if (filter)
+          // The same query forced onto the unindexed path gives the same answer too. A clause may
+          // not nest clauses (SDK model), so the no-op `or` is built on the parsed filter.
+          if (q.filter)
             expect(
-              answerAggregates(state, parseAggregatesQuery({ ...body, filter: unpinned(filter) })),
+              answerAggregates(state, {
+                ...q,
+                filter: { type: 'or', predicates: [], clauses: [q.filter, noCampaign] },
+              }),
             ).toStrictEqual(indexed);
           if (indexed.results) nonEmpty++;
         }
@@ -165,7 +176,7 @@ describe('indexed aggregates', () => {
 
   it('counts an interval boundary the same way (start inclusive, end exclusive)', () => {
     const list = state.conversations.get('b') as SimConversation[];
-    const pivot = (list[40] as SimConversation).endMs;
+    const pivot = (list[40] as SimConversation).startMs;
     for (const [start, end] of [
       [pivot, pivot + MIN],
       [pivot - MIN, pivot],
@@ -176,7 +187,7 @@ describe('indexed aggregates', () => {
         metrics: ['nOutbound'],
         filter: clientFilter('b'),
       });
-      const truth = list.filter((c) => c.endMs >= start && c.endMs < end).length;
+      const truth = list.filter((c) => c.startMs >= start && c.startMs < end).length;
       const got = answerAggregates(state, q).results?.[0]?.data[0]?.metrics[0]?.stats;
       expect(got).toEqual(truth === 0 ? undefined : { count: truth });
       expect(answerAggregates(state, q)).toStrictEqual(fullScan(state, q));
@@ -186,8 +197,10 @@ describe('indexed aggregates', () => {
   it('scans only the pinned campaigns, and only their conversations inside the interval', () => {
     const interval = `${iso(T0 - 17 * MIN)}/${iso(T0 + 43 * MIN)}`;
     const [start, end] = interval.split('/').map(Date.parse) as [number, number];
+    // A conversation may hold a metric in the interval when it was dialled before the interval
+    // end and ended at or after its start.
     const inRange = (id: string) =>
-      (state.conversations.get(id) ?? []).filter((c) => c.endMs >= start && c.endMs < end).length;
+      (state.conversations.get(id) ?? []).filter((c) => c.startMs < end && c.endMs >= start).length;
     const scanned = (filter: unknown) => {
       const before = state.scannedConversations;
       answerAggregates(state, parseAggregatesQuery({ interval, metrics: ['nOutbound'], filter }));
@@ -201,6 +214,77 @@ describe('indexed aggregates', () => {
     expect(scanned(unpinned(clientFilter('a')))).toBe(all);
     expect(inRange('a')).toBeGreaterThan(0);
     expect(all).toBeGreaterThan(inRange('a') + inRange('b'));
+  });
+});
+
+describe('metric times and the dial-start index', () => {
+  it('finds a conversation by a metric time far after its dial start', () => {
+    const state = newState(0, T0 + 10 * 24 * 60 * MIN);
+    createCampaign(state, { id: 'long', contactCount: 60 });
+    completeCampaign(state, 'long', {
+      endAt: T0,
+      durationSeconds: 3600,
+      connectRate: 1,
+      avgHandleMs: 600_000,
+    });
+    const list = state.conversations.get('long') as SimConversation[];
+    const c = list.reduce((a, b) => (b.endMs - b.startMs > a.endMs - a.startMs ? b : a));
+    // An interval after the dial and the talk, holding only the end of after-call work.
+    const talkEnd = c.talkEndMs as number;
+    const q = parseAggregatesQuery({
+      interval: `${iso(talkEnd + 1)}/${iso(c.endMs + 1)}`,
+      metrics: ['nOutboundAttempted', 'tTalk', 'tHandle', 'tAcw'],
+      filter: clientFilter('long'),
+    });
+    const truth = list.filter(
+      (x) => x.handleMs !== undefined && x.endMs > talkEnd && x.endMs <= c.endMs,
+    ).length;
+    const answer = answerAggregates(state, q);
+    const metrics = answer.results?.[0]?.data[0]?.metrics ?? [];
+    expect(metrics.find((m) => m.metric === 'tHandle')?.stats.count).toBe(truth);
+    expect(metrics.find((m) => m.metric === 'tAcw')?.stats.count).toBe(truth);
+    expect(truth).toBeGreaterThan(0);
+    expect(c.startMs).toBeLessThan(talkEnd + 1 - 60_000); // dialled well before the interval
+    expect(answer).toStrictEqual(fullScan(state, q));
+  });
+
+  it('shows each metric of a conversation at its own time plus the lag', () => {
+    let now = 0;
+    const s = new SimState(
+      resolveOptions({ demoCampaigns: false, analyticsLagMs: 1000, now: () => now }),
+    );
+    createCampaign(s, { id: 'one', contactCount: 1 });
+    completeCampaign(s, 'one', {
+      endAt: T0,
+      durationSeconds: 60,
+      connectRate: 1,
+      avgHandleMs: 60_000,
+    });
+    const c = (s.conversations.get('one') as SimConversation[])[0] as SimConversation;
+    const q = parseAggregatesQuery({
+      interval: `${iso(T0 - 60 * MIN)}/${iso(T0 + 60 * MIN)}`,
+      metrics: ['nOutboundAttempted', 'nOutboundConnected', 'tTalk', 'tHandle'],
+    });
+    const names = () =>
+      (answerAggregates(s, q).results?.[0]?.data[0]?.metrics ?? []).map((m) => m.metric);
+    now = c.startMs + 999;
+    expect(names()).toEqual([]);
+    now = c.startMs + 1000;
+    expect(names()).toEqual(['nOutboundAttempted']);
+    now = c.contactedMs + 1000;
+    expect(names()).toEqual(['nOutboundAttempted', 'nOutboundConnected']);
+    now = (c.talkEndMs as number) + 1000;
+    expect(names()).toEqual(['nOutboundAttempted', 'nOutboundConnected', 'tTalk']);
+    now = c.endMs + 999;
+    expect(names()).not.toContain('tHandle');
+    now = c.endMs + 1000;
+    expect(names()).toEqual(['nOutboundAttempted', 'nOutboundConnected', 'tTalk', 'tHandle']);
+    // A jitter setting delays this conversation by its share of it.
+    s.settings = { ...s.settings, analyticsLagJitterMs: 100_000 };
+    expect(c.lagJitter).toBeGreaterThan(0);
+    expect(names()).not.toContain('tHandle');
+    now = c.endMs + 1000 + Math.ceil(c.lagJitter * 100_000);
+    expect(names()).toContain('tHandle');
   });
 });
 
@@ -233,8 +317,6 @@ describe('one campaign among 10,000', () => {
       { metric: 'nOutboundConnected', stats: { count: 3 } },
     ]);
     expect(answer).toStrictEqual(fullScan(state, q));
-    expect(
-      candidateConversations(state.conversations, q).every((c) => c.campaignId === 'c4242'),
-    ).toBe(true);
+    expect(candidateConversations(state, q).every((c) => c.campaignId === 'c4242')).toBe(true);
   });
 });

@@ -32,42 +32,53 @@ export function campaignPins(filter: QueryFilter | undefined): ReadonlySet<strin
   return union;
 }
 
-/** First index whose conversation ends at or after `ms` (the list is ordered by end time). */
-function firstEndingAtOrAfter(list: readonly SimConversation[], ms: number): number {
+/** The conversations by campaign, each list ordered by dial start, and each campaign's longest conversation. */
+export interface ConversationIndex {
+  conversations: ReadonlyMap<string, readonly SimConversation[]>;
+  /** Per campaign, the longest `endMs - startMs`; a campaign missing here has no conversations. */
+  longestMs: ReadonlyMap<string, number>;
+}
+
+/** First index whose conversation's dial starts at or after `ms` (the list is ordered by dial start). */
+function firstStartingAtOrAfter(list: readonly SimConversation[], ms: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((list[mid] as SimConversation).endMs < ms) lo = mid + 1;
+    if ((list[mid] as SimConversation).startMs < ms) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /**
- * The conversations an aggregates query has to look at: those that ended inside its interval, of
- * the pinned campaigns only when the filter pins the campaign, else of every campaign. They come
- * in the same order a scan of every stored conversation meets them (campaign creation order, then
- * end time), so the answer, down to the order of its groups, is the full scan's.
+ * The conversations an aggregates query has to look at: those with a metric time that may fall
+ * inside its interval, of the pinned campaigns only when the filter pins the campaign, else of
+ * every campaign. Every metric time lies in [startMs, endMs] of its conversation, so a conversation
+ * qualifies when startMs < interval end and endMs >= interval start; the dial-start order finds
+ * them between (interval start - the campaign's longest conversation) and the interval end.
+ * They come in the same order a scan of every stored conversation meets them (campaign creation
+ * order, then dial start), so the answer, down to the order of its groups, is the full scan's.
  */
 export function candidateConversations(
-  index: ReadonlyMap<string, readonly SimConversation[]>,
+  index: ConversationIndex,
   q: AggregatesQuery,
 ): SimConversation[] {
   const pins = campaignPins(q.filter);
-  let lists: Iterable<readonly SimConversation[]>;
-  if (pins === undefined) lists = index.values();
-  else if (pins.size <= 1) {
-    const [only] = pins;
-    const list = only === undefined ? undefined : index.get(only);
-    lists = list ? [list] : [];
-  } else lists = [...index].filter(([id]) => pins.has(id)).map(([, list]) => list);
-
+  let ids: Iterable<string>;
+  if (pins === undefined) ids = index.conversations.keys();
+  else if (pins.size <= 1) ids = [...pins].filter((id) => index.conversations.has(id));
+  else ids = [...index.conversations.keys()].filter((id) => pins.has(id));
   const out: SimConversation[] = [];
-  for (const list of lists) {
-    const from = firstEndingAtOrAfter(list, q.startMs);
-    const to = firstEndingAtOrAfter(list, q.endMs);
-    for (let i = from; i < to; i++) out.push(list[i] as SimConversation);
+  for (const id of ids) {
+    const list = index.conversations.get(id) ?? [];
+    const longest = index.longestMs.get(id) ?? 0;
+    const from = firstStartingAtOrAfter(list, q.startMs - longest);
+    const to = firstStartingAtOrAfter(list, q.endMs);
+    for (let i = from; i < to; i++) {
+      const c = list[i] as SimConversation;
+      if (c.endMs >= q.startMs) out.push(c);
+    }
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { ResolvedOptions, SimSettings } from '../options';
+import { createRandom, type Random } from '../random';
 import { RingLog } from './request-log';
 import type { SimCampaign, SimConversation } from './types';
 
@@ -39,10 +40,14 @@ export class SimError extends Error {
 export class SimState {
   readonly campaigns = new Map<string, SimCampaign>();
   /**
-   * Finished conversations by campaign id (the analytics index), each list ordered by end time;
+   * Conversations by campaign id (the analytics index), each list ordered by dial start;
    * campaigns in creation order. Add conversations with `addConversations` to keep the order.
    */
   readonly conversations = new Map<string, SimConversation[]>();
+  /** Longest conversation (end - dial start) per campaign, so a lookup by dial start finds every metric time. */
+  readonly longestMs = new Map<string, number>();
+  /** Decides which optional fields an answer or a published copy leaves out. */
+  readonly omitRng: Random;
   readonly tokens = new Map<string, IssuedToken>();
   /** /api and /oauth requests, the newest `requestLogLimit` kept. */
   readonly requests: RingLog<RequestLogEntry>;
@@ -62,6 +67,9 @@ export class SimState {
       retryAfterHeader: opts.retryAfterHeader,
       retryAfterSeconds: opts.retryAfterSeconds,
       analyticsLagMs: opts.analyticsLagMs,
+      analyticsLagJitterMs: opts.analyticsLagJitterMs,
+      omitOptionalFields: opts.omitOptionalFields,
+      omitVersion: opts.omitVersion,
       maxIntervalDays: opts.maxIntervalDays,
       faults: { ...opts.faults },
     };
@@ -70,18 +78,29 @@ export class SimState {
     this.clientId = opts.clientId;
     this.clientSecret = opts.clientSecret;
     this.requests = new RingLog(opts.requestLogLimit);
+    this.omitRng = createRandom(opts.seed ^ 0x0b7e);
+  }
+
+  /** True with the `omitOptionalFields` probability: leave this optional field out. */
+  omitOptional(): boolean {
+    return this.omitRng.next() < this.settings.omitOptionalFields;
   }
 
   logRequest(entry: RequestLogEntry): void {
     this.requests.push(entry);
   }
 
-  /** Stores a campaign's new conversations, keeping its list ordered by end time. */
+  /** Stores a campaign's new conversations, keeping its list ordered by dial start. */
   addConversations(campaignId: string, added: readonly SimConversation[]): void {
     const list = this.conversations.get(campaignId) ?? [];
-    for (const c of added) list.push(c);
-    list.sort((a, b) => a.endMs - b.endMs);
+    let longest = this.longestMs.get(campaignId) ?? 0;
+    for (const c of added) {
+      list.push(c);
+      longest = Math.max(longest, c.endMs - c.startMs);
+    }
+    list.sort((a, b) => a.startMs - b.startMs);
     this.conversations.set(campaignId, list);
+    this.longestMs.set(campaignId, longest);
   }
 
   getCampaign(id: string): SimCampaign {

@@ -1,5 +1,8 @@
-import { skippedTotal } from './campaigns';
 import type { SimCampaign } from './types';
+
+export function skippedTotal(campaign: SimCampaign): number {
+  return Object.values(campaign.skipped).reduce((a, b) => a + b, 0);
+}
 
 const CAMPAIGNS_PATH = '/api/v2/outbound/campaigns';
 
@@ -45,13 +48,20 @@ export function campaignView(c: SimCampaign) {
   };
 }
 
-/** `GET /api/v2/outbound/campaigns/{id}/progress`. */
-export function progressView(c: SimCampaign) {
+/** A campaign as the Genesys API shows it. */
+export type CampaignView = ReturnType<typeof campaignView>;
+
+/**
+ * `GET /api/v2/outbound/campaigns/{id}/progress`. `numberOfContactsCalled` counts contacts, not
+ * dials: a recalled contact counts once (assumed from the field's name; the SDK marks it optional,
+ * so `omitCalled` leaves it out as the platform may).
+ */
+export function progressView(c: SimCampaign, opts: { omitCalled?: boolean } = {}) {
   const done = c.called + skippedTotal(c);
   return {
     campaign: ref(CAMPAIGNS_PATH, c),
     contactList: ref('/api/v2/outbound/contactlists', c.contactList),
-    numberOfContactsCalled: c.called,
+    ...(opts.omitCalled ? {} : { numberOfContactsCalled: c.called }),
     numberOfContactsMessaged: 0,
     totalNumberOfContacts: c.contactCount,
     percentage: c.contactCount === 0 ? 0 : Math.round((done / c.contactCount) * 100),

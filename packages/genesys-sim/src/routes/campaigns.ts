@@ -59,7 +59,7 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
     const campaign = state.campaigns.get(c.req.param('id'));
     if (!campaign)
       return genesysError(c, 404, 'not.found', 'The requested campaign was not found.');
-    return c.json(progressView(campaign));
+    return c.json(progressView(campaign, { omitCalled: state.omitOptional() }));
   });
 
   return app;

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
+import * as v from 'valibot';
 import type { Control } from '../control';
 import type { SimContext, SimEnv } from '../http';
+import type { EditOptions, StartOptions, TimeRange } from '../model/campaigns';
 import { SimError } from '../model/state';
 
 async function jsonBody<T>(c: SimContext): Promise<T> {
@@ -17,7 +19,65 @@ async function jsonBody<T>(c: SimContext): Promise<T> {
   return body as T;
 }
 
-/** The simulator's own control API, mounted at `/__sim`; a SimError becomes `{error}` with its status. */
+/** Parses a body with a valibot schema; the first issue becomes a 400 naming its path. */
+async function parsedBody<S extends v.GenericSchema>(
+  c: SimContext,
+  schema: S,
+): Promise<v.InferOutput<S>> {
+  const result = v.safeParse(schema, await jsonBody<unknown>(c));
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.');
+  throw new SimError(400, path ? `${path}: ${issue.message}` : issue.message);
+}
+
+const instant = v.union([v.string(), v.number()]);
+const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
+
+const StartBody = v.strictObject({ at: v.optional(instant) });
+const EditBody = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  at: v.optional(instant),
+});
+const DeliverBody = v.strictObject({
+  url: v.pipe(v.string(), v.url()),
+  shape: v.picklist(['guide', 'eventbridge', 'notification']),
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  auth: v.optional(
+    v.strictObject({
+      secret: v.optional(v.string()),
+      apiKey: v.optional(v.string()),
+      apiKeyHeader: v.optional(v.picklist(['x-api-key', 'bearer'])),
+    }),
+  ),
+  duplicates: v.optional(count(10)),
+  retries: v.optional(count(10)),
+  retryDelayMs: v.optional(count(60_000)),
+  eventId: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  orgId: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
+/** `from` / `to` query parameters: ISO-8601 or epoch ms. */
+function rangeQuery(c: SimContext): TimeRange {
+  const range: TimeRange = {};
+  for (const key of ['from', 'to'] as const) {
+    const raw = c.req.query(key);
+    if (raw !== undefined && raw !== '') range[key] = /^\d+$/.test(raw) ? Number(raw) : raw;
+  }
+  return range;
+}
+
+/**
+ * The simulator's own control API, mounted at `/__sim`; a SimError becomes `{error}` with its status.
+ *
+ * - `POST /campaigns` create; `POST /campaigns/:id/complete` dial the rest and complete;
+ *   `POST /campaigns/:id/stop` dial a share and stop (`on` -> `stopping` -> `off`);
+ *   `POST /campaigns/:id/start` `{at?}` start or resume; `POST /campaigns/:id/edit` `{name?, at?}`;
+ * - `GET /campaigns/:id/expected?from&to` true totals of the dials in the range;
+ * - `GET /campaigns/:id/copies` every published copy; `POST /campaigns/:id/deliver` sends one
+ *   (default the latest) to a URL in a given shape.
+ */
 export function controlRoutes(control: Control): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   app.get('/health', (c) => c.json({ ok: true }));
@@ -28,10 +88,21 @@ export function controlRoutes(control: Control): Hono<SimEnv> {
   app.post('/campaigns/:id/stop', async (c) =>
     c.json(control.stopCampaign(c.req.param('id'), await jsonBody(c))),
   );
-  app.post('/campaigns/:id/start', (c) =>
-    c.json({ campaign: control.startCampaign(c.req.param('id')) }),
+  app.post('/campaigns/:id/start', async (c) => {
+    const opts: StartOptions = await parsedBody(c, StartBody);
+    return c.json({ campaign: control.startCampaign(c.req.param('id'), opts) });
+  });
+  app.post('/campaigns/:id/edit', async (c) => {
+    const opts: EditOptions = await parsedBody(c, EditBody);
+    return c.json({ campaign: control.editCampaign(c.req.param('id'), opts) });
+  });
+  app.get('/campaigns/:id/expected', (c) =>
+    c.json(control.expected(c.req.param('id'), rangeQuery(c))),
   );
-  app.get('/campaigns/:id/expected', (c) => c.json(control.expected(c.req.param('id'))));
+  app.get('/campaigns/:id/copies', (c) => c.json({ copies: control.copies(c.req.param('id')) }));
+  app.post('/campaigns/:id/deliver', async (c) =>
+    c.json(await control.deliverCopy(c.req.param('id'), await parsedBody(c, DeliverBody))),
+  );
   app.get('/faults', (c) => c.json(control.settings()));
   app.post('/faults', async (c) => c.json(control.setFaults(await jsonBody(c))));
   app.get('/requests', (c) => c.json({ requests: control.requestLog() }));

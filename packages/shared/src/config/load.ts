@@ -35,6 +35,12 @@ export interface Config {
     maxWaitMs: number;
     queryBufferMinutes: number;
     defaultLookbackHours: number;
+    /** Counts must be unchanged this long before a report counts as complete (0: one check is enough). */
+    settleMs: number;
+    /** Also require every connected call to have its handle time or to be abandoned (after-call work is in). */
+    requireHandled: boolean;
+    /** How far past the finish the query interval reaches, so late after-call work is counted. */
+    tailMinutes: number;
   };
   eventTimezone: string;
   inventory: { url: string | undefined; file: string | undefined };
@@ -154,6 +160,9 @@ export function loadConfig(source: RawEnv): Config {
       maxWaitMs: get('ANALYTICS_MAX_WAIT_MS'),
       queryBufferMinutes: get('QUERY_BUFFER_MINUTES'),
       defaultLookbackHours: get('DEFAULT_LOOKBACK_HOURS'),
+      settleMs: get('ANALYTICS_SETTLE_MS'),
+      requireHandled: get('ANALYTICS_REQUIRE_HANDLED'),
+      tailMinutes: get('ANALYTICS_TAIL_MINUTES'),
     },
     eventTimezone: get('EVENT_TIMEZONE'),
     inventory: { url: get('INVENTORY_URL'), file: get('INVENTORY_FILE') },

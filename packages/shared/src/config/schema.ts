@@ -40,6 +40,14 @@ const nonNegativeInt = (fallback: number) =>
 const port = (fallback: number) =>
   numberFrom(fallback, (n) => Number.isInteger(n) && n > 0 && n < 65536, 'a port from 1 to 65535');
 
+const flag = (fallback: boolean) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)?.toLowerCase()),
+    v.check((s) => s === undefined || ['true', 'false', '1', '0', 'yes', 'no'].includes(s), 'true or false'),
+    v.transform((s) => (s === undefined ? fallback : ['true', '1', 'yes'].includes(s))),
+  );
+
 const isUrl = (s: string, protocols: string[]) => {
   try {
     return protocols.includes(new URL(s).protocol);
@@ -129,6 +137,9 @@ export const envSchema = {
   ANALYTICS_BACKOFF_FACTOR: numberFrom(1, (n) => n >= 1, 'a number >= 1'),
   ANALYTICS_MAX_WAIT_MS: nonNegativeInt(300_000),
   QUERY_BUFFER_MINUTES: nonNegativeInt(5),
+  ANALYTICS_SETTLE_MS: nonNegativeInt(60_000),
+  ANALYTICS_REQUIRE_HANDLED: flag(true),
+  ANALYTICS_TAIL_MINUTES: nonNegativeInt(30),
   DEFAULT_LOOKBACK_HOURS: positiveNumber(24),
   EVENT_TIMEZONE: v.pipe(text('UTC'), v.check(isTimeZone, 'an IANA time zone such as Europe/Berlin')),
   INVENTORY_URL: v.pipe(

@@ -3,17 +3,30 @@ import * as v from 'valibot';
 import { CampaignIdSchema, optionalString, requiredString, timeValue } from './common';
 
 /**
+ * `version` of a campaign copy: a number in the SDK, a numeric string read as one. It was never
+ * checked before, so anything else is dropped rather than refused.
+ */
+export function toCampaignVersion(x: unknown): number | undefined {
+  if (typeof x === 'number') return Number.isSafeInteger(x) && x >= 0 ? x : undefined;
+  if (typeof x === 'string' && /^\s*\d{1,15}\s*$/.test(x)) return Number(x);
+  return undefined;
+}
+
+/**
  * `eventBody` of the `v2.outbound.campaigns.{id}` topic: a copy of the campaign as the API
  * returns it. Only what wrapup uses is kept; every other field (dialingMode, contactList, ...)
- * is allowed and dropped.
+ * is allowed and dropped. The SDK marks `campaignStatus`, `dateModified` and `version` optional.
  */
 export const CampaignBodySchema = v.object(
   {
     id: CampaignIdSchema,
     name: optionalString(),
-    /** `on`, `stopping`, `off`, `complete`, `invalid`, `forced_off`, `forced_stopping`. */
-    campaignStatus: requiredString('a campaign status string such as "complete" or "off"'),
+    /** `on`, `stopping`, `off`, `complete`, `invalid`, `forced_off`, `forced_stopping`; absent: ignored. */
+    campaignStatus: v.nullish(
+      requiredString('a campaign status string such as "complete" or "off"'),
+    ),
     dateModified: v.nullish(timeValue()),
+    version: v.optional(v.pipe(v.unknown(), v.transform(toCampaignVersion))),
   },
   'must be an object (the campaign)',
 );
@@ -21,11 +34,29 @@ export type CampaignBody = v.InferOutput<typeof CampaignBodySchema>;
 
 export const CAMPAIGN_TOPIC_PREFIX = 'v2.outbound.campaigns.';
 
+/** Why a campaign copy without `campaignStatus` is acknowledged and ignored. */
+export const NO_CAMPAIGN_STATUS_REASON = 'campaign copy without campaignStatus';
+
 /** The campaign id in `v2.outbound.campaigns.<id>`, or undefined for any other topic. */
 export const campaignIdFromTopic = (topicName: string): string | undefined =>
   topicName.startsWith(CAMPAIGN_TOPIC_PREFIX) && topicName.length > CAMPAIGN_TOPIC_PREFIX.length
     ? topicName.slice(CAMPAIGN_TOPIC_PREFIX.length)
     : undefined;
+
+/**
+ * Why `topic` starts no report, or undefined when it is the campaign topic
+ * `v2.outbound.campaigns.<id>` (or its EventBridge template `v2.outbound.campaigns.{id}`).
+ * Progress (`v2.outbound.campaigns.<id>.progress`) and every other topic start nothing.
+ * Genesys campaign ids are UUIDs, so a dotted remainder is a sub-topic unless it is exactly
+ * the eventBody's id. Topics that are not non-empty strings are left to the schema.
+ */
+export function otherTopicReason(topic: unknown, bodyId: unknown): string | undefined {
+  if (typeof topic !== 'string' || topic.trim() === '') return undefined;
+  const rest = campaignIdFromTopic(topic);
+  if (rest !== undefined && (rest === bodyId || !rest.includes('.'))) return undefined;
+  const shown = topic.length > 200 ? `${topic.slice(0, 200)}...` : topic;
+  return `topic ${shown} starts no report`;
+}
 
 /** Genesys `campaignStatus` -> wrapup status: complete -> completed, off/forced_off -> stopped. */
 export function mapCampaignStatus(campaignStatus: string): string {
@@ -35,21 +66,36 @@ export function mapCampaignStatus(campaignStatus: string): string {
   return s;
 }
 
+/** When a campaign copy happened, and for a Notification API message the times it was judged by. */
+export interface CampaignCopyTimes {
+  occurredAt: string;
+  sentAt?: string | undefined;
+  receivedAt?: string | undefined;
+}
+
 /** The internal event for a Genesys campaign copy (EventBridge `detail.eventBody`, Notification `eventBody`). */
 export function finishedFromCampaignBody(
-  body: { id: string; campaignStatus: string; name?: string | null | undefined },
-  occurredAt: string,
+  body: {
+    id: string;
+    campaignStatus: string;
+    name?: string | null | undefined;
+    version?: number | undefined;
+  },
+  times: CampaignCopyTimes,
   shape: 'eventbridge' | 'notification',
   senderEventId: string | undefined,
 ): CampaignFinished {
   return {
     campaignId: body.id,
     status: mapCampaignStatus(body.campaignStatus),
-    occurredAt,
+    occurredAt: times.occurredAt,
     durationSeconds: undefined,
     contactCount: undefined,
     senderEventId,
     shape,
     campaignName: body.name ?? undefined,
+    ...(body.version !== undefined ? { campaignVersion: body.version } : {}),
+    ...(times.sentAt !== undefined ? { sentAt: times.sentAt } : {}),
+    ...(times.receivedAt !== undefined ? { receivedAt: times.receivedAt } : {}),
   };
 }

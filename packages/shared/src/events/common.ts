@@ -3,6 +3,10 @@ import { CAMPAIGN_ID_PATTERN } from './types';
 
 /** Building blocks shared by the event shapes. Messages complete "<path> ...". */
 
+/** A plain JSON object (not null, not an array). */
+export const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
 export const CAMPAIGN_ID_MESSAGE = 'must be a string of 1 to 128 letters, digits, -, _, ., :';
 
 export const CampaignIdSchema = v.pipe(

@@ -1,8 +1,14 @@
 import * as v from 'valibot';
-import { CampaignBodySchema, campaignIdFromTopic, finishedFromCampaignBody } from './campaign-body';
+import {
+  CampaignBodySchema,
+  NO_CAMPAIGN_STATUS_REASON,
+  campaignIdFromTopic,
+  finishedFromCampaignBody,
+  otherTopicReason,
+} from './campaign-body';
 import { pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
-import { MetadataSchema, optionalString, requiredString, timeValue } from './common';
+import { MetadataSchema, isRecord, optionalString, requiredString, timeValue } from './common';
 
 export const EVENTBRIDGE_SOURCE_PREFIX = 'aws.partner/genesys.com/';
 
@@ -43,16 +49,33 @@ export type EventBridgeEvent = v.InferOutput<typeof EventBridgeEventSchema>;
 const DETAIL_TYPE_TEMPLATE = 'v2.outbound.campaigns.{id}';
 
 /**
+ * Checked before the schema (a progress body is no campaign): why an EventBridge event whose
+ * `detail.topicName` or `detail-type` is not the campaign topic starts no report, e.g.
+ * `detail-type` `v2.outbound.campaigns.{id}.progress`; undefined for the campaign topic.
+ */
+export function eventBridgeOtherTopic(body: Record<string, unknown>): string | undefined {
+  const detail = isRecord(body.detail) ? body.detail : undefined;
+  const bodyId = detail && isRecord(detail.eventBody) ? detail.eventBody.id : undefined;
+  return (
+    otherTopicReason(detail?.topicName, bodyId) ?? otherTopicReason(body['detail-type'], bodyId)
+  );
+}
+
+/**
  * A schema-valid EventBridge event -> CampaignFinished. The campaign is `detail.eventBody.id`,
  * which must match the id in `detail.topicName` (and in `detail-type` when that is not the
- * `{id}` template). The time is `time`, else `detail.timestamp`.
+ * `{id}` template). A copy without `campaignStatus` is ignored. The time is `detail.timestamp`
+ * (set by Genesys; ISO text or epoch milliseconds), else the envelope `time`.
  */
 export function fromEventBridgeEvent(e: EventBridgeEvent, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];
   const body = e.detail.eventBody;
   const topicId = campaignIdFromTopic(e.detail.topicName);
   if (topicId === undefined) {
-    issues.push({ path: 'detail.topicName', message: 'must be "v2.outbound.campaigns.<campaignId>"' });
+    issues.push({
+      path: 'detail.topicName',
+      message: 'must be "v2.outbound.campaigns.<campaignId>"',
+    });
   } else if (topicId !== body.id) {
     issues.push({
       path: 'detail.topicName',
@@ -66,15 +89,26 @@ export function fromEventBridgeEvent(e: EventBridgeEvent, opts: ParseOptions): C
       message: `must be "${DETAIL_TYPE_TEMPLATE}" or name campaign "${body.id}", got "${detailType}"`,
     });
   }
+  const { campaignStatus } = body;
+  if (campaignStatus === undefined || campaignStatus === null) {
+    return issues.length > 0 ? { issues } : { ignored: NO_CAMPAIGN_STATUS_REASON };
+  }
   const time = pickTime(
     [
-      ['time', e.time],
       ['detail.timestamp', e.detail.timestamp],
+      ['time', e.time],
     ],
     opts,
-    'is required (or detail.timestamp)',
+    'is required (or time)',
   );
   if ('issue' in time) issues.push(time.issue);
   if (issues.length > 0 || !('occurredAt' in time)) return { issues };
-  return { event: finishedFromCampaignBody(body, time.occurredAt, 'eventbridge', e.id) };
+  return {
+    event: finishedFromCampaignBody(
+      { ...body, campaignStatus },
+      { occurredAt: time.occurredAt },
+      'eventbridge',
+      e.id,
+    ),
+  };
 }

@@ -1,8 +1,15 @@
 import * as v from 'valibot';
-import { CampaignBodySchema, campaignIdFromTopic, finishedFromCampaignBody } from './campaign-body';
-import { orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
+import {
+  CampaignBodySchema,
+  NO_CAMPAIGN_STATUS_REASON,
+  campaignIdFromTopic,
+  finishedFromCampaignBody,
+  otherTopicReason,
+} from './campaign-body';
+import { laterOf, orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
-import { MetadataSchema, requiredString, timeValue } from './common';
+import { MetadataSchema, isRecord, requiredString, timeValue } from './common';
+import { toUtcIso } from '../time';
 
 /** Notification API heartbeats carry this topic (and no campaign). */
 export const HEARTBEAT_TOPIC = 'channel.metadata';
@@ -25,9 +32,20 @@ export const NotificationMessageSchema = v.object(
 export type NotificationMessage = v.InferOutput<typeof NotificationMessageSchema>;
 
 /**
+ * Checked before the schema (a progress body is no campaign): why a message on a topic other
+ * than `v2.outbound.campaigns.<id>` (e.g. `v2.outbound.campaigns.<id>.progress`) starts no
+ * report; undefined for the campaign topic. Heartbeats are told apart before this.
+ */
+export function notificationOtherTopic(body: Record<string, unknown>): string | undefined {
+  return otherTopicReason(body.topicName, isRecord(body.eventBody) ? body.eventBody.id : undefined);
+}
+
+/**
  * A schema-valid notification -> CampaignFinished. The campaign is `eventBody.id`, which must
- * match `topicName`. The time is `eventBody.dateModified`, else `metadata.timestamp`, else a
- * top-level `timestamp`; with none of them the message cannot be dated and is invalid.
+ * match `topicName`; a copy without `campaignStatus` is ignored. The message's own time
+ * (`sentAt`) is `eventBody.dateModified`, else `metadata.timestamp`, else a top-level
+ * `timestamp`. `occurredAt` is the later of it and `opts.receivedAt`, whichever exist; with
+ * neither the message cannot be dated and is invalid.
  */
 export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];
@@ -39,9 +57,17 @@ export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptio
       message: `must be "v2.outbound.campaigns.<campaignId>" or "${HEARTBEAT_TOPIC}", got "${m.topicName}"`,
     });
   } else if (topicId !== body.id) {
-    issues.push({ path: 'topicName', message: `names campaign "${topicId}" but eventBody.id is "${body.id}"` });
+    issues.push({
+      path: 'topicName',
+      message: `names campaign "${topicId}" but eventBody.id is "${body.id}"`,
+    });
   }
-  const time = pickTime(
+  const { campaignStatus } = body;
+  if (campaignStatus === undefined || campaignStatus === null) {
+    return issues.length > 0 ? { issues } : { ignored: NO_CAMPAIGN_STATUS_REASON };
+  }
+  const receivedAt = opts.receivedAt === undefined ? undefined : toUtcIso(opts.receivedAt, 'UTC');
+  const sent = pickTime(
     [
       ['eventBody.dateModified', body.dateModified],
       ['metadata.timestamp', m.metadata?.timestamp],
@@ -50,7 +76,22 @@ export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptio
     opts,
     'is required to date the event (or metadata.timestamp)',
   );
-  if ('issue' in time) issues.push(time.issue);
-  if (issues.length > 0 || !('occurredAt' in time)) return { issues };
-  return { event: finishedFromCampaignBody(body, time.occurredAt, 'notification', orUndefined(m.metadata?.CorrelationId)) };
+  const sentAt = 'occurredAt' in sent ? sent.occurredAt : undefined;
+  // No time of its own is fine when the ingest says when it arrived; a malformed one never is.
+  if ('issue' in sent && !(sent.missing && receivedAt !== undefined)) issues.push(sent.issue);
+  const occurredAt =
+    sentAt === undefined
+      ? receivedAt
+      : receivedAt === undefined
+        ? sentAt
+        : laterOf(sentAt, receivedAt);
+  if (issues.length > 0 || occurredAt === undefined) return { issues };
+  return {
+    event: finishedFromCampaignBody(
+      { ...body, campaignStatus },
+      { occurredAt, sentAt, receivedAt },
+      'notification',
+      orUndefined(m.metadata?.CorrelationId),
+    ),
+  };
 }

@@ -12,7 +12,13 @@ const GUIDE_JSON =
 const guide = (data: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => ({
   eventType: 'outbound.campaign.completed',
   timestamp: '2023-10-27T14:30:00Z',
-  data: { campaignId: 'cmp-88293-xyz', status: 'completed', durationSeconds: 3600, contactCount: 1500, ...data },
+  data: {
+    campaignId: 'cmp-88293-xyz',
+    status: 'completed',
+    durationSeconds: 3600,
+    contactCount: 1500,
+    ...data,
+  },
   ...top,
 });
 
@@ -71,6 +77,21 @@ const issuesOf = (r: ParseResult) => {
   return r.issues;
 };
 
+/** What GET /api/v2/outbound/campaigns/{id}/progress returns (what the .progress topic carries). */
+const progressBody = () => ({
+  campaign: {
+    id: CAMPAIGN_ID,
+    name: 'Q4 Renewals',
+    selfUri: `/api/v2/outbound/campaigns/${CAMPAIGN_ID}`,
+  },
+  contactList: { id: 'c1f0a1d2-0000-4000-8000-000000000001', name: 'Renewals Oct' },
+  numberOfContactsCalled: 1200,
+  numberOfContactsMessaged: 0,
+  totalNumberOfContacts: 1500,
+  percentage: 80,
+  numberOfContactsSkipped: { dnc: 3 },
+});
+
 describe('the guide event', () => {
   it('parses the guide payload verbatim', () => {
     expect(parseCampaignEvent(JSON.parse(GUIDE_JSON), UTC)).toEqual({
@@ -89,7 +110,9 @@ describe('the guide event', () => {
   });
 
   it('honours an offset', () => {
-    const e = eventOf(parseCampaignEvent(guide({}, { timestamp: '2023-10-27T16:30:00+02:00' }), BERLIN));
+    const e = eventOf(
+      parseCampaignEvent(guide({}, { timestamp: '2023-10-27T16:30:00+02:00' }), BERLIN),
+    );
     expect(e.occurredAt).toBe('2023-10-27T14:30:00.000Z');
   });
 
@@ -106,12 +129,16 @@ describe('the guide event', () => {
     const gap = guide({}, { timestamp: '2024-03-31T02:30:00' });
     const overlap = guide({}, { timestamp: '2024-10-27T02:30:00' });
     expect(eventOf(parseCampaignEvent(gap, BERLIN)).occurredAt).toBe('2024-03-31T01:30:00.000Z');
-    expect(eventOf(parseCampaignEvent(overlap, BERLIN)).occurredAt).toBe('2024-10-27T00:30:00.000Z');
+    expect(eventOf(parseCampaignEvent(overlap, BERLIN)).occurredAt).toBe(
+      '2024-10-27T00:30:00.000Z',
+    );
   });
 
   it('maps statuses: completed, stopped, anything else lower-cased', () => {
     const status = (s: string) =>
-      eventOf(parseCampaignEvent(guide({ status: s }, { eventType: `outbound.campaign.${s}` }), UTC)).status;
+      eventOf(
+        parseCampaignEvent(guide({ status: s }, { eventType: `outbound.campaign.${s}` }), UTC),
+      ).status;
     expect(status('completed')).toBe('completed');
     expect(status('stopped')).toBe('stopped');
     expect(status('COMPLETED')).toBe('completed');
@@ -122,25 +149,46 @@ describe('the guide event', () => {
   it('accepts the optional fields absent or null', () => {
     const e = eventOf(
       parseCampaignEvent(
-        { eventType: 'outbound.campaign.stopped', timestamp: '2023-10-27T14:30:00Z', data: { campaignId: 'c1', status: 'stopped', durationSeconds: null, agentId: null } },
+        {
+          eventType: 'outbound.campaign.stopped',
+          timestamp: '2023-10-27T14:30:00Z',
+          data: { campaignId: 'c1', status: 'stopped', durationSeconds: null, agentId: null },
+        },
         UTC,
       ),
     );
-    expect(e).toMatchObject({ campaignId: 'c1', status: 'stopped', durationSeconds: undefined, contactCount: undefined });
+    expect(e).toMatchObject({
+      campaignId: 'c1',
+      status: 'stopped',
+      durationSeconds: undefined,
+      contactCount: undefined,
+    });
   });
 
   it('drops extra fields', () => {
     const e = eventOf(
-      parseCampaignEvent(guide({ agentId: 'a-1', userId: 'u-1', colour: 'blue' }, { trace: { x: 1 }, extra: true }), UTC),
+      parseCampaignEvent(
+        guide({ agentId: 'a-1', userId: 'u-1', colour: 'blue' }, { trace: { x: 1 }, extra: true }),
+        UTC,
+      ),
     );
-    expect(Object.keys(e).sort()).toEqual(
-      ['campaignId', 'campaignName', 'contactCount', 'durationSeconds', 'occurredAt', 'senderEventId', 'shape', 'status'],
-    );
+    expect(Object.keys(e).sort()).toEqual([
+      'campaignId',
+      'campaignName',
+      'contactCount',
+      'durationSeconds',
+      'occurredAt',
+      'senderEventId',
+      'shape',
+      'status',
+    ]);
     expect(JSON.stringify(e)).not.toMatch(/blue|trace|a-1|u-1/);
   });
 
   it('accepts campaign ids with every allowed character and exactly 128 characters', () => {
-    expect(eventOf(parseCampaignEvent(guide({ campaignId: 'a-b_c.d:E9' }), UTC)).campaignId).toBe('a-b_c.d:E9');
+    expect(eventOf(parseCampaignEvent(guide({ campaignId: 'a-b_c.d:E9' }), UTC)).campaignId).toBe(
+      'a-b_c.d:E9',
+    );
     const long = 'x'.repeat(128);
     expect(eventOf(parseCampaignEvent(guide({ campaignId: long }), UTC)).campaignId).toBe(long);
   });
@@ -155,7 +203,10 @@ describe('the guide event', () => {
     ['null', null],
   ])('rejects a campaign id with %s, naming the path', (_what, campaignId) => {
     expect(issuesOf(parseCampaignEvent(guide({ campaignId }), UTC))).toEqual([
-      { path: 'data.campaignId', message: 'must be a string of 1 to 128 letters, digits, -, _, ., :' },
+      {
+        path: 'data.campaignId',
+        message: 'must be a string of 1 to 128 letters, digits, -, _, ., :',
+      },
     ]);
   });
 
@@ -165,7 +216,13 @@ describe('the guide event', () => {
         {
           eventType: 7,
           timestamp: true,
-          data: { campaignId: 'c1', status: 5, durationSeconds: '3600', contactCount: 1.5, agentId: 3 },
+          data: {
+            campaignId: 'c1',
+            status: 5,
+            durationSeconds: '3600',
+            contactCount: 1.5,
+            agentId: 3,
+          },
         },
         UTC,
       ),
@@ -181,7 +238,9 @@ describe('the guide event', () => {
   });
 
   it('rejects negative numbers', () => {
-    expect(issuesOf(parseCampaignEvent(guide({ durationSeconds: -1, contactCount: -3 }), UTC))).toEqual([
+    expect(
+      issuesOf(parseCampaignEvent(guide({ durationSeconds: -1, contactCount: -3 }), UTC)),
+    ).toEqual([
       { path: 'data.durationSeconds', message: 'must be a number >= 0' },
       { path: 'data.contactCount', message: 'must be a whole number >= 0' },
     ]);
@@ -194,27 +253,41 @@ describe('the guide event', () => {
       { path: 'data.campaignId', message: 'is required' },
       { path: 'data.status', message: 'is required' },
     ]);
-    expect(issuesOf(parseCampaignEvent({ eventType: 'outbound.campaign.completed', timestamp: '2023-10-27T14:30:00Z' }, UTC))).toEqual([
-      { path: 'data', message: 'is required' },
+    expect(
+      issuesOf(
+        parseCampaignEvent(
+          { eventType: 'outbound.campaign.completed', timestamp: '2023-10-27T14:30:00Z' },
+          UTC,
+        ),
+      ),
+    ).toEqual([{ path: 'data', message: 'is required' }]);
+    expect(issuesOf(parseCampaignEvent(guide({}, { data: 'x' }), UTC))).toEqual([
+      { path: 'data', message: 'must be an object' },
     ]);
-    expect(issuesOf(parseCampaignEvent(guide({}, { data: 'x' }), UTC))).toEqual([{ path: 'data', message: 'must be an object' }]);
   });
 
   it('rejects an unparseable timestamp', () => {
-    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp: '27/10/2023 14:30' }), UTC))).toEqual([
-      {
-        path: 'timestamp',
-        message: 'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
-      },
-    ]);
+    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp: '27/10/2023 14:30' }), UTC))).toEqual(
+      [
+        {
+          path: 'timestamp',
+          message:
+            'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+        },
+      ],
+    );
   });
 
   it('rejects an eventType that is not outbound.campaign.<status> or disagrees with data.status', () => {
-    expect(issuesOf(parseCampaignEvent(guide({}, { eventType: 'campaign.completed' }), UTC))).toEqual([
-      { path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' },
-    ]);
+    expect(
+      issuesOf(parseCampaignEvent(guide({}, { eventType: 'campaign.completed' }), UTC)),
+    ).toEqual([{ path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' }]);
     expect(issuesOf(parseCampaignEvent(guide({ status: 'stopped' }), UTC))).toEqual([
-      { path: 'eventType', message: 'must match data.status: "outbound.campaign.stopped", got "outbound.campaign.completed"' },
+      {
+        path: 'eventType',
+        message:
+          'must match data.status: "outbound.campaign.stopped", got "outbound.campaign.completed"',
+      },
     ]);
   });
 });
@@ -226,12 +299,13 @@ describe('the EventBridge event', () => {
       event: {
         campaignId: CAMPAIGN_ID,
         status: 'completed',
-        occurredAt: '2023-10-27T14:30:01.000Z',
+        occurredAt: '2023-10-27T14:30:00.500Z',
         durationSeconds: undefined,
         contactCount: undefined,
         senderEventId: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
         shape: 'eventbridge',
         campaignName: 'Q4 Renewals',
+        campaignVersion: 7,
       },
     });
   });
@@ -249,15 +323,77 @@ describe('the EventBridge event', () => {
     expect(eventOf(parseCampaignEvent(eventBridge({ campaignStatus }), UTC)).status).toBe(status);
   });
 
-  it('uses detail.timestamp when time is missing', () => {
-    const e = eventOf(parseCampaignEvent(eventBridge({}, { time: undefined }), UTC));
-    expect(e.occurredAt).toBe('2023-10-27T14:30:00.500Z');
+  it('prefers detail.timestamp (set by Genesys) over the envelope time, falling back to time', () => {
+    const body = eventBridge({}, { time: '2023-10-27T14:31:00Z' });
+    expect(eventOf(parseCampaignEvent(body, UTC)).occurredAt).toBe('2023-10-27T14:30:00.500Z');
+    delete (body.detail as { timestamp?: string }).timestamp;
+    expect(eventOf(parseCampaignEvent(body, UTC)).occurredAt).toBe('2023-10-27T14:31:00.000Z');
+  });
+
+  it('accepts detail.timestamp as epoch milliseconds, a number or text', () => {
+    const ms = Date.UTC(2023, 9, 27, 14, 29, 59, 250);
+    for (const timestamp of [ms, String(ms)]) {
+      const body = eventBridge();
+      (body.detail as { timestamp: unknown }).timestamp = timestamp;
+      expect(eventOf(parseCampaignEvent(body, UTC)).occurredAt).toBe('2023-10-27T14:29:59.250Z');
+    }
   });
 
   it('needs some time', () => {
     const body = eventBridge({}, { time: undefined });
     delete (body.detail as { timestamp?: string }).timestamp;
-    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([{ path: 'time', message: 'is required (or detail.timestamp)' }]);
+    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
+      { path: 'detail.timestamp', message: 'is required (or time)' },
+    ]);
+  });
+
+  it('names a malformed detail.timestamp instead of falling back to time', () => {
+    const body = eventBridge();
+    (body.detail as { timestamp: unknown }).timestamp = 'yesterday';
+    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
+      {
+        path: 'detail.timestamp',
+        message:
+          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+      },
+    ]);
+  });
+
+  it('is not dated by receivedAt, nor is the guide event', () => {
+    const at = { ...UTC, receivedAt: '2023-10-27T15:00:00.000Z' };
+    const e = eventOf(parseCampaignEvent(eventBridge(), at));
+    expect(e.occurredAt).toBe('2023-10-27T14:30:00.500Z');
+    expect(e.receivedAt).toBeUndefined();
+    const g = eventOf(parseCampaignEvent(JSON.parse(GUIDE_JSON), at));
+    expect(g.occurredAt).toBe('2023-10-27T14:30:00.000Z');
+    expect(Object.keys(g)).not.toContain('receivedAt');
+  });
+
+  it('carries the campaign version, a number or numeric text; anything else is dropped', () => {
+    expect(eventOf(parseCampaignEvent(eventBridge({ version: 12 }), UTC)).campaignVersion).toBe(12);
+    expect(eventOf(parseCampaignEvent(eventBridge({ version: '13' }), UTC)).campaignVersion).toBe(
+      13,
+    );
+    expect(
+      eventOf(parseCampaignEvent(eventBridge({ version: undefined }), UTC)).campaignVersion,
+    ).toBeUndefined();
+    expect(
+      eventOf(parseCampaignEvent(eventBridge({ version: 'v7' }), UTC)).campaignVersion,
+    ).toBeUndefined();
+    expect(
+      eventOf(parseCampaignEvent(eventBridge({ version: 1.5 }), UTC)).campaignVersion,
+    ).toBeUndefined();
+  });
+
+  it('ignores a campaign copy without campaignStatus (optional in the SDK)', () => {
+    const ignored = { kind: 'ignored', reason: 'campaign copy without campaignStatus' };
+    expect(parseCampaignEvent(eventBridge({ campaignStatus: undefined }), UTC)).toEqual(ignored);
+    expect(parseCampaignEvent(eventBridge({ campaignStatus: null }), UTC)).toEqual(ignored);
+    // still named when the copy is wrong in other ways
+    expect(
+      issuesOf(parseCampaignEvent(eventBridge({ campaignStatus: undefined, id: 'bad id' }), UTC))[0]
+        ?.path,
+    ).toBe('detail.eventBody.id');
   });
 
   it('accepts a concrete campaign id in detail-type when it matches', () => {
@@ -276,24 +412,60 @@ describe('the EventBridge event', () => {
     const body = eventBridge();
     body.detail.topicName = 'v2.outbound.campaigns.someone-else';
     expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
-      { path: 'detail.topicName', message: `names campaign "someone-else" but detail.eventBody.id is "${CAMPAIGN_ID}"` },
+      {
+        path: 'detail.topicName',
+        message: `names campaign "someone-else" but detail.eventBody.id is "${CAMPAIGN_ID}"`,
+      },
     ]);
   });
 
-  it('rejects a progress topic', () => {
-    const body = eventBridge();
+  it('ignores a progress event before checking its body', () => {
+    const body = eventBridge({}, { 'detail-type': 'v2.outbound.campaigns.{id}.progress' });
     body.detail.topicName = `v2.outbound.campaigns.${CAMPAIGN_ID}.progress`;
-    expect(issuesOf(parseCampaignEvent(body, UTC))[0]?.path).toBe('detail.topicName');
+    (body.detail as { eventBody: unknown }).eventBody = progressBody();
+    expect(parseCampaignEvent(body, UTC)).toEqual({
+      kind: 'ignored',
+      reason: `topic v2.outbound.campaigns.${CAMPAIGN_ID}.progress starts no report`,
+    });
+  });
+
+  it('ignores a progress detail-type or topicName alone, and other topics', () => {
+    const byType = eventBridge({}, { 'detail-type': 'v2.outbound.campaigns.{id}.progress' });
+    expect(parseCampaignEvent(byType, UTC)).toEqual({
+      kind: 'ignored',
+      reason: 'topic v2.outbound.campaigns.{id}.progress starts no report',
+    });
+    const byTopic = eventBridge();
+    byTopic.detail.topicName = `v2.outbound.campaigns.${CAMPAIGN_ID}.progress`;
+    expect(parseCampaignEvent(byTopic, UTC)).toMatchObject({ kind: 'ignored' });
+    const users = eventBridge({}, { 'detail-type': 'v2.users.{id}.presence' });
+    users.detail.topicName = 'v2.users.abc.presence';
+    (users.detail as { eventBody: unknown }).eventBody = {
+      presenceDefinition: { systemPresence: 'Available' },
+    };
+    expect(parseCampaignEvent(users, UTC)).toEqual({
+      kind: 'ignored',
+      reason: 'topic v2.users.abc.presence starts no report',
+    });
   });
 
   it('rejects other sources and a bad eventBody, with dotted paths', () => {
     const issues = issuesOf(
-      parseCampaignEvent(eventBridge({ id: 'bad id', campaignStatus: 3 }, { source: 'aws.events' }), UTC),
+      parseCampaignEvent(
+        eventBridge({ id: 'bad id', campaignStatus: 3 }, { source: 'aws.events' }),
+        UTC,
+      ),
     );
     expect(issues).toEqual([
       { path: 'source', message: 'must be a string "aws.partner/genesys.com/..."' },
-      { path: 'detail.eventBody.id', message: 'must be a string of 1 to 128 letters, digits, -, _, ., :' },
-      { path: 'detail.eventBody.campaignStatus', message: 'must be a campaign status string such as "complete" or "off"' },
+      {
+        path: 'detail.eventBody.id',
+        message: 'must be a string of 1 to 128 letters, digits, -, _, ., :',
+      },
+      {
+        path: 'detail.eventBody.campaignStatus',
+        message: 'must be a campaign status string such as "complete" or "off"',
+      },
     ]);
   });
 
@@ -308,8 +480,9 @@ describe('the EventBridge event', () => {
   });
 
   it('reads a naive time in EVENT_TIMEZONE', () => {
-    const e = eventOf(parseCampaignEvent(eventBridge({}, { time: '2023-10-27T16:30:01' }), BERLIN));
-    expect(e.occurredAt).toBe('2023-10-27T14:30:01.000Z');
+    const body = eventBridge({}, { time: '2023-10-27T16:30:01' });
+    delete (body.detail as { timestamp?: string }).timestamp;
+    expect(eventOf(parseCampaignEvent(body, BERLIN)).occurredAt).toBe('2023-10-27T14:30:01.000Z');
   });
 });
 
@@ -326,26 +499,131 @@ describe('the Notification API message', () => {
         senderEventId: '0d6f1c2a-bbbb-4ccc-8ddd-0123456789ab',
         shape: 'notification',
         campaignName: 'Q4 Renewals',
+        campaignVersion: 7,
+        sentAt: '2023-10-27T14:30:00.000Z',
       },
     });
   });
 
+  const AT = (receivedAt: string) => ({ ...UTC, receivedAt });
+
+  it('accepts a message without any time of its own, dated by receivedAt', () => {
+    const e = eventOf(
+      parseCampaignEvent(notification({ dateModified: undefined }), AT('2023-10-27T14:31:02.345Z')),
+    );
+    expect(e).toMatchObject({
+      occurredAt: '2023-10-27T14:31:02.345Z',
+      receivedAt: '2023-10-27T14:31:02.345Z',
+    });
+    expect(e.sentAt).toBeUndefined();
+    // a malformed message time is still refused
+    expect(
+      issuesOf(
+        parseCampaignEvent(notification({ dateModified: 'soon' }), AT('2023-10-27T14:30:05.000Z')),
+      ),
+    ).toEqual([
+      {
+        path: 'eventBody.dateModified',
+        message:
+          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+      },
+    ]);
+  });
+
+  it('takes the later of the message time and receivedAt, keeping both', () => {
+    const late = eventOf(parseCampaignEvent(notification(), AT('2023-10-27T14:30:05.000Z')));
+    expect(late).toMatchObject({
+      occurredAt: '2023-10-27T14:30:05.000Z',
+      sentAt: '2023-10-27T14:30:00.000Z',
+      receivedAt: '2023-10-27T14:30:05.000Z',
+    });
+    // a sender clock ahead of ours: the message time wins
+    const early = eventOf(parseCampaignEvent(notification(), AT('2023-10-27T14:29:00.000Z')));
+    expect(early).toMatchObject({
+      occurredAt: '2023-10-27T14:30:00.000Z',
+      sentAt: '2023-10-27T14:30:00.000Z',
+      receivedAt: '2023-10-27T14:29:00.000Z',
+    });
+    const meta = notification(
+      { dateModified: undefined },
+      { metadata: { timestamp: '2023-10-27T14:40:00Z' } },
+    );
+    expect(eventOf(parseCampaignEvent(meta, AT('2023-10-27T14:35:00.000Z')))).toMatchObject({
+      occurredAt: '2023-10-27T14:40:00.000Z',
+      sentAt: '2023-10-27T14:40:00.000Z',
+    });
+  });
+
+  it('ignores a campaign copy without campaignStatus (optional in the SDK)', () => {
+    const ignored = { kind: 'ignored', reason: 'campaign copy without campaignStatus' };
+    expect(parseCampaignEvent(notification({ campaignStatus: undefined }), UTC)).toEqual(ignored);
+    expect(
+      parseCampaignEvent(notification({ campaignStatus: null, dateModified: undefined }), UTC),
+    ).toEqual(ignored);
+    expect(issuesOf(parseCampaignEvent(notification({ campaignStatus: '' }), UTC))).toEqual([
+      {
+        path: 'eventBody.campaignStatus',
+        message: 'must be a campaign status string such as "complete" or "off"',
+      },
+    ]);
+  });
+
+  it('carries the campaign version, a number or numeric text, and accepts none', () => {
+    const bare = notification();
+    delete (bare.eventBody as { version?: unknown }).version;
+    expect(eventOf(parseCampaignEvent(bare, UTC)).campaignVersion).toBeUndefined();
+    expect(eventOf(parseCampaignEvent(notification({ version: '8' }), UTC)).campaignVersion).toBe(
+      8,
+    );
+    expect(
+      eventOf(parseCampaignEvent(notification({ version: undefined }), UTC)).campaignVersion,
+    ).toBeUndefined();
+  });
+
+  it('ignores the progress topic before checking its body', () => {
+    const m = {
+      ...notification(),
+      topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}.progress`,
+      eventBody: progressBody(),
+    };
+    expect(parseCampaignEvent(m, UTC)).toEqual({
+      kind: 'ignored',
+      reason: `topic v2.outbound.campaigns.${CAMPAIGN_ID}.progress starts no report`,
+    });
+  });
+
+  it('takes a dotted topic remainder as the campaign topic only when it is the eventBody id', () => {
+    const dotted = notification({ id: 'a.b' }, { topicName: 'v2.outbound.campaigns.a.b' });
+    expect(eventOf(parseCampaignEvent(dotted, UTC)).campaignId).toBe('a.b');
+    const sub = notification({ id: 'a.b' }, { topicName: 'v2.outbound.campaigns.a.b.progress' });
+    expect(parseCampaignEvent(sub, UTC)).toMatchObject({ kind: 'ignored' });
+  });
+
   it('recognises a heartbeat', () => {
     expect(
-      parseCampaignEvent({ topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } }, UTC),
+      parseCampaignEvent(
+        { topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } },
+        UTC,
+      ),
     ).toEqual({ kind: 'heartbeat' });
   });
 
   it('falls back to metadata.timestamp, then a top-level timestamp, else refuses', () => {
-    const m = notification({ dateModified: undefined }, {
-      metadata: { CorrelationId: 'c', timestamp: '2023-10-27T16:00:00+02:00' },
-    });
+    const m = notification(
+      { dateModified: undefined },
+      {
+        metadata: { CorrelationId: 'c', timestamp: '2023-10-27T16:00:00+02:00' },
+      },
+    );
     expect(eventOf(parseCampaignEvent(m, UTC)).occurredAt).toBe('2023-10-27T14:00:00.000Z');
     const t = notification({ dateModified: undefined }, { timestamp: '2023-10-27T14:05:00Z' });
     expect(eventOf(parseCampaignEvent(t, UTC)).occurredAt).toBe('2023-10-27T14:05:00.000Z');
     const none = notification({ dateModified: undefined });
     expect(issuesOf(parseCampaignEvent(none, UTC))).toEqual([
-      { path: 'eventBody.dateModified', message: 'is required to date the event (or metadata.timestamp)' },
+      {
+        path: 'eventBody.dateModified',
+        message: 'is required to date the event (or metadata.timestamp)',
+      },
     ]);
   });
 
@@ -356,35 +634,51 @@ describe('the Notification API message', () => {
 
   it('rejects a topicName/id mismatch', () => {
     expect(issuesOf(parseCampaignEvent(notification({ id: 'other-campaign' }), UTC))).toEqual([
-      { path: 'topicName', message: `names campaign "${CAMPAIGN_ID}" but eventBody.id is "other-campaign"` },
-    ]);
-  });
-
-  it('rejects another topic', () => {
-    expect(issuesOf(parseCampaignEvent(notification({}, { topicName: 'v2.users.abc.presence' }), UTC))).toEqual([
       {
         path: 'topicName',
-        message: 'must be "v2.outbound.campaigns.<campaignId>" or "channel.metadata", got "v2.users.abc.presence"',
+        message: `names campaign "${CAMPAIGN_ID}" but eventBody.id is "other-campaign"`,
       },
     ]);
   });
 
-  it('names a missing eventBody and a bad dateModified', () => {
-    expect(issuesOf(parseCampaignEvent({ topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}` }, UTC))).toEqual([
-      { path: 'eventBody', message: 'is required' },
+  it('ignores another topic, whatever its body', () => {
+    const m = {
+      topicName: 'v2.users.abc.presence',
+      eventBody: { presenceDefinition: { systemPresence: 'Available' } },
+    };
+    expect(parseCampaignEvent(m, UTC)).toEqual({
+      kind: 'ignored',
+      reason: 'topic v2.users.abc.presence starts no report',
+    });
+    // a topicName that is no string is still refused
+    expect(issuesOf(parseCampaignEvent(notification({}, { topicName: 42 }), UTC))).toEqual([
+      { path: 'topicName', message: 'must be a string "v2.outbound.campaigns.<campaignId>"' },
     ]);
+  });
+
+  it('names a missing eventBody and a bad dateModified', () => {
+    expect(
+      issuesOf(parseCampaignEvent({ topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}` }, UTC)),
+    ).toEqual([{ path: 'eventBody', message: 'is required' }]);
     expect(issuesOf(parseCampaignEvent(notification({ dateModified: 'soon' }), UTC))).toEqual([
       {
         path: 'eventBody.dateModified',
-        message: 'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
+        message:
+          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
       },
     ]);
   });
 
   it('maps complete and forced_off', () => {
-    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'complete' }), UTC)).status).toBe('completed');
-    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'forced_off' }), UTC)).status).toBe('stopped');
-    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'on' }), UTC)).status).toBe('on');
+    expect(
+      eventOf(parseCampaignEvent(notification({ campaignStatus: 'complete' }), UTC)).status,
+    ).toBe('completed');
+    expect(
+      eventOf(parseCampaignEvent(notification({ campaignStatus: 'forced_off' }), UTC)).status,
+    ).toBe('stopped');
+    expect(eventOf(parseCampaignEvent(notification({ campaignStatus: 'on' }), UTC)).status).toBe(
+      'on',
+    );
   });
 });
 

@@ -23,8 +23,16 @@ export const AnalyticsJobSchema = v.object({
     v.object({
       firstCheckAt: v.string(),
       checks: v.number(),
+      /** Contacts the campaign said it called; null when unknown. */
       expectedCount: v.nullable(v.number()),
+      /** Where expectedCount came from (absent in jobs written before v2.1: 'progress' or 'event'). */
+      expectedFrom: v.optional(v.picklist(['event', 'progress', 'unknown'])),
       lastObserved: v.number(),
+      /** Whether this run requires every connected call handled (off for agentless campaigns). */
+      requireHandled: v.optional(v.boolean()),
+      /** The counts of the last check (countsFingerprint) and since when they have not changed. */
+      fingerprint: v.optional(v.string()),
+      stableSince: v.optional(v.string()),
     }),
   ),
 });
