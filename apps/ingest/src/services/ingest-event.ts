@@ -79,8 +79,11 @@ export async function ingestEvent(
     if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
       // Every status seen is remembered, so the next finish can be judged a transition; `on`
       // also remembers the run's first start (kept across stops) and the latest resume.
+      // A start is dated by the copy's own time when it has one: the earlier bound keeps the
+      // run's window wide (a finish takes the later of its own time and the receipt, see events).
+      const at = event.status === 'on' ? (event.sentAt ?? event.occurredAt) : event.occurredAt;
       const seen = await viaRedis(() =>
-        deps.runs.recordStatus(event.campaignId, event.status, event.occurredAt, {
+        deps.runs.recordStatus(event.campaignId, event.status, at, {
           version: event.campaignVersion,
           transitionsOnly: isCopy(event),
         }),

@@ -173,7 +173,9 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     const expected = progress.expectedCount;
     const waitedMs = checkAt.getTime() - Date.parse(progress.firstCheckAt);
     const checks = progress.checks + 1;
-    const judged = judge(counts, progress, checkAt);
+    // A window cut at a resume splits the calls in progress at the cut: their handle time may
+    // post after it, so "every connected call handled" cannot hold; the settle rule decides.
+    const judged = judge(counts, progress, checkAt, window.endFrom === 'resumed');
     const complete = judged.complete;
 
     if (!complete && waitedMs < deps.analytics.maxWaitMs) {
@@ -242,9 +244,9 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
    * work posts when it ends, after the finish), and the counts must have stayed unchanged for
    * ANALYTICS_SETTLE_MS. With no expected count, at least one attempt must be seen.
    */
-  function judge(counts: AnalyticsCounts, progress: Progress, checkAt: Date) {
+  function judge(counts: AnalyticsCounts, progress: Progress, checkAt: Date, cutAtResume: boolean) {
     const { settleMs } = deps.analytics;
-    const requireHandled = progress.requireHandled ?? deps.analytics.requireHandled;
+    const requireHandled = (progress.requireHandled ?? deps.analytics.requireHandled) && !cutAtResume;
     const fingerprint = countsFingerprint(counts);
     const stableSince =
       progress.fingerprint === fingerprint && progress.stableSince ? progress.stableSince : checkAt.toISOString();
