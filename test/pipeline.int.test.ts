@@ -31,6 +31,7 @@ beforeAll(async () => {
     ...sim.wrapupEnv,
     GENESYS_MAX_RPS: '100',
     ANALYTICS_RETRY_DELAY_MS: '150',
+    ANALYTICS_SETTLE_MS: '300',
     WAREHOUSE_URL: pg.databaseUrl,
     WAREHOUSE_TABLE: pg.table(),
   });
@@ -69,8 +70,8 @@ const rowsOf = async (campaignId: string) =>
 describe('ingest -> analytics -> warehouse, end to end', () => {
   it('turns one finish delivered twice in two shapes (EventBridge, guide) into one delivered report', async () => {
     const c = await sim.createCampaign({ contactCount: 30 });
-    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 600 });
-    const finished = { id: c.id, status: 'complete' as const, occurredAt: expected.lastEnd!, durationSeconds: 600 };
+    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 600, avgHandleMs: 1500 });
+    const finished = { id: c.id, status: 'complete' as const, occurredAt: expected.lastDial!, durationSeconds: 600 };
     const webhookUrl = `${server.url}/webhooks/genesys`;
 
     const eb = await deliverFinish({ webhookUrl, campaign: finished, shape: 'eventbridge', auth: { apiKey: KEY }, duplicates: 2 });
@@ -95,10 +96,10 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
 
   it('replays the latest report into the same row', async () => {
     const c = await sim.createCampaign({ contactCount: 12 });
-    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 300 });
+    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 300, avgHandleMs: 1500 });
     await deliverFinish({
       webhookUrl: `${server.url}/webhooks/genesys`,
-      campaign: { id: c.id, status: 'complete', occurredAt: expected.lastEnd!, durationSeconds: 300 },
+      campaign: { id: c.id, status: 'complete', occurredAt: expected.lastDial!, durationSeconds: 300 },
       shape: 'guide',
       auth: { apiKey: KEY },
     });
@@ -127,21 +128,21 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
 
   it('starts a second run when a recycled campaign finishes again later', async () => {
     const c = await sim.createCampaign({ contactCount: 10 });
-    const first = await sim.runToCompletion(c.id, { durationSeconds: 120, endAt: Date.now() - 3_600_000 });
+    const first = await sim.runToCompletion(c.id, { durationSeconds: 120, endAt: Date.now() - 3_600_000, avgHandleMs: 1500 });
     const webhookUrl = `${server.url}/webhooks/genesys`;
     await deliverFinish({
       webhookUrl,
-      campaign: { id: c.id, status: 'complete', occurredAt: first.expected.lastEnd!, durationSeconds: 120 },
+      campaign: { id: c.id, status: 'complete', occurredAt: first.expected.lastDial!, durationSeconds: 120 },
       shape: 'guide',
       auth: { apiKey: KEY },
     });
     await settled(c.id, 1);
 
     await sim.startCampaign(c.id); // recycle the contact list
-    const second = await sim.runToCompletion(c.id, { durationSeconds: 120 });
+    const second = await sim.runToCompletion(c.id, { durationSeconds: 120, avgHandleMs: 1500 });
     const answer = await deliverFinish({
       webhookUrl,
-      campaign: { id: c.id, status: 'complete', occurredAt: second.expected.lastEnd!, durationSeconds: 120 },
+      campaign: { id: c.id, status: 'complete', occurredAt: second.expected.lastDial!, durationSeconds: 120 },
       shape: 'guide',
       auth: { apiKey: KEY },
     });

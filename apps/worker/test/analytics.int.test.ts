@@ -13,12 +13,13 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   it('waits for lagging analytics without spending attempts, then reports the right numbers', async () => {
     p = await startPipeline({ sim: { analyticsLagMs: 1_200 } });
     const c = await p.sim.createCampaign({ contactCount: 40 });
-    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2 });
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 40 });
 
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');
-    expect(run.observedCount).toBe(40);
+    expect(run.observedCount).toBe(expected.attempted);
+    expect(expected.contactsCalled).toBe(40);
     const queries = (await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH);
     expect(queries.length).toBeGreaterThan(1); // the first check saw partial counts
     const job = await p.runtime!.queues.analytics.getJob(runId);
@@ -46,7 +47,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   it('writes an incomplete report, not a failure, when analytics lag past the maximum wait', async () => {
     p = await startPipeline({ sim: { analyticsLagMs: 60_000 }, env: { ANALYTICS_MAX_WAIT_MS: '700' } });
     const c = await p.sim.createCampaign({ contactCount: 25 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 5 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 5, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 5, contactCount: 25 });
 
     const run = await p.waitForRun(runId);
@@ -85,11 +86,12 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   it('reports a stopped campaign with endTime null, expecting the contacts the progress says were called', async () => {
     p = await startPipeline();
     const c = await p.sim.createCampaign({ contactCount: 60 });
-    const { expected } = await p.sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 30 });
-    const runId = await p.finish({ campaignId: c.id, status: 'stopped', durationSeconds: 30 });
+    // dials closer together than ANALYTICS_SETTLE_MS (300 ms here), as a busy dialler places them
+    const { expected } = await p.sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 3, avgHandleMs: 1500 });
+    const runId = await p.finish({ campaignId: c.id, status: 'stopped', durationSeconds: 3 });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');
-    expect(run.expectedCount).toBe(expected.attempted);
+    expect(run.expectedCount).toBe(expected.contactsCalled);
     const [row] = await p.rows();
     expect(row).toMatchObject({ status: 'stopped', end_time: null, total_calls_attempted: expected.attempted });
     expect((row?.report as { endTime: unknown }).endTime).toBeNull();
@@ -112,7 +114,8 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     const runId = await p.finish(event);
     expect((await p.waitForRun(runId)).stage).toBe('delivered');
     const [row] = await p.rows();
-    expect((row?.report as { interval: string }).interval).toBe('2026-11-26T22:15:00.000Z/2026-11-26T23:25:00.000Z');
+    // the start widened by the buffer, the end by the after-call-work tail (30 minutes)
+    expect((row?.report as { interval: string }).interval).toBe('2026-11-26T22:15:00.000Z/2026-11-26T23:50:00.000Z');
     expect(row?.total_calls_attempted).toBe(expected.attempted);
   });
 
@@ -122,7 +125,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const c = await p.sim.createCampaign({ contactCount: 5 });
-      await p.sim.runToCompletion(c.id, { durationSeconds: 60, endAt });
+      await p.sim.runToCompletion(c.id, { durationSeconds: 60, endAt, avgHandleMs: 1500 });
       ids.push(await p.finish({ campaignId: c.id, durationSeconds: 60, contactCount: 5, occurredAt: new Date(endAt).toISOString() }));
     }
     // Genesys throttles and fails for a while; nothing may fail or be dropped meanwhile.
@@ -139,7 +142,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   it('renews a token that expires mid-run', async () => {
     p = await startPipeline({ sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 } });
     const c = await p.sim.createCampaign({ contactCount: 20 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 1 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 1, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 1, contactCount: 20 });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');

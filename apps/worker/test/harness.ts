@@ -49,6 +49,7 @@ export async function startPipeline(
     GENESYS_BURST: '10',
     ANALYTICS_RETRY_DELAY_MS: '150',
     ANALYTICS_MAX_WAIT_MS: '5000',
+    ANALYTICS_SETTLE_MS: '300',
     WAREHOUSE_URL: pg.databaseUrl,
     WAREHOUSE_TABLE: pg.table(),
     NOTIFY_URLS: receiver.url,

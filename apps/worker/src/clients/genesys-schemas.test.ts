@@ -37,7 +37,7 @@ describe('Genesys answer schemas', () => {
   it('builds the aggregates body the facts file describes', () => {
     expect(campaignAggregatesQuery('c1', 'a/b')).toEqual({
       interval: 'a/b',
-      groupBy: ['outboundCampaignId'],
+      groupBy: ['outboundCampaignId', 'wrapUpCode'],
       filter: {
         type: 'and',
         predicates: [
@@ -45,7 +45,7 @@ describe('Genesys answer schemas', () => {
           { type: 'dimension', dimension: 'mediaType', operator: 'matches', value: 'voice' },
         ],
       },
-      metrics: ['nOutboundAttempted', 'nOutboundConnected', 'nOutboundAbandoned', 'tHandle', 'tTalk', 'tAcw'],
+      metrics: ['nOutboundAttempted', 'nOutboundConnected', 'nOutboundAbandoned', 'tHandle', 'tTalk', 'tHeld', 'tAcw'],
     });
     expect(CAMPAIGN_METRICS).toHaveLength(6);
   });
