@@ -67,6 +67,7 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       DASHBOARD_USER: DASHBOARD.username,
       DASHBOARD_PASSWORD: DASHBOARD.password,
       ANALYTICS_RETRY_DELAY_MS: '100',
+      ANALYTICS_SETTLE_MS: '300',
       ANALYTICS_MAX_WAIT_MS: '5000',
       WAREHOUSE_URL: pg.databaseUrl,
       WAREHOUSE_TABLE: pg.table(),

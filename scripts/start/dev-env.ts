@@ -31,7 +31,7 @@ export const generatePassword = () => randomBytes(12).toString('base64url');
 /**
  * Layers the defaults of `pnpm start` UNDER the user's environment: anything the user set wins.
  * With a simulator, Genesys points at it; without webhook auth a key is generated; without
- * dashboard credentials `admin` and a generated password; short analytics waits for a snappy demo;
+ * dashboard credentials `admin` and a generated password; short analytics waits and settle time for a snappy demo;
  * `warn` logs so the banner stays readable. Pure apart from the random generators.
  */
 export function layerDevEnv(
@@ -46,6 +46,8 @@ export function layerDevEnv(
   const defaults: Env = {
     LOG_LEVEL: 'warn',
     ANALYTICS_RETRY_DELAY_MS: '2000',
+    // the demo's analytics are all visible at start: two checks 2 s apart settle them
+    ANALYTICS_SETTLE_MS: '2000',
     ANALYTICS_MAX_WAIT_MS: '60000',
   };
   const generated: Generated = {};

@@ -101,6 +101,7 @@ export async function startChaosStack(knobs: ChaosKnobs): Promise<ChaosStack> {
     GENESYS_MAX_RPS: '500',
     GENESYS_BURST: '50',
     ANALYTICS_RETRY_DELAY_MS: '200',
+    ANALYTICS_SETTLE_MS: '300',
     WAREHOUSE_URL: warehouseUrl.toString(),
     WAREHOUSE_TABLE: pg.table(),
     NOTIFY_URLS: receiver.url,

@@ -94,9 +94,11 @@ function campaignFinisher(sim: Simulator) {
     if (!done) {
       done = (async () => {
         await sim.createCampaign({ id: c.id, contactCount: c.contactCount, agents: 2 });
+        // finished a while ago: every call's after-call work is over and visible
+        const endAt = Date.now() - 15 * 60_000;
         const run = c.stopped
-          ? await sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 600 })
-          : await sim.runToCompletion(c.id, { durationSeconds: 600 });
+          ? await sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 600, endAt })
+          : await sim.runToCompletion(c.id, { durationSeconds: 600, endAt });
         const status = c.stopped ? 'off' : 'complete';
         return {
           id: c.id,

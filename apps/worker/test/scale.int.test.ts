@@ -22,21 +22,23 @@ describe('two worker processes on one Redis', () => {
       startWorker: false,
       env: { GENESYS_MAX_RPS: String(maxRps), GENESYS_BURST: String(burst), WORKER_CONCURRENCY: '25' },
     });
-    const endAt = Date.now() - 60_000;
+    // finished 15 minutes ago: every call's after-call work is over and visible
+    const endAt = Date.now() - 15 * 60_000;
     const occurredAt = new Date(endAt).toISOString();
-    const campaigns: { id: string; attempted: number }[] = [];
+    const campaigns: { id: string; attempted: number; contacts: number }[] = [];
     for (let i = 0; i < 200; i++) {
       const c = await p.sim.createCampaign({ contactCount: 3 + (i % 5) });
       const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 120, endAt });
-      campaigns.push({ id: c.id, attempted: expected.attempted });
+      campaigns.push({ id: c.id, attempted: expected.attempted, contacts: expected.contactsCalled });
     }
     await p.sim.resetLog();
     procs = [spawnTs(WORKER_MAIN, p.env), spawnTs(WORKER_MAIN, p.env)];
     const runIds = await Promise.all(
-      campaigns.map((c) => p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.attempted, occurredAt })),
+      campaigns.map((c) => p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.contacts, occurredAt })),
     );
 
-    // 200 runs x 2 calls at 20/s is about 20 s of Genesys time; allow for a loaded machine.
+    // 200 runs x 3 calls (the campaign, two checks to see the counts settle) at 20/s is about
+    // 30 s of Genesys time; allow for a loaded machine.
     const deadline = Date.now() + 100_000;
     let stages: Record<string, number> = {};
     // Poll lightly: the simulator shares this process, and a busy event loop here would skew
@@ -77,8 +79,8 @@ describe('two worker processes on one Redis', () => {
       env: { WORKER_LOCK_DURATION_MS: '1500' },
     });
     const c = await p.sim.createCampaign({ contactCount: 20 });
-    const endAt = Date.now() - 60_000;
-    await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
+    const endAt = Date.now() - 15 * 60_000;
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
     const victim = spawnTs(WORKER_MAIN, p.env);
     procs = [victim];
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 10, contactCount: 20, occurredAt: new Date(endAt).toISOString() });
@@ -95,7 +97,7 @@ describe('two worker processes on one Redis', () => {
     expect(job?.attemptsStarted).toBeGreaterThanOrEqual(2); // picked up again after the stall
     const rows = await p.rows();
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.total_calls_attempted).toBe(20);
+    expect(rows[0]?.total_calls_attempted).toBe(expected.attempted);
   }, 60_000);
 
   it('on SIGTERM finishes the call in hand and exits within SHUTDOWN_TIMEOUT_MS; the run completes afterwards', async () => {
@@ -105,7 +107,7 @@ describe('two worker processes on one Redis', () => {
       env: { SHUTDOWN_TIMEOUT_MS: '5000', WORKER_LOCK_DURATION_MS: '2000' },
     });
     const c = await p.sim.createCampaign({ contactCount: 8 });
-    const endAt = Date.now() - 60_000;
+    const endAt = Date.now() - 15 * 60_000;
     await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
     const first = spawnTs(WORKER_MAIN, p.env);
     procs = [first];
