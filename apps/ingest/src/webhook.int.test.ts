@@ -55,6 +55,50 @@ describe('POST /webhooks/genesys answers', () => {
     expect(await h.ingest.runs.listForCampaign(id)).toEqual([]);
   });
 
+  it('200 ignored for the progress topic and other topics, never 400', async () => {
+    const id = campaignId();
+    const progress = await h.postKeyed({
+      topicName: `v2.outbound.campaigns.${id}.progress`,
+      eventBody: { campaign: { id }, numberOfContactsCalled: 12, totalNumberOfContacts: 40, percentage: 30 },
+      metadata: { CorrelationId: 'c-1' },
+    });
+    expect(progress.status).toBe(200);
+    expect(await progress.json()).toMatchObject({ status: 'ignored', reason: expect.stringContaining('.progress') });
+    const eb = eventBridgeEvent(id);
+    const ebProgress = { ...eb, 'detail-type': 'v2.outbound.campaigns.{id}.progress', detail: { ...eb.detail, topicName: `v2.outbound.campaigns.${id}.progress` } };
+    expect((await h.postKeyed(ebProgress)).status).toBe(200);
+    expect(await h.ingest.runs.listForCampaign(id)).toEqual([]);
+  });
+
+  it('202 for a Notification API finish without dateModified, dated when it was received', async () => {
+    const id = campaignId();
+    const before = Date.now();
+    const res = await h.postKeyed({
+      topicName: `v2.outbound.campaigns.${id}`,
+      eventBody: { id, name: 'No date', campaignStatus: 'complete', version: 4 },
+      metadata: { CorrelationId: 'corr-1' },
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const job = await h.ingest.queues.analytics.getJob(jobId);
+    expect(Date.parse(job!.data.occurredAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(job?.data).toMatchObject({ shape: 'notification' });
+  });
+
+  it('acts on transitions: a re-sent complete copy (an edit) long after the run starts nothing', async () => {
+    const id = campaignId();
+    const first = await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-01T10:00:00Z' }));
+    expect(first.status).toBe(202);
+    const edit = await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-03T09:00:00Z' }));
+    expect(edit.status).toBe(200);
+    expect(await edit.json()).toMatchObject({ status: 'ignored', reason: expect.stringContaining('already in this status') });
+    expect(await h.ingest.runs.listForCampaign(id)).toHaveLength(1);
+    // after an `on`, the next complete is a transition again
+    await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: '2024-05-04T08:00:00Z' }));
+    expect((await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-04T12:00:00Z' }))).status).toBe(202);
+    expect(await h.ingest.runs.listForCampaign(id)).toHaveLength(2);
+  });
+
   it('remembers an `on` status and uses it as startedAt when the finish has no duration', async () => {
     const id = campaignId();
     const on = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: '2024-05-01T08:00:00Z' }));

@@ -48,14 +48,14 @@ function logOutcome(logger: Logger, o: IngestOutcome, seconds: number): void {
   const ms = Math.round(seconds * 10_000) / 10;
   switch (o.kind) {
     case 'accepted':
-      return logger.info({ outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, jobId: o.jobId, ms }, 'event accepted');
+      return logger.info({ outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, jobId: o.jobId, ...o.times, ms }, 'event accepted');
     case 'duplicate':
       return logger.info(
-        { outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, jobId: o.jobId, reason: o.reason, reenqueued: o.reenqueued, ms },
+        { outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, jobId: o.jobId, reason: o.reason, reenqueued: o.reenqueued, ...o.times, ms },
         'duplicate event',
       );
     case 'ignored':
-      return logger.info({ outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, reason: o.reason, ms }, 'event ignored');
+      return logger.info({ outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, reason: o.reason, ...o.times, ms }, 'event ignored');
     case 'invalid':
       return logger.info({ outcome: o.kind, issues: o.issues.slice(0, 5), ms }, 'invalid payload');
     case 'unauthorized':

@@ -74,7 +74,8 @@ export async function ingestEvent(
 
   const event = parsed.event;
   const eventId = eventIdFor(event, request.headers.get('webhook-id'));
-  const ids = { eventId, campaignId: event.campaignId };
+  const times = { occurredAt: event.occurredAt, sentAt: event.sentAt, receivedAt: event.receivedAt };
+  const ids = { eventId, campaignId: event.campaignId, times };
   try {
     if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
       // Every status seen is remembered, so the next finish can be judged a transition; `on`
@@ -147,9 +148,10 @@ async function intake(
       add,
     ),
   );
+  const times = { occurredAt: event.occurredAt, sentAt: event.sentAt, receivedAt: event.receivedAt };
   if (result.outcome === 'ignored')
-    return { kind: 'ignored', reason: IGNORED_REASONS[result.reason], eventId, campaignId: event.campaignId };
-  const base = { eventId, jobId: result.runId, campaignId: event.campaignId };
+    return { kind: 'ignored', reason: IGNORED_REASONS[result.reason], eventId, campaignId: event.campaignId, times };
+  const base = { eventId, jobId: result.runId, campaignId: event.campaignId, times };
   if (result.outcome === 'new') return { kind: 'accepted', ...base };
   if (result.needsEnqueue) {
     // The run is still waiting but its job is gone (removed by hand from the dashboard, or a run

@@ -1,11 +1,18 @@
 import type { PayloadIssue } from '@wrapup/shared';
 import type { DuplicateReason } from '@wrapup/runs';
 
+/** The event's own time and when it was received, when they differ in source (logged together). */
+export interface EventTimes {
+  occurredAt: string;
+  sentAt?: string;
+  receivedAt?: string;
+}
+
 /** What became of one webhook delivery; routes/webhook.ts maps each kind to an HTTP answer. */
 export type IngestOutcome =
-  | { kind: 'accepted'; eventId: string; jobId: string; campaignId: string }
-  | { kind: 'duplicate'; eventId: string; jobId: string; campaignId: string; reason: DuplicateReason; reenqueued: boolean }
-  | { kind: 'ignored'; reason: string; eventId?: string; campaignId?: string }
+  | { kind: 'accepted'; eventId: string; jobId: string; campaignId: string; times?: EventTimes }
+  | { kind: 'duplicate'; eventId: string; jobId: string; campaignId: string; reason: DuplicateReason; reenqueued: boolean; times?: EventTimes }
+  | { kind: 'ignored'; reason: string; eventId?: string; campaignId?: string; times?: EventTimes }
   | { kind: 'invalid'; issues: PayloadIssue[] }
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'too_large'; limit: number }

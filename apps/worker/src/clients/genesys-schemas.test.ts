@@ -47,6 +47,6 @@ describe('Genesys answer schemas', () => {
       },
       metrics: ['nOutboundAttempted', 'nOutboundConnected', 'nOutboundAbandoned', 'tHandle', 'tTalk', 'tHeld', 'tAcw'],
     });
-    expect(CAMPAIGN_METRICS).toHaveLength(6);
+    expect(CAMPAIGN_METRICS).toHaveLength(7);
   });
 });
