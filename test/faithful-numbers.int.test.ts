@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
-import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
-import { startSimulator, type ExpectedTotals, type Simulator } from '@wrapup/genesys-sim';
-import { loadConfig, type Report } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import type { ExpectedTotals, Simulator } from '@wrapup/genesys-sim';
+import type { Report } from '@wrapup/shared';
+import { waitFor } from '@wrapup/shared/testing';
+import { startE2eStack, type E2eStack } from './support/e2e-stack';
 
 /**
  * Issue 12, "faithful numbers": the whole pipeline (ingest over HTTP, worker, PostgreSQL) against
@@ -15,89 +13,34 @@ import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type Redi
  * messages, exactly as a relay would forward them.
  */
 
-const KEY = 'faithful-test-key-0123456789';
-const ADMIN = { user: 'ops', password: 'faithful-secret-1' };
-const auth = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
 const MIN = 60_000;
-const FINAL = ['delivered', 'incomplete', 'rejected', 'failed'];
 
+let stack: E2eStack;
 let sim: Simulator;
-let redis: RedisFixture;
-let pg: PgFixture;
-let ingest: Ingest;
-let server: RunningServer;
-let worker: WorkerRuntime;
-let webhookUrl: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ demoCampaigns: false, analyticsLagMs: 300, analyticsLagJitterMs: 600 });
-  redis = await createRedisFixture('faithful');
-  pg = await createPgFixture('faithful');
-  const config = loadConfig({
-    REDIS_URL: redis.redisUrl,
-    QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: 'silent',
-    WEBHOOK_API_KEYS: KEY,
-    DASHBOARD_USER: ADMIN.user,
-    DASHBOARD_PASSWORD: ADMIN.password,
-    ...sim.wrapupEnv,
-    GENESYS_MAX_RPS: '100',
-    GENESYS_BURST: '10',
-    ANALYTICS_RETRY_DELAY_MS: '150',
-    ANALYTICS_SETTLE_MS: '600',
-    ANALYTICS_MAX_WAIT_MS: '30000',
-    WAREHOUSE_URL: pg.databaseUrl,
-    WAREHOUSE_TABLE: pg.table(),
+  stack = await startE2eStack({
+    name: 'faithful',
+    sim: { analyticsLagMs: 300, analyticsLagJitterMs: 600 },
+    env: { GENESYS_BURST: '10', ANALYTICS_SETTLE_MS: '600', ANALYTICS_MAX_WAIT_MS: '30000' },
   });
-  const logger = pino({ level: 'silent' });
-  ingest = createIngest(config, { logger });
-  expect(await ingest.ready(5_000)).toBe(true);
-  server = await serveApp(ingest.app, { host: '127.0.0.1', port: 0 });
-  webhookUrl = `${server.url}/webhooks/genesys`;
-  worker = await startWorkerRuntime(config, { logger });
+  sim = stack.sim;
 });
 
 afterAll(async () => {
-  await worker?.close(2_000);
-  await server?.close(1_000);
-  await ingest?.close();
-  await sim?.close();
-  await redis?.cleanup();
-  await pg?.cleanup();
+  await stack?.close();
 });
 
-interface RunView {
-  runId: string;
-  status: string;
-  stage: string;
-  reportId?: string;
-}
-
-const runsOf = async (campaignId: string): Promise<RunView[]> => {
-  const res = await fetch(`${server.url}/admin/campaigns/${campaignId}/runs`, { headers: { authorization: auth } });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { runs: RunView[] }).runs;
-};
-
-const settled = (campaignId: string, count: number) =>
-  waitFor(
-    async () => {
-      const runs = await runsOf(campaignId);
-      return runs.length >= count && runs.every((r) => FINAL.includes(r.stage)) && runs;
-    },
-    { timeoutMs: 25_000, what: `${count} runs of ${campaignId} to settle` },
-  );
-
-const rowsOf = async (campaignId: string) =>
-  (await pg.pool.query(`select * from ${pg.table()} where campaign_id = $1 order by completion_timestamp`, [campaignId]))
-    .rows as Record<string, unknown>[];
+const runsOf = (campaignId: string) => stack.runsOf(campaignId);
+const settled = (campaignId: string, count: number) => stack.settled(campaignId, count, 25_000);
+const rowsOf = (campaignId: string) => stack.rowsOf(campaignId);
 
 /** Delivers the campaign's published copy (default the latest) as a Notification API message. */
 async function deliver(campaignId: string, version?: number, shape: 'notification' | 'eventbridge' = 'notification') {
   const result = await sim.deliverCopy(campaignId, {
-    url: webhookUrl,
+    url: stack.webhookUrl,
     shape,
-    auth: { apiKey: KEY },
+    auth: { apiKey: stack.apiKey },
     ...(version !== undefined ? { version } : {}),
   });
   const answer = result.finals[0];

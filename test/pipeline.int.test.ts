@@ -1,71 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
-import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
-import { deliverFinish, startSimulator, type Simulator } from '@wrapup/genesys-sim';
-import { loadConfig } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import { deliverFinish, type Simulator } from '@wrapup/genesys-sim';
+import { waitFor } from '@wrapup/shared/testing';
+import { startE2eStack, type E2eStack } from './support/e2e-stack';
 
-const KEY = 'pipeline-test-key-0123456789';
-const ADMIN = { user: 'ops', password: 'pipeline-secret' };
-const auth = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
-
+let stack: E2eStack;
 let sim: Simulator;
-let redis: RedisFixture;
-let pg: PgFixture;
-let ingest: Ingest;
-let server: RunningServer;
-let worker: WorkerRuntime;
+let KEY: string;
+let auth: string;
+let server: { url: string };
 
 beforeAll(async () => {
-  sim = await startSimulator({ demoCampaigns: false, analyticsLagMs: 300 });
-  redis = await createRedisFixture('e2e');
-  pg = await createPgFixture('e2e');
-  const config = loadConfig({
-    REDIS_URL: redis.redisUrl,
-    QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: 'silent',
-    WEBHOOK_API_KEYS: KEY,
-    DASHBOARD_USER: ADMIN.user,
-    DASHBOARD_PASSWORD: ADMIN.password,
-    ...sim.wrapupEnv,
-    GENESYS_MAX_RPS: '100',
-    ANALYTICS_RETRY_DELAY_MS: '150',
-    ANALYTICS_SETTLE_MS: '300',
-    WAREHOUSE_URL: pg.databaseUrl,
-    WAREHOUSE_TABLE: pg.table(),
-  });
-  const logger = pino({ level: 'silent' });
-  ingest = createIngest(config, { logger });
-  expect(await ingest.ready(5_000)).toBe(true);
-  server = await serveApp(ingest.app, { host: '127.0.0.1', port: 0 });
-  worker = await startWorkerRuntime(config, { logger });
+  stack = await startE2eStack({ name: 'e2e', sim: { analyticsLagMs: 300 } });
+  ({ sim, server, apiKey: KEY, adminAuth: auth } = stack);
 });
 
 afterAll(async () => {
-  await worker?.close(2_000);
-  await server?.close(1_000);
-  await ingest?.close();
-  await sim?.close();
-  await redis?.cleanup();
-  await pg?.cleanup();
+  await stack?.close();
 });
 
-const runsOf = async (campaignId: string) => {
-  const res = await fetch(`${server.url}/admin/campaigns/${campaignId}/runs`, { headers: { authorization: auth } });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { runs: { runId: string; stage: string; reportId?: string; replays?: number }[] }).runs;
-};
-const settled = (campaignId: string, count = 1) =>
-  waitFor(
-    async () => {
-      const runs = await runsOf(campaignId);
-      return runs.length >= count && runs.every((r) => ['delivered', 'incomplete', 'rejected', 'failed'].includes(r.stage)) && runs;
-    },
-    { timeoutMs: 15_000, what: `runs of ${campaignId} to settle` },
-  );
-const rowsOf = async (campaignId: string) =>
-  (await pg.pool.query(`select * from ${pg.table()} where campaign_id = $1 order by completion_timestamp`, [campaignId])).rows as Record<string, unknown>[];
+const runsOf = (campaignId: string) => stack.runsOf(campaignId);
+const settled = (campaignId: string, count = 1) => stack.settled(campaignId, count);
+const rowsOf = (campaignId: string) => stack.rowsOf(campaignId);
 
 describe('ingest -> analytics -> warehouse, end to end', () => {
   it('turns one finish delivered twice in two shapes (EventBridge, guide) into one delivered report', async () => {

@@ -20,10 +20,9 @@ import type { SimSettings } from './options';
 import {
   deliverFinish,
   GUIDE_STATUSES,
+  type DeliveryOptions,
   type DeliveryResult,
   type FinishedCampaign,
-  type SenderAuth,
-  type SenderShape,
 } from './sender';
 import { applySettings, type SettingsPatch } from './settings';
 
@@ -47,18 +46,10 @@ export interface CopyView {
 }
 
 /** Delivers one published copy of a campaign to a webhook, as Genesys (relay or EventBridge) would. */
-export interface DeliverCopyInput {
+export interface DeliverCopyInput extends DeliveryOptions {
   url: string;
-  shape: SenderShape;
   /** The copy's `version` (default: the latest copy, the campaign's current status). */
   version?: number;
-  auth?: SenderAuth;
-  duplicates?: number;
-  retries?: number;
-  retryDelayMs?: number;
-  eventId?: string;
-  orgId?: string;
-  timeoutMs?: number;
 }
 
 export interface DeliverCopyResult extends DeliveryResult {

@@ -14,9 +14,8 @@ export interface SenderAuth {
   apiKeyHeader?: 'x-api-key' | 'bearer';
 }
 
-export interface DeliverFinishOptions {
-  webhookUrl: string;
-  campaign: FinishedCampaign;
+/** How an event is delivered (shape, auth, duplicates, retries, ids, timeout), whatever it carries. */
+export interface DeliveryOptions {
   shape: SenderShape;
   auth?: SenderAuth;
   /** Extra deliveries of the same event (same id, same body); default 0. */
@@ -30,6 +29,11 @@ export interface DeliverFinishOptions {
   orgId?: string;
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
+}
+
+export interface DeliverFinishOptions extends DeliveryOptions {
+  webhookUrl: string;
+  campaign: FinishedCampaign;
 }
 
 export interface DeliveryAnswer {

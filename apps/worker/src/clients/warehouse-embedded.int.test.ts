@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { createWarehouseSink, type WarehouseSink } from './warehouse';
 import { DataDirLockedError } from './warehouse-lock';
-import { sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { V20_DDL, V20_DEFAULTS } from './warehouse-v20-fixture';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -108,20 +109,7 @@ describe('embedded warehouse sink (PGlite)', () => {
         const old = sampleReportV20({ status: 'stopped', complete: false }).report;
         const before = await PGlite.create(join(oldDir, 'warehouse'));
         try {
-          await before.query(`create table if not exists "campaign_reports" (
-  report_id text primary key,
-  campaign_id text not null,
-  status text not null,
-  completion_timestamp timestamptz not null,
-  end_time timestamptz null,
-  total_calls_attempted integer not null,
-  successful_contacts integer not null,
-  contact_rate double precision not null,
-  avg_handle_time_seconds double precision not null,
-  complete boolean not null,
-  report jsonb not null,
-  written_at timestamptz not null
-)`);
+          await before.query(V20_DDL('"campaign_reports"'));
           await before.query(
             `insert into campaign_reports values ($1, $2, $3, $4, null, 1500, 450, 0.3, 120.5, false, $5, now())`,
             [old.reportId, old.campaignId, 'stopped', old.completionTimestamp, JSON.stringify(old)],
@@ -149,35 +137,17 @@ describe('embedded warehouse sink (PGlite)', () => {
             [[old.reportId, next.reportId]],
           );
           const byId = new Map(rows.map((r) => [r.report_id, r]));
-          const v20Defaults = {
-            revision: 1,
-            final: false,
-            connect_rate: null,
-            abandoned_calls: null,
-            abandon_rate: null,
-            handled_calls: null,
-            avg_talk_seconds: null,
-            avg_hold_seconds: null,
-            avg_acw_seconds: null,
-            completeness_verdict: null,
-          };
           expect(byId.get(old.reportId)).toMatchObject({
             status: 'stopped',
             complete: false,
             report: old,
-            ...v20Defaults,
+            ...V20_DEFAULTS,
           });
           expect(byId.get(next.reportId)).toMatchObject({
             report: next,
             revision: 2,
             final: true,
-            connect_rate: 0.3,
-            abandoned_calls: 9,
-            abandon_rate: 0.02,
-            handled_calls: 441,
-            avg_talk_seconds: 95.25,
-            avg_hold_seconds: 12.5,
-            avg_acw_seconds: 12.75,
+            ...SAMPLE_V21_FIGURES,
             completeness_verdict: 'settled',
           });
           const { rows: all } = await after.query<{ n: number }>(

@@ -3,25 +3,10 @@ import { createPgFixture, type PgFixture } from '@wrapup/shared/testing';
 import type { Report } from '@wrapup/shared';
 import { createLogger } from '../logger';
 import { createWarehouseSink, type WarehouseSink } from './warehouse';
-import { sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { V20_DDL, V20_DEFAULTS } from './warehouse-v20-fixture';
 
 const logger = createLogger({ level: 'silent' });
-
-/** The table exactly as the v2.0 service created it (warehouse-sql.ts before v2.1), as a literal. */
-const V20_DDL = (table: string) => `create table if not exists ${table} (
-  report_id text primary key,
-  campaign_id text not null,
-  status text not null,
-  completion_timestamp timestamptz not null,
-  end_time timestamptz null,
-  total_calls_attempted integer not null,
-  successful_contacts integer not null,
-  contact_rate double precision not null,
-  avg_handle_time_seconds double precision not null,
-  complete boolean not null,
-  report jsonb not null,
-  written_at timestamptz not null
-)`;
 
 /** A row as the v2.0 service wrote it (its upsert's columns and values). */
 async function insertV20Row(fx: PgFixture, table: string, report: Report) {
@@ -90,20 +75,6 @@ const V21_COLUMNS = [
   'avg_acw_seconds double precision YES',
   'completeness_verdict text YES',
 ];
-
-/** The v2.1 columns of a row, as a report without them must leave them. */
-const V20_DEFAULTS = {
-  revision: 1,
-  final: false,
-  connect_rate: null,
-  abandoned_calls: null,
-  abandon_rate: null,
-  handled_calls: null,
-  avg_talk_seconds: null,
-  avg_hold_seconds: null,
-  avg_acw_seconds: null,
-  completeness_verdict: null,
-};
 
 /** The stored row, as the contract's columns. */
 async function rowOf(fx: PgFixture, table: string, reportId: string) {
@@ -248,13 +219,7 @@ describe('PostgreSQL warehouse sink', () => {
     expect(nextRow).toMatchObject({
       revision: 2,
       final: true,
-      connect_rate: 0.3,
-      abandoned_calls: 9,
-      abandon_rate: 0.02,
-      handled_calls: 441,
-      avg_talk_seconds: 95.25,
-      avg_hold_seconds: 12.5,
-      avg_acw_seconds: 12.75,
+      ...SAMPLE_V21_FIGURES,
       completeness_verdict: 'max-wait',
     });
     const rewritten = await rowOf(fx, fx.table(), rewrite.reportId);

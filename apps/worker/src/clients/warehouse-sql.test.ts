@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { V20_DEFAULTS } from './warehouse-v20-fixture';
 import { addColumnsSql, COLUMNS, parseTableName, quoteIdent } from './warehouse-schema';
 import { diffRow, rowFor } from './warehouse-sql';
 
@@ -42,13 +43,7 @@ describe('diffRow', () => {
       complete: true,
       revision: 1,
       final: false,
-      connect_rate: 0.3,
-      abandoned_calls: 9,
-      abandon_rate: 0.02,
-      handled_calls: 441,
-      avg_talk_seconds: 95.25,
-      avg_hold_seconds: 12.5,
-      avg_acw_seconds: 12.75,
+      ...SAMPLE_V21_FIGURES,
       completeness_verdict: 'settled',
     });
     expect(row.completion_timestamp.toISOString()).toBe(report.completionTimestamp);
@@ -57,18 +52,7 @@ describe('diffRow', () => {
 
   it('maps a v2.0 report: no v2.1 figures (null), revision 1, not final', () => {
     const old = rowFor(sampleReportV20().report, writtenAt);
-    expect(old).toMatchObject({
-      revision: 1,
-      final: false,
-      connect_rate: null,
-      abandoned_calls: null,
-      abandon_rate: null,
-      handled_calls: null,
-      avg_talk_seconds: null,
-      avg_hold_seconds: null,
-      avg_acw_seconds: null,
-      completeness_verdict: null,
-    });
+    expect(old).toMatchObject(V20_DEFAULTS);
     expect(Object.keys(old).sort()).toEqual([...COLUMNS].sort());
     const later = rowFor(
       sampleReport({ complete: false, revision: 3, final: true }).report,

@@ -119,6 +119,20 @@ export function sampleReport(opts: SampleOptions & { revision?: number; final?: 
   };
 }
 
+/**
+ * The v2.1 figures of sampleReport as warehouse columns (the same whatever its status,
+ * completeness, revision or final; completeness_verdict follows `complete`).
+ */
+export const SAMPLE_V21_FIGURES = {
+  connect_rate: 0.3,
+  abandoned_calls: 9,
+  abandon_rate: 0.02,
+  handled_calls: 441,
+  avg_talk_seconds: 95.25,
+  avg_hold_seconds: 12.5,
+  avg_acw_seconds: 12.75,
+};
+
 /** A run known to the RunStore (as the ingest would record it) with its report. */
 export async function sampleRun(
   runs: RunStore,
