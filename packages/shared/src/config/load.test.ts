@@ -19,7 +19,15 @@ describe('loadConfig defaults', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'wrapup',
       logLevel: 'info',
-      ingest: { host: '127.0.0.1', port: 3000, maxBodyBytes: 262_144 },
+      ingest: {
+        host: '127.0.0.1',
+        port: 3000,
+        maxBodyBytes: 262_144,
+        adminPort: undefined,
+        bodyReadTimeoutMs: 10_000,
+        maxUnverifiedBodies: 64,
+        tls: undefined,
+      },
       webhook: {
         secrets: [],
         apiKeys: [],
@@ -30,6 +38,8 @@ describe('loadConfig defaults', () => {
       },
       runRetentionHours: 720,
       dashboard: undefined,
+      dashboardReadOnly: true,
+      events: { maxAgeDays: 30, maxFutureSeconds: 300 },
       genesys: {
         region: 'mypurecloud.com',
         apiUrl: 'https://api.mypurecloud.com',
@@ -49,6 +59,7 @@ describe('loadConfig defaults', () => {
         settleMs: 60_000,
         requireHandled: true,
         tailMinutes: 30,
+        maxWindowDays: 31,
       },
       eventTimezone: 'UTC',
       inventory: { url: undefined, file: undefined },
@@ -72,12 +83,12 @@ describe('loadConfig defaults', () => {
       LOG_LEVEL: 'DEBUG',
       INGEST_HOST: '0.0.0.0',
       INGEST_PORT: '8080',
-      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkc2VjcmV0',
+      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=',
       WEBHOOK_API_KEYS: 'key-aaaaaaaaaaaaaaaa, key-bbbbbbbbbbbbbbbb',
       MAX_BODY_BYTES: '1024',
       TRIGGER_STATUSES: 'Completed',
       DASHBOARD_USER: 'ops',
-      DASHBOARD_PASSWORD: 'hunter22',
+      DASHBOARD_PASSWORD: 'hunter22-hunter22',
       GENESYS_CLIENT_ID: 'id',
       GENESYS_CLIENT_SECRET: 'secret',
       GENESYS_MAX_RPS: '2.5',
@@ -100,11 +111,11 @@ describe('loadConfig defaults', () => {
     expect(config.redisUrl).toBe('redis://redis:6380/2');
     expect(config.queuePrefix).toBe('acme:prod');
     expect(config.logLevel).toBe('debug');
-    expect(config.ingest).toEqual({ host: '0.0.0.0', port: 8080, maxBodyBytes: 1024 });
-    expect(config.webhook.secrets).toEqual(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_b2xkc2VjcmV0']);
+    expect(config.ingest).toMatchObject({ host: '0.0.0.0', port: 8080, maxBodyBytes: 1024 });
+    expect(config.webhook.secrets).toEqual(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=']);
     expect(config.webhook.apiKeys).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
     expect(config.webhook.triggerStatuses).toEqual(['completed']);
-    expect(config.dashboard).toEqual({ user: 'ops', password: 'hunter22' });
+    expect(config.dashboard).toEqual({ user: 'ops', password: 'hunter22-hunter22' });
     expect(config.genesys).toMatchObject({ clientId: 'id', clientSecret: 'secret', maxRps: 2.5, burst: 0 });
     expect(config.analytics).toEqual({
       retryDelayMs: 100,
@@ -229,10 +240,10 @@ describe('secrets', () => {
       NOTIFY_URLS: 'https://hooks.slack.com/services/T000/B000/t0k3n,not a url',
     });
     expect(problems).toEqual([
-      'WEBHOOK_SECRET must be whsec_<base64> secrets separated by spaces',
+      'WEBHOOK_SECRET must be whsec_<base64> secrets of at least 24 bytes, separated by spaces',
       'WEBHOOK_API_KEYS must be comma-separated keys of at least 16 characters',
+      'DASHBOARD_PASSWORD must be at least 12 characters',
       'NOTIFY_URLS must be comma-separated http(s) URLs',
-      'DASHBOARD_USER must be set together with DASHBOARD_PASSWORD',
       'GENESYS_CLIENT_ID must be set together with GENESYS_CLIENT_SECRET',
     ]);
     const all = problems.join('\n');
@@ -262,9 +273,45 @@ describe('cross-checks', () => {
     expect(problemsOf({ DASHBOARD_USER: 'ops' })).toEqual([
       'DASHBOARD_PASSWORD must be set together with DASHBOARD_USER',
     ]);
-    expect(problemsOf({ DASHBOARD_PASSWORD: 'pw' })).toEqual([
+    expect(problemsOf({ DASHBOARD_PASSWORD: 'a-long-enough-pw' })).toEqual([
       'DASHBOARD_USER must be set together with DASHBOARD_PASSWORD',
     ]);
+  });
+
+  it('refuses weak credentials in one line each, without echoing them (issue 13)', () => {
+    expect(problemsOf({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'b' })).toEqual(['DASHBOARD_PASSWORD must be at least 12 characters']);
+    expect(problemsOf({ WEBHOOK_SECRET: 'whsec_AA==' })).toEqual([
+      'WEBHOOK_SECRET must be whsec_<base64> secrets of at least 24 bytes, separated by spaces',
+    ]);
+    // exactly 24 bytes and 12 characters pass
+    const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_SECRET: secret, DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'x'.repeat(12) }).webhook.secrets).toEqual([secret]);
+  });
+
+  it('reads the security and transport variables (issue 13)', () => {
+    const config = loadConfig({
+      ADMIN_PORT: '3001',
+      DASHBOARD_READ_ONLY: 'false',
+      TLS_CERT_FILE: '/etc/wrapup/cert.pem',
+      TLS_KEY_FILE: '/etc/wrapup/key.pem',
+      BODY_READ_TIMEOUT_MS: '2000',
+      MAX_UNVERIFIED_BODIES: '8',
+      EVENT_MAX_AGE_DAYS: '7',
+      EVENT_MAX_FUTURE_SECONDS: '60',
+      MAX_WINDOW_DAYS: '14',
+    });
+    expect(config.ingest).toMatchObject({
+      adminPort: 3001,
+      bodyReadTimeoutMs: 2000,
+      maxUnverifiedBodies: 8,
+      tls: { certFile: '/etc/wrapup/cert.pem', keyFile: '/etc/wrapup/key.pem' },
+    });
+    expect(config.dashboardReadOnly).toBe(false);
+    expect(config.events).toEqual({ maxAgeDays: 7, maxFutureSeconds: 60 });
+    expect(config.analytics.maxWindowDays).toBe(14);
+    expect(problemsOf({ TLS_CERT_FILE: '/c.pem' })).toEqual(['TLS_KEY_FILE must be set together with TLS_CERT_FILE']);
+    expect(problemsOf({ ADMIN_PORT: '3000' })).toEqual(['ADMIN_PORT must differ from INGEST_PORT, got 3000']);
+    expect(problemsOf({ ADMIN_PORT: '70000' })).toEqual(['ADMIN_PORT must be a port from 1 to 65535, got "70000"']);
   });
 
   it('wants Genesys client id and secret together', () => {

@@ -8,7 +8,19 @@ export interface Config {
   redisUrl: string;
   queuePrefix: string;
   logLevel: LogLevel;
-  ingest: { host: string; port: number; maxBodyBytes: number };
+  ingest: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    /** When set, /admin/* and /metrics are served only on this port (same host). */
+    adminPort: number | undefined;
+    /** A webhook body must be read within this long. */
+    bodyReadTimeoutMs: number;
+    /** At most this many bodies are read at once before their signature is checked. */
+    maxUnverifiedBodies: number;
+    /** PEM certificate and key: the ingest serves HTTPS only (TLS 1.2 minimum). */
+    tls: { certFile: string; keyFile: string } | undefined;
+  };
   webhook: {
     secrets: string[];
     apiKeys: string[];
@@ -19,6 +31,10 @@ export interface Config {
   };
   runRetentionHours: number;
   dashboard: { user: string; password: string } | undefined;
+  /** Bull Board without write actions (retry, clean, ...); adding jobs from the UI is never possible. */
+  dashboardReadOnly: boolean;
+  /** Event times are refused when older than this or further in the future than that. */
+  events: { maxAgeDays: number; maxFutureSeconds: number };
   genesys: {
     region: string;
     apiUrl: string;
@@ -41,6 +57,8 @@ export interface Config {
     requireHandled: boolean;
     /** How far past the finish the query interval reaches, so late after-call work is counted. */
     tailMinutes: number;
+    /** The longest analytics window one run may query; an earlier start is clamped. */
+    maxWindowDays: number;
   };
   eventTimezone: string;
   inventory: { url: string | undefined; file: string | undefined };
@@ -123,8 +141,24 @@ export function loadConfig(source: RawEnv): Config {
       problems.push('INVENTORY_FILE must not be set together with INVENTORY_URL');
     }
   }
+  if (parsed('TLS_CERT_FILE', 'TLS_KEY_FILE')) {
+    const cert = get<string | undefined>('TLS_CERT_FILE');
+    const key = get<string | undefined>('TLS_KEY_FILE');
+    if ((cert === undefined) !== (key === undefined)) {
+      problems.push(
+        `${cert === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} must be set together with ${cert === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}`,
+      );
+    }
+  }
+  if (parsed('ADMIN_PORT', 'INGEST_PORT')) {
+    if (get<number | undefined>('ADMIN_PORT') !== undefined && get<number>('ADMIN_PORT') === get<number>('INGEST_PORT')) {
+      problems.push(`ADMIN_PORT must differ from INGEST_PORT, got ${get<number>('ADMIN_PORT')}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const tlsCert = get<string | undefined>('TLS_CERT_FILE');
+  const tlsKey = get<string | undefined>('TLS_KEY_FILE');
   const region = get<string>('GENESYS_REGION');
   const user = get<string | undefined>('DASHBOARD_USER');
   const password = get<string | undefined>('DASHBOARD_PASSWORD');
@@ -133,7 +167,15 @@ export function loadConfig(source: RawEnv): Config {
     redisUrl: get('REDIS_URL'),
     queuePrefix: get('QUEUE_PREFIX'),
     logLevel: get('LOG_LEVEL'),
-    ingest: { host: get('INGEST_HOST'), port: get('INGEST_PORT'), maxBodyBytes: get('MAX_BODY_BYTES') },
+    ingest: {
+      host: get('INGEST_HOST'),
+      port: get('INGEST_PORT'),
+      maxBodyBytes: get('MAX_BODY_BYTES'),
+      adminPort: get('ADMIN_PORT'),
+      bodyReadTimeoutMs: get('BODY_READ_TIMEOUT_MS'),
+      maxUnverifiedBodies: get('MAX_UNVERIFIED_BODIES'),
+      tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+    },
     webhook: {
       secrets: get('WEBHOOK_SECRET'),
       apiKeys: get('WEBHOOK_API_KEYS'),
@@ -144,6 +186,8 @@ export function loadConfig(source: RawEnv): Config {
     },
     runRetentionHours: get('RUN_RETENTION_HOURS'),
     dashboard: user !== undefined && password !== undefined ? { user, password } : undefined,
+    dashboardReadOnly: get('DASHBOARD_READ_ONLY'),
+    events: { maxAgeDays: get('EVENT_MAX_AGE_DAYS'), maxFutureSeconds: get('EVENT_MAX_FUTURE_SECONDS') },
     genesys: {
       region,
       apiUrl: stripSlash(get<string | undefined>('GENESYS_API_URL') ?? `https://api.${region}`),
@@ -163,6 +207,7 @@ export function loadConfig(source: RawEnv): Config {
       settleMs: get('ANALYTICS_SETTLE_MS'),
       requireHandled: get('ANALYTICS_REQUIRE_HANDLED'),
       tailMinutes: get('ANALYTICS_TAIL_MINUTES'),
+      maxWindowDays: get('MAX_WINDOW_DAYS'),
     },
     eventTimezone: get('EVENT_TIMEZONE'),
     inventory: { url: get('INVENTORY_URL'), file: get('INVENTORY_FILE') },

@@ -48,6 +48,19 @@ const flag = (fallback: boolean) =>
     v.transform((s) => (s === undefined ? fallback : ['true', '1', 'yes'].includes(s))),
   );
 
+const optionalPort = () =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s)),
+    v.check((s) => s === undefined || (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65536), 'a port from 1 to 65535'),
+    v.transform((s) => (s === undefined ? undefined : Number(s))),
+  );
+
+/** A Standard Webhooks signing secret must carry at least this many bytes (after base64). */
+export const MIN_SECRET_BYTES = 24;
+/** The dashboard's Basic-auth password must be at least this long. */
+export const MIN_PASSWORD_LENGTH = 12;
+
 const isUrl = (s: string, protocols: string[]) => {
   try {
     return protocols.includes(new URL(s).protocol);
@@ -109,7 +122,11 @@ export const envSchema = {
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   INGEST_HOST: text('127.0.0.1'),
   INGEST_PORT: port(3000),
-  WEBHOOK_SECRET: list(/\s+/, (s) => /^whsec_[A-Za-z0-9+/=]+$/.test(s), 'whsec_<base64> secrets separated by spaces'),
+  WEBHOOK_SECRET: list(
+    /\s+/,
+    (s) => /^whsec_[A-Za-z0-9+/=]+$/.test(s) && Buffer.from(s.slice(6), 'base64').length >= MIN_SECRET_BYTES,
+    `whsec_<base64> secrets of at least ${MIN_SECRET_BYTES} bytes, separated by spaces`,
+  ),
   WEBHOOK_API_KEYS: list(/,/, (s) => s.length >= 16, 'comma-separated keys of at least 16 characters'),
   WEBHOOK_AUTH: oneOf(['required', 'none'] as const, 'required'),
   MAX_BODY_BYTES: positiveInt(262_144),
@@ -121,7 +138,19 @@ export const envSchema = {
   START_TTL_HOURS: positiveNumber(72),
   RUN_RETENTION_HOURS: positiveNumber(720),
   DASHBOARD_USER: optionalText(),
-  DASHBOARD_PASSWORD: optionalText(),
+  DASHBOARD_PASSWORD: v.pipe(
+    optionalText(),
+    v.check((s) => s === undefined || s.length >= MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`),
+  ),
+  DASHBOARD_READ_ONLY: flag(true),
+  ADMIN_PORT: optionalPort(),
+  TLS_CERT_FILE: optionalText(),
+  TLS_KEY_FILE: optionalText(),
+  BODY_READ_TIMEOUT_MS: positiveInt(10_000),
+  MAX_UNVERIFIED_BODIES: positiveInt(64),
+  EVENT_MAX_AGE_DAYS: positiveNumber(30),
+  EVENT_MAX_FUTURE_SECONDS: nonNegativeInt(300),
+  MAX_WINDOW_DAYS: positiveNumber(31),
   GENESYS_REGION: v.pipe(
     text('mypurecloud.com'),
     v.check((s) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s), 'a region domain such as mypurecloud.ie'),
