@@ -126,6 +126,7 @@ describe('loadConfig defaults', () => {
       settleMs: 2500,
       requireHandled: false,
       tailMinutes: 0,
+      maxWindowDays: 31,
     });
     expect(config.eventTimezone).toBe('Europe/Berlin');
     expect(config.inventory.url).toBe('http://inventory.local/campaigns/{campaignId}');
