@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
+import { createIngest, serveIngest, type Ingest, type RunningIngest } from '@wrapup/ingest';
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { DEMO_CAMPAIGN_IDS, startSimulator, type Simulator } from '@wrapup/genesys-sim';
 import { ConfigError, loadConfig, type Config } from '@wrapup/shared';
@@ -27,7 +27,7 @@ const userEnv: Env = { ...process.env };
 const started: {
   sim?: Simulator;
   ingest?: Ingest;
-  server?: RunningServer;
+  server?: RunningIngest;
   worker?: WorkerRuntime;
 } = {};
 
@@ -120,7 +120,7 @@ const ingest = started.ingest as Ingest;
 if (!(await ingest.ready(3_000)))
   await abort(redisProblemLine(redactUrl(config.redisUrl), 'not ready'));
 try {
-  started.server = await serveApp(ingest.app, config.ingest);
+  started.server = await serveIngest({ app: ingest.app, adminApp: ingest.adminApp }, config.ingest);
 } catch (err) {
   if (errorCode(err) === 'EADDRINUSE') {
     await abort(
@@ -161,8 +161,11 @@ async function guideSample(s: Simulator): Promise<SampleEvent> {
   };
 }
 
-const server = started.server as RunningServer;
-const ingestUrl = `http://${reachableHost(config.ingest.host)}:${server.port}`;
+const server = started.server as RunningIngest;
+const scheme = config.ingest.tls ? 'https' : 'http';
+const ingestUrl = `${scheme}://${reachableHost(config.ingest.host)}:${server.public.port}`;
+// with ADMIN_PORT the dashboard and admin API live on their own listener
+const adminUrl = server.admin ? `${scheme}://${reachableHost(config.ingest.host)}:${server.admin.port}` : ingestUrl;
 const dashboard = config.dashboard ?? { user: 'admin', password: '' };
 const apiKey = config.webhook.apiKeys[0];
 const webhookSecret = config.webhook.secrets[0];
@@ -180,8 +183,9 @@ const session: DevSession = {
   pid: process.pid,
   startedAt: new Date().toISOString(),
   ingestUrl,
+  adminUrl,
   webhookUrl: `${ingestUrl}/webhooks/genesys`,
-  dashboardUrl: `${ingestUrl}/admin/queues`,
+  dashboardUrl: `${adminUrl}/admin/queues`,
   dashboard,
   ...(apiKey !== undefined ? { apiKey } : {}),
   ...(webhookSecret !== undefined ? { webhookSecret } : {}),

@@ -43,6 +43,14 @@ describe('docker-compose.yml', () => {
     expect(worker.environment?.WAREHOUSE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
   });
 
+  it('serves /admin and /metrics on an admin port published on the host loopback only', () => {
+    const ingest = services.ingest!;
+    expect(ingest.environment?.ADMIN_PORT).toBe('3001');
+    expect(ingest.ports).toContain('${INGEST_PUBLISH_PORT:-3000}:3000');
+    const admin = (ingest.ports ?? []).filter((p) => p.endsWith(':3001'));
+    expect(admin).toEqual(['${ADMIN_PUBLISH_ADDR:-127.0.0.1}:${ADMIN_PUBLISH_PORT:-3001}:3001']);
+  });
+
   it('gives every long-running service a restart policy and the stateful ones a health check', () => {
     for (const [name, svc] of Object.entries(services)) {
       expect(svc.restart, name).toBe('unless-stopped');

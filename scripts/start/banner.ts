@@ -14,7 +14,7 @@ export function banner(b: BannerInput): string {
   const s = b.session;
   const auth = s.apiKey !== undefined ? `x-api-key: ${s.apiKey}` : 'signed with WEBHOOK_SECRET';
   const sampleRuns = s.sample
-    ? `${s.ingestUrl}/admin/campaigns/${s.sample.campaignId}/runs`
+    ? `${s.adminUrl}/admin/campaigns/${s.sample.campaignId}/runs`
     : undefined;
   const lines = [
     '',
@@ -22,7 +22,7 @@ export function banner(b: BannerInput): string {
     '',
     `  webhook    ${s.webhookUrl}   (${auth})`,
     `  dashboard  ${s.dashboardUrl}   user ${s.dashboard.user} / password ${s.dashboard.password}`,
-    `  runs API   ${s.ingestUrl}/admin/campaigns/<campaignId>/runs   (same Basic auth)`,
+    `  runs API   ${s.adminUrl}/admin/campaigns/<campaignId>/runs   (same Basic auth)`,
     ...(s.simUrl ? [`  simulator  ${s.simUrl}   (Genesys Cloud login + API, demo campaigns)`] : []),
     `  warehouse  ${s.warehouse}`,
     `  session    ${b.sessionFile}   (credentials for pnpm simulate)`,

@@ -15,6 +15,8 @@ export interface DevSession {
   pid: number;
   startedAt: string;
   ingestUrl: string;
+  /** Base URL of /admin/* (the ADMIN_PORT listener when set, else ingestUrl). */
+  adminUrl: string;
   webhookUrl: string;
   dashboardUrl: string;
   dashboard: { user: string; password: string };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import { createWebhookAuth } from './auth/webhook-auth';
+import { createSlots } from './http/body-slots';
 import { createMetrics, type IngestMetrics } from './metrics';
 import { queueList, type IngestQueues } from './queues';
 import { adminRoutes } from './routes/admin';
@@ -24,8 +25,19 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** The ingest HTTP app. Never listens: main.ts (or a test, or the launcher) serves it. */
-export function createApp(deps: AppDeps): Hono {
+export interface IngestApps {
+  /** The public listener's app: the webhook and health checks, plus /admin and /metrics without ADMIN_PORT. */
+  app: Hono;
+  /** With ADMIN_PORT: /admin/* and /metrics, for the second listener; undefined otherwise. */
+  admin: Hono | undefined;
+}
+
+/**
+ * The ingest HTTP app(s). Never listens: main.ts (or a test, or the launcher) serves them. Without
+ * `config.ingest.adminPort` everything is on `app`; with it, the admin surface and the metrics
+ * move to `admin` and the public app answers 404 there. Both share one metrics registry.
+ */
+export function createApp(deps: AppDeps): IngestApps {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics(queueList(deps.queues));
@@ -38,29 +50,44 @@ export function createApp(deps: AppDeps): Hono {
       runs: deps.runs,
       analytics: deps.queues.analytics,
       maxBodyBytes: config.ingest.maxBodyBytes,
+      bodyReadTimeoutMs: config.ingest.bodyReadTimeoutMs,
+      unverifiedBodies: createSlots(config.ingest.maxUnverifiedBodies),
       triggerStatuses: config.webhook.triggerStatuses,
       eventTimezone: config.eventTimezone,
+      events: config.events,
+      maxWindowDays: config.analytics.maxWindowDays,
       now,
       logger,
       metrics,
     }),
   );
   app.route('/', healthRoutes({ redis: deps.redis }));
-  app.route('/', metricsRoutes(metrics));
+
+  const separate = config.ingest.adminPort !== undefined;
+  const admin = separate ? new Hono() : app;
+  admin.route('/', metricsRoutes(metrics));
   if (config.dashboard) {
-    app.route(
+    admin.route(
       '/',
       adminRoutes({
         dashboard: config.dashboard,
         runs: deps.runs,
         analytics: deps.queues.analytics,
         boardQueues: queueList(deps.queues),
+        readOnly: config.dashboardReadOnly,
         logger,
         now,
       }),
     );
   }
 
+  return {
+    app: withFallbacks(app, logger),
+    admin: separate ? withFallbacks(admin, logger) : undefined,
+  };
+}
+
+function withFallbacks(app: Hono, logger: Logger): Hono {
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((err, c) => {
     logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { API_KEY, API_KEY_2, SECRET_A, SECRET_B, campaignId, guideEvent, startHarness, type Harness } from './test-support';
 
+/** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
+const recentEvent = (id: string) => guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
+
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -19,14 +22,14 @@ const signedHeaders = (raw: string, secret: string, id: string, at = new Date())
 
 describe('webhook authentication', () => {
   it('accepts a Standard Webhooks signature made by the reference library, and uses webhook-id as the event id', async () => {
-    const res = await h.postSigned(guideEvent(campaignId()), { id: 'msg_ref_1' });
+    const res = await h.postSigned(recentEvent(campaignId()), { id: 'msg_ref_1' });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ status: 'accepted', eventId: 'msg_ref_1' });
   });
 
   it('accepts the rotated (second) secret and a list of several signatures', async () => {
-    expect((await h.postSigned(guideEvent(campaignId()), { secret: SECRET_B })).status).toBe(202);
-    const raw = JSON.stringify(guideEvent(campaignId()));
+    expect((await h.postSigned(recentEvent(campaignId()), { secret: SECRET_B })).status).toBe(202);
+    const raw = JSON.stringify(recentEvent(campaignId()));
     const id = `msg_${randomBytes(6).toString('hex')}`;
     const headers = signedHeaders(raw, SECRET_B, id);
     const stale = new Webhook(`whsec_${randomBytes(24).toString('base64')}`).sign(id, new Date(), raw);
@@ -35,12 +38,12 @@ describe('webhook authentication', () => {
   });
 
   it('rejects a signature from an unknown secret', async () => {
-    const res = await h.postSigned(guideEvent(campaignId()), { secret: `whsec_${randomBytes(24).toString('base64')}` });
+    const res = await h.postSigned(recentEvent(campaignId()), { secret: `whsec_${randomBytes(24).toString('base64')}` });
     expect(res.status).toBe(401);
   });
 
   it('rejects a tampered body', async () => {
-    const raw = JSON.stringify(guideEvent(campaignId()));
+    const raw = JSON.stringify(recentEvent(campaignId()));
     const headers = signedHeaders(raw, SECRET_A, 'msg_tamper');
     const tampered = raw.replace('"contactCount":120', '"contactCount":121');
     expect(tampered).not.toBe(raw);
@@ -51,28 +54,28 @@ describe('webhook authentication', () => {
   });
 
   it('rejects a replayed signature outside the 5-minute tolerance, either direction', async () => {
-    const old = await h.postSigned(guideEvent(campaignId()), { at: new Date(Date.now() - 6 * 60_000) });
+    const old = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() - 6 * 60_000) });
     expect(old.status).toBe(401);
-    const future = await h.postSigned(guideEvent(campaignId()), { at: new Date(Date.now() + 6 * 60_000) });
+    const future = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() + 6 * 60_000) });
     expect(future.status).toBe(401);
-    const edge = await h.postSigned(guideEvent(campaignId()), { at: new Date(Date.now() - 4 * 60_000) });
+    const edge = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() - 4 * 60_000) });
     expect(edge.status).toBe(202);
   });
 
   it('rejects signature headers with a missing id or a non-numeric timestamp', async () => {
-    const raw = JSON.stringify(guideEvent(campaignId()));
+    const raw = JSON.stringify(recentEvent(campaignId()));
     const headers = signedHeaders(raw, SECRET_A, 'msg_x');
     expect((await h.post(raw, { ...headers, 'webhook-id': '' })).status).toBe(401);
     expect((await h.post(raw, { ...headers, 'webhook-timestamp': 'soon' })).status).toBe(401);
   });
 
   it('accepts an API key as Bearer or x-api-key, both rotated keys, and nothing else', async () => {
-    expect((await h.post(guideEvent(campaignId()), { authorization: `Bearer ${API_KEY}` })).status).toBe(202);
-    expect((await h.post(guideEvent(campaignId()), { authorization: `bearer ${API_KEY_2}` })).status).toBe(202);
-    expect((await h.post(guideEvent(campaignId()), { 'x-api-key': API_KEY_2 })).status).toBe(202);
-    expect((await h.post(guideEvent(campaignId()), { authorization: `Basic ${API_KEY}` })).status).toBe(401);
-    expect((await h.post(guideEvent(campaignId()), { authorization: `Bearer ${API_KEY}x` })).status).toBe(401);
-    expect((await h.post(guideEvent(campaignId()), { 'x-api-key': API_KEY.slice(0, -1) })).status).toBe(401);
+    expect((await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}` })).status).toBe(202);
+    expect((await h.post(recentEvent(campaignId()), { authorization: `bearer ${API_KEY_2}` })).status).toBe(202);
+    expect((await h.post(recentEvent(campaignId()), { 'x-api-key': API_KEY_2 })).status).toBe(202);
+    expect((await h.post(recentEvent(campaignId()), { authorization: `Basic ${API_KEY}` })).status).toBe(401);
+    expect((await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}x` })).status).toBe(401);
+    expect((await h.post(recentEvent(campaignId()), { 'x-api-key': API_KEY.slice(0, -1) })).status).toBe(401);
   });
 
   it('checks credentials before reading the body: 401, not 400 or 413, for an unauthenticated request', async () => {
@@ -85,7 +88,7 @@ describe('WEBHOOK_AUTH=none', () => {
   it('accepts without credentials', async () => {
     const open = await startHarness({ WEBHOOK_AUTH: 'none', WEBHOOK_SECRET: '', WEBHOOK_API_KEYS: '' });
     try {
-      expect((await open.post(guideEvent(campaignId()))).status).toBe(202);
+      expect((await open.post(recentEvent(campaignId()))).status).toBe(202);
     } finally {
       await open.close();
     }

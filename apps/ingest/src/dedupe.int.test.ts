@@ -4,7 +4,8 @@ import { campaignId, eventBridgeEvent, guideEvent, startHarness, type Harness } 
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // the fixtures finish in May 2024; how old an event may be is not what these tests are about
+  h = await startHarness({ EVENT_MAX_AGE_DAYS: '36500' });
 });
 afterAll(async () => {
   await h.close();
@@ -69,5 +70,47 @@ describe('deduplication', () => {
     // a joining event of another shape does not add a second job
     expect((await h.postKeyed(eventBridgeEvent(id))).status).toBe(200);
     expect((await h.analyticsJobIds()).filter((j) => j.startsWith(first.runId))).toEqual([first.runId]);
+  });
+
+  it('the same webhook-id for two campaigns is two runs, each with its own job', async () => {
+    const a = campaignId('reused-a');
+    const b = campaignId('reused-b');
+    const id = `msg_reused_${a}`;
+    const first = await h.postSigned(guideEvent(a), { id });
+    const second = await h.postSigned(guideEvent(b), { id });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const runA = runIdFor(a, '2024-05-01T10:00:00.000Z');
+    const runB = runIdFor(b, '2024-05-01T10:00:00.000Z');
+    expect(await first.json()).toMatchObject({ jobId: runA });
+    expect(await second.json()).toMatchObject({ jobId: runB });
+    const again = await h.postSigned(guideEvent(b), { id });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate', jobId: runB });
+    expect((await h.ingest.queues.analytics.getJob(runB))?.data).toMatchObject({ campaignId: b });
+  });
+
+  it('a run whose job was cleaned is not joined: a later finish starts a run, the same event re-adds the job', async () => {
+    const id = campaignId('orphan');
+    const first = await h.postKeyed(guideEvent(id));
+    expect(first.status).toBe(202);
+    const runId = runIdFor(id, '2024-05-01T10:00:00.000Z');
+    await h.ingest.runs.setStage(runId, 'validating');
+    await (await h.ingest.queues.analytics.getJob(runId))?.remove();
+    const next = await h.postKeyed(guideEvent(id, { timestamp: '2024-05-01T10:00:03.000Z' }));
+    expect(next.status).toBe(202);
+    expect(await next.json()).toMatchObject({ jobId: runIdFor(id, '2024-05-01T10:00:03.000Z') });
+    expect(await h.ingest.runs.get(runId)).toMatchObject({ stage: 'failed', outcome: 'orphaned: its job is gone' });
+
+    // the same event again while its run waits without a job: the job is added again
+    const other = campaignId('orphan-same');
+    const otherRun = runIdFor(other, '2024-05-01T10:00:00.000Z');
+    expect((await h.postSigned(guideEvent(other), { id: `msg_${other}` })).status).toBe(202);
+    await h.ingest.runs.setStage(otherRun, 'waiting_for_analytics');
+    await (await h.ingest.queues.analytics.getJob(otherRun))?.remove();
+    const retry = await h.postSigned(guideEvent(other), { id: `msg_${other}` });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ status: 'duplicate', jobId: otherRun });
+    expect((await h.ingest.queues.analytics.getJob(otherRun))?.data).toMatchObject({ campaignId: other });
+    expect(await h.ingest.runs.get(otherRun)).toMatchObject({ stage: 'received' });
   });
 });

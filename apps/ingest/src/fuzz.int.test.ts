@@ -27,7 +27,11 @@ const rand = prng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const int = (n: number) => Math.floor(rand() * n);
 
-const weird: unknown[] = [null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(300), [], {}, [1, 2], { a: 1 }, '2024-13-45T99:99:99Z', '\u0000', '💥', 'on', 'complete', -0.5];
+const weird: unknown[] = [
+  null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(300), [], {}, [1, 2], { a: 1 }, '2024-13-45T99:99:99Z', '\u0000', '💥', 'on', 'complete', -0.5,
+  // times and ids that once got 202 or 503 (issue 13): future, ancient, epoch seconds and microseconds, dot ids
+  '2099-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '1970-01-01T00:00:00Z', 1.7e9, 1.7e15, 8.64e15, 1e11, '.', '..', 1.7e9 * 1000,
+];
 
 function mutate(value: unknown, depth = 0): unknown {
   if (depth > 4) return pick(weird);
@@ -49,10 +53,12 @@ function mutate(value: unknown, depth = 0): unknown {
 
 function randomBody(i: number): string {
   const campaign = `fz-${int(20)}`;
+  // within the event time horizon (EVENT_MAX_AGE_DAYS), so valid bodies are accepted
+  const recent = () => new Date(Date.now() - int(1e9)).toISOString();
   const base = pick([
-    () => guideEvent(campaign, { status: pick(['completed', 'stopped', 'on', 'weird']), timestamp: new Date(Date.UTC(2024, 0, 1) + int(1e9)).toISOString() }),
-    () => eventBridgeEvent(campaign, { campaignStatus: pick(['complete', 'off', 'forced_off', 'on', 'stopping', '']) }),
-    () => ({ topicName: pick([`v2.outbound.campaigns.${campaign}`, 'channel.metadata', 'v2.x']), eventBody: { id: campaign, campaignStatus: 'complete', dateModified: '2024-05-01T10:00:00Z' } }),
+    () => guideEvent(campaign, { status: pick(['completed', 'stopped', 'on', 'weird']), timestamp: recent() }),
+    () => eventBridgeEvent(campaign, { campaignStatus: pick(['complete', 'off', 'forced_off', 'on', 'stopping', '']), time: recent() }),
+    () => ({ topicName: pick([`v2.outbound.campaigns.${campaign}`, 'channel.metadata', 'v2.x']), eventBody: { id: campaign, campaignStatus: 'complete', dateModified: recent() } }),
   ])();
   const kind = i % 5;
   if (kind === 0) return randomBytes(int(300)).toString(pick(['utf8', 'latin1', 'base64'] as const));

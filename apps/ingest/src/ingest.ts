@@ -11,7 +11,10 @@ import { closeConnection, createProducerConnection } from './redis';
 import { withTimeout } from './timeout';
 
 export interface Ingest {
+  /** The public listener's app (everything when ADMIN_PORT is unset). */
   app: Hono;
+  /** With ADMIN_PORT: the admin listener's app (/admin/*, /metrics). */
+  adminApp: Hono | undefined;
   runs: RunStore;
   queues: IngestQueues;
   redis: Redis;
@@ -50,11 +53,13 @@ export function createIngest(config: Config, opts: IngestOptions = {}): Ingest {
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * HOUR,
     retentionSeconds: config.runRetentionHours * HOUR,
     startTtlSeconds: config.webhook.startTtlHours * HOUR,
+    ...(opts.now ? { now: opts.now } : {}),
   });
-  const app = createApp({ config, redis, runs, queues, logger, ...(opts.now ? { now: opts.now } : {}) });
+  const { app, admin } = createApp({ config, redis, runs, queues, logger, ...(opts.now ? { now: opts.now } : {}) });
   let closing: Promise<void> | undefined;
   return {
     app,
+    adminApp: admin,
     runs,
     queues,
     redis,

@@ -7,6 +7,9 @@ import { TEST_REDIS_URL, deleteKeys, uniquePrefix, waitFor } from '@wrapup/share
 import { Redis } from 'ioredis';
 import { API_KEY, campaignId, guideEvent } from './test-support';
 
+/** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
+const recentEvent = (id: string) => guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
+
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 
 const freePort = () =>
@@ -40,6 +43,50 @@ describe('main.ts', () => {
     expect(lines[0]).toMatch(/WEBHOOK_AUTH=required needs WEBHOOK_SECRET or WEBHOOK_API_KEYS/);
   });
 
+  it('refuses to start when TLS_CERT_FILE cannot be read, in one line', async () => {
+    const p = runMain({
+      INGEST_PORT: String(await freePort()),
+      WEBHOOK_API_KEYS: API_KEY,
+      TLS_CERT_FILE: '/nonexistent/wrapup-cert.pem',
+      TLS_KEY_FILE: '/nonexistent/wrapup-key.pem',
+    });
+    expect(await p.exited).toBe(1);
+    const lines = p.err().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^start-up error: .*wrapup-cert\.pem/);
+  });
+
+  it('with ADMIN_PORT, serves /admin and /metrics only there, and stops both listeners on SIGTERM', async () => {
+    const port = await freePort();
+    const adminPort = await freePort();
+    const prefix = uniquePrefix('main-admin');
+    const p = runMain({
+      INGEST_PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_API_KEYS: API_KEY,
+      DASHBOARD_USER: 'ops',
+      DASHBOARD_PASSWORD: 'correct horse battery staple',
+    });
+    try {
+      await waitFor(() => p.out().includes('ingest listening'), { timeoutMs: 15_000, what: 'ingest to listen' });
+      expect(p.out()).toContain(`"dashboard":"http://127.0.0.1:${adminPort}/admin/queues"`);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${adminPort}/admin/queues`)).status).toBe(401);
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${adminPort}/metrics`)).rejects.toThrow();
+    } finally {
+      p.child.kill('SIGKILL');
+      const redis = new Redis(TEST_REDIS_URL);
+      await deleteKeys(redis, `${prefix}:*`);
+      await redis.quit();
+    }
+  });
+
   it('serves, then shuts down gracefully on SIGTERM', async () => {
     const port = await freePort();
     const prefix = uniquePrefix('main');
@@ -49,14 +96,14 @@ describe('main.ts', () => {
       const res = await fetch(`http://127.0.0.1:${port}/webhooks/genesys`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-        body: JSON.stringify(guideEvent(campaignId('main'))),
+        body: JSON.stringify(recentEvent(campaignId('main'))),
       });
       expect(res.status).toBe(202);
       await waitFor(() => p.out().includes('event accepted'), { timeoutMs: 5_000, what: 'the accepted log line' });
       expect(p.out()).toMatch(/"eventId":"evt-[0-9a-f]+".*"campaignId":"main-/);
       expect(p.out()).not.toContain(API_KEY);
       // a request still arriving when SIGTERM lands is finished, not cut
-      const body = JSON.stringify(guideEvent(campaignId('inflight')));
+      const body = JSON.stringify(recentEvent(campaignId('inflight')));
       const req = request(`http://127.0.0.1:${port}/webhooks/genesys`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'transfer-encoding': 'chunked' },

@@ -18,6 +18,8 @@ beforeAll(async () => {
     QUEUE_PREFIX: uniquePrefix('outage'),
     WEBHOOK_API_KEYS: API_KEY,
     LOG_LEVEL: 'silent',
+    // the shared fixtures are dated 2024-05-01
+    EVENT_MAX_AGE_DAYS: '36500',
   });
   ingest = createIngest(config, { logger: pino({ level: 'silent' }) });
   expect(await ingest.ready(5_000)).toBe(true);

@@ -38,3 +38,18 @@ export function onShutdown(logger: Logger, deadlineMs: number, steps: ShutdownSt
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }
+
+/**
+ * Runs `reload` on every SIGHUP (e.g. a renewed TLS certificate); a failure is logged and the
+ * process keeps what it had.
+ */
+export function onReload(logger: Logger, what: string, reload: () => void): void {
+  process.on('SIGHUP', () => {
+    try {
+      reload();
+      logger.info({ signal: 'SIGHUP', what }, 'reloaded');
+    } catch (err) {
+      logger.error({ signal: 'SIGHUP', what, err: (err as Error).message }, 'reload failed; keeping the previous one');
+    }
+  });
+}

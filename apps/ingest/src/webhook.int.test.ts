@@ -1,6 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
+import { isRedisFailure } from './services/outcome';
 import { API_KEY, campaignId, eventBridgeEvent, guideEvent, startHarness, type Harness } from './test-support';
 
 let h: Harness;
@@ -11,12 +13,16 @@ afterAll(async () => {
   await h.close();
 });
 
+/** An ISO time `hours` before now: the ingest refuses events more than EVENT_MAX_AGE_DAYS old. */
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+
 describe('POST /webhooks/genesys answers', () => {
   it('202 accepted, with the job in Redis carrying a validated payload', async () => {
     const id = campaignId();
-    const res = await h.postKeyed(guideEvent(id, { durationSeconds: 3600 }), { 'webhook-id': `wh-${id}` });
+    const at = hoursAgo(1);
+    const res = await h.postKeyed(guideEvent(id, { durationSeconds: 3600, timestamp: at }), { 'webhook-id': `wh-${id}` });
     expect(res.status).toBe(202);
-    const runId = runIdFor(id, '2024-05-01T10:00:00.000Z');
+    const runId = runIdFor(id, at);
     expect(await res.json()).toEqual({ status: 'accepted', eventId: `wh-${id}`, jobId: runId });
     const job = await h.ingest.queues.analytics.getJob(runId);
     expect(job?.name).toBe('run');
@@ -24,7 +30,7 @@ describe('POST /webhooks/genesys answers', () => {
       runId,
       campaignId: id,
       status: 'completed',
-      occurredAt: '2024-05-01T10:00:00.000Z',
+      occurredAt: at,
       durationSeconds: 3600,
       contactCount: 120,
       eventId: `wh-${id}`,
@@ -36,9 +42,10 @@ describe('POST /webhooks/genesys answers', () => {
 
   it('200 duplicate for the same event, with the original job id', async () => {
     const id = campaignId();
-    const first = await h.postKeyed(guideEvent(id));
+    const at = hoursAgo(1);
+    const first = await h.postKeyed(guideEvent(id, { timestamp: at }));
     const body = (await first.json()) as { eventId: string; jobId: string };
-    const again = await h.postKeyed(guideEvent(id));
+    const again = await h.postKeyed(guideEvent(id, { timestamp: at }));
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ status: 'duplicate', eventId: body.eventId, jobId: body.jobId });
     expect(body.eventId).toMatch(/^evt-[0-9a-f]{32}$/);
@@ -46,7 +53,7 @@ describe('POST /webhooks/genesys answers', () => {
 
   it('200 ignored for a non-trigger status and a heartbeat, with no job', async () => {
     const id = campaignId();
-    const res = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'stopping' }));
+    const res = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'stopping', time: hoursAgo(1) }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ignored', reason: 'status "stopping" starts no report' });
     const beat = await h.postKeyed({ topicName: 'channel.metadata', eventBody: { message: 'WebSocket Heartbeat' } });
@@ -90,31 +97,32 @@ describe('POST /webhooks/genesys answers', () => {
 
   it('acts on transitions: a re-sent complete copy (an edit) long after the run starts nothing', async () => {
     const id = campaignId();
-    const first = await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-01T10:00:00Z' }));
+    const first = await h.postKeyed(eventBridgeEvent(id, { time: hoursAgo(96) }));
     expect(first.status).toBe(202);
-    const edit = await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-03T09:00:00Z' }));
+    const edit = await h.postKeyed(eventBridgeEvent(id, { time: hoursAgo(49) }));
     expect(edit.status).toBe(200);
     const ignored = (await edit.json()) as { status: string; reason: string };
     expect(ignored.status).toBe('ignored');
     expect(ignored.reason).toContain('already in this status');
     expect(await h.ingest.runs.listForCampaign(id)).toHaveLength(1);
     // after an `on`, the next complete is a transition again
-    await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: '2024-05-04T08:00:00Z' }));
-    expect((await h.postKeyed(eventBridgeEvent(id, { time: '2024-05-04T12:00:00Z' }))).status).toBe(202);
+    await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: hoursAgo(24) }));
+    expect((await h.postKeyed(eventBridgeEvent(id, { time: hoursAgo(20) }))).status).toBe(202);
     expect(await h.ingest.runs.listForCampaign(id)).toHaveLength(2);
   });
 
   it('remembers an `on` status and uses it as startedAt when the finish has no duration', async () => {
     const id = campaignId();
-    const on = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: '2024-05-01T08:00:00Z' }));
+    const started = hoursAgo(3);
+    const on = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: started }));
     expect(on.status).toBe(200);
     expect(await on.json()).toMatchObject({ status: 'ignored' });
-    expect(await h.ingest.runs.getStart(id)).toBe('2024-05-01T08:00:00.000Z');
-    const off = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'off', time: '2024-05-01T10:00:00Z' }));
+    expect(await h.ingest.runs.getStart(id)).toBe(started);
+    const off = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'off', time: hoursAgo(1) }));
     expect(off.status).toBe(202);
     const { jobId } = (await off.json()) as { jobId: string };
     const job = await h.ingest.queues.analytics.getJob(jobId);
-    expect(job?.data).toMatchObject({ status: 'stopped', startedAt: '2024-05-01T08:00:00.000Z', shape: 'eventbridge' });
+    expect(job?.data).toMatchObject({ status: 'stopped', startedAt: started, shape: 'eventbridge' });
     expect(job?.data).not.toHaveProperty('durationSeconds');
   });
 
@@ -189,7 +197,7 @@ describe('POST /webhooks/genesys answers', () => {
 
   it('leaves every Redis key it writes under the prefix', async () => {
     const id = campaignId('prefix');
-    await h.postKeyed(guideEvent(id));
+    expect((await h.postKeyed(guideEvent(id, { timestamp: hoursAgo(1) }))).status).toBe(202);
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -199,5 +207,114 @@ describe('POST /webhooks/genesys answers', () => {
     } while (cursor !== '0');
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(key.startsWith(`${h.fx.prefix}:`)).toBe(true);
+  });
+});
+
+type Issues = { error: string; issues: { path: string; message: string }[] };
+
+describe('event times, windows and campaign ids (issue 13)', () => {
+  const FUTURE = { path: 'timestamp', message: 'is more than 300 s in the future' };
+
+  it('400 for a finish dated 2099, which then does not make the real finish a duplicate', async () => {
+    const id = campaignId('future');
+    const bad = await h.postKeyed(guideEvent(id, { timestamp: '2099-01-01T00:00:00.000Z' }));
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'invalid_payload', issues: [FUTURE] });
+    expect(await h.ingest.runs.listForCampaign(id)).toEqual([]);
+    const real = await h.postKeyed(guideEvent(id, { timestamp: hoursAgo(1) }));
+    expect(real.status).toBe(202);
+  });
+
+  it('400 for an `on` dated 9999, so a real start is still remembered', async () => {
+    const id = campaignId('on9999');
+    const bad = await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: '9999-12-31T00:00:00.000Z' }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Issues).issues).toEqual([{ path: 'detail.timestamp', message: 'is more than 300 s in the future' }]);
+    const started = hoursAgo(2);
+    expect((await h.postKeyed(eventBridgeEvent(id, { campaignStatus: 'on', time: started }))).status).toBe(200);
+    expect(await h.ingest.runs.getStart(id)).toBe(started);
+  });
+
+  it('400 for times older than EVENT_MAX_AGE_DAYS, in every shape, naming the field', async () => {
+    const id = campaignId('old');
+    const guide = await h.postKeyed(guideEvent(id, { timestamp: hoursAgo(31 * 24) }));
+    expect(guide.status).toBe(400);
+    expect(((await guide.json()) as Issues).issues).toEqual([{ path: 'timestamp', message: 'is more than 30 days old' }]);
+    const note = await h.postKeyed({
+      topicName: `v2.outbound.campaigns.${id}`,
+      eventBody: { id, campaignStatus: 'complete', dateModified: '2020-01-01T00:00:00Z' },
+    });
+    expect(note.status).toBe(400);
+    expect(((await note.json()) as Issues).issues).toEqual([{ path: 'eventBody.dateModified', message: 'is more than 30 days old' }]);
+    expect(await h.ingest.runs.listForCampaign(id)).toEqual([]);
+  });
+
+  it('400, not 503, for a timestamp in epoch microseconds; epoch seconds are read as seconds', async () => {
+    const id = campaignId('micro');
+    const atMs = Date.now() - 3_600_000;
+    const micro = await h.postKeyed({ ...guideEvent(id), timestamp: atMs * 1000 });
+    expect(micro.status).toBe(400);
+    expect(((await micro.json()) as Issues).issues).toEqual([FUTURE]);
+    const seconds = Math.floor(atMs / 1000);
+    const ok = await h.postKeyed({ ...guideEvent(id), timestamp: seconds });
+    expect(ok.status).toBe(202);
+    const { jobId } = (await ok.json()) as { jobId: string };
+    expect((await h.ingest.queues.analytics.getJob(jobId))?.data).toMatchObject({ occurredAt: new Date(seconds * 1000).toISOString() });
+  });
+
+  it('400 for a durationSeconds longer than MAX_WINDOW_DAYS', async () => {
+    for (const durationSeconds of [31 * 86_400 + 1, 1.7e9, 1e308]) {
+      const res = await h.postKeyed(guideEvent(campaignId('long'), { timestamp: hoursAgo(1), durationSeconds }));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Issues).issues).toEqual([
+        { path: 'data.durationSeconds', message: 'must be at most 2678400 (31 days, the longest analytics window)' },
+      ]);
+    }
+  });
+
+  it('400 for campaign ids made of dots or not starting with a letter or digit', async () => {
+    for (const id of ['.', '..', '.x', '-x']) {
+      const res = await h.postKeyed(guideEvent(id, { timestamp: hoursAgo(1) }));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Issues).issues).toEqual([
+        { path: 'data.campaignId', message: 'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit' },
+      ]);
+    }
+  });
+
+  it('500, not 503 with Retry-After, when the run store refuses its input (no Redis failure)', async () => {
+    const runs = h.ingest.runs as unknown as Record<string, unknown>;
+    runs.intake = () => Promise.reject(new Error('RunStore.intake: occurredAt is not a date: x'));
+    try {
+      const res = await h.postKeyed(guideEvent(campaignId('own-check'), { timestamp: hoursAgo(1) }));
+      expect(res.status).toBe(500);
+      expect(res.headers.get('retry-after')).toBeNull();
+    } finally {
+      delete runs.intake;
+    }
+    expect((await h.postKeyed(guideEvent(campaignId('own-check'), { timestamp: hoursAgo(1) }))).status).toBe(202);
+  });
+
+  it('tells Redis failures from everything else (real ioredis errors)', async () => {
+    const away = new Redis('redis://127.0.0.1:1', { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    away.on('error', () => undefined);
+    const slow = new Redis(h.fx.redisUrl, { commandTimeout: 1 });
+    try {
+      const offline = await away.get('x').catch((err: unknown) => err);
+      expect(isRedisFailure(offline)).toBe(true);
+      const timedOut = await slow.blpop(`${h.fx.prefix}:never`, 1).catch((err: unknown) => err);
+      expect(isRedisFailure(timedOut)).toBe(true);
+      const reply = await h.fx.redis.call('NO-SUCH-COMMAND').catch((err: unknown) => err);
+      expect(isRedisFailure(reply)).toBe(true);
+      // an error raised by a Lua script (its input or its code) is no outage
+      const script = await h.fx.redis.eval("return redis.call('get', {})", 0).catch((err: unknown) => err);
+      expect(isRedisFailure(script)).toBe(false);
+      expect(isRedisFailure(new Error('RunStore.intake: occurredAt is not a date: x'))).toBe(false);
+      expect(isRedisFailure(new RangeError('Invalid time value'))).toBe(false);
+      expect(isRedisFailure('down')).toBe(false);
+    } finally {
+      away.disconnect();
+      slow.disconnect();
+    }
   });
 });

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import {
   Queue,
+  UnrecoverableError,
   type ConnectionOptions,
   type DefaultJobOptions as BullJobOptions,
+  type Job,
   type JobsOptions,
   type KeepJobs,
 } from 'bullmq';
@@ -15,6 +16,7 @@ import {
   WarehouseJobSchema,
   analyticsJobOptions,
   notifyJobOptions,
+  notifyTargetHash,
   warehouseJobOptions,
   type AnalyticsJob,
   type DefaultJobOptions,
@@ -90,15 +92,50 @@ export function createQueues(
   };
 }
 
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
-
-/** Once per run, event and URL: `${runId}.${event}.${sha1(url)[0..12]}` (BullMQ ids may not contain ':'). */
+/**
+ * Once per run, event and URL: `${runId}.${event}.${notifyTargetHash(url)}`. The URL itself never
+ * appears (Slack webhook URLs embed their token), nor ':' (BullMQ ids may not contain it).
+ */
 export const notifyJobId = (runId: string, event: string, url: string) =>
-  `${runId}.${event}.${sha1(url).slice(0, 12)}`;
+  `${runId}.${event}.${notifyTargetHash(url)}`;
 
 /**
- * One notify job per URL, each retried on its own. Deterministic job ids make a repeat (a retried
- * warehouse job, a redelivered event) a no-op while the first job is still kept. Returns the ids.
+ * A job refused before it did anything: data that fails its schema, or a job that does not
+ * belong to what it names (a report not of a known run, a notify target not configured). An
+ * UnrecoverableError (BullMQ does not retry it, and its name stays `UnrecoverableError`); the
+ * run a refused job names is not its to change, since anyone able to add a job can name any run.
+ */
+export class JobRefusedError extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+/**
+ * A job's data parsed with its queue's schema. Data that does not fit can never succeed, so it
+ * fails the job at once (JobRefusedError, no retries), naming the first issue's path.
+ */
+export function parseJobData<S extends v.GenericSchema>(
+  schema: S,
+  job: Pick<Job, 'queueName' | 'data'>,
+  log?: { error(obj: object, msg: string): void },
+): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, job.data);
+  if (parsed.success) return parsed.output;
+  const [first] = parsed.issues;
+  const path = v.getDotPath(first) ?? '(root)';
+  const more = parsed.issues.length > 1 ? ` (and ${parsed.issues.length - 1} more)` : '';
+  const message = `invalid ${job.queueName} job: ${path}: ${first.message}${more}`;
+  log?.error({ err: message }, 'invalid job data; failed without retries');
+  throw new JobRefusedError(message);
+}
+
+/**
+ * One notify job per URL, each retried on its own. The job names its URL by position and hash
+ * (never the URL: job data shows in Bull Board); the worker sends only to a URL of its own
+ * NOTIFY_URLS that matches. Deterministic job ids make a repeat (a retried warehouse job, a
+ * redelivered event) a no-op while the first job is still kept. Returns the ids.
  */
 export async function enqueueNotifications(
   // Any notify queue (typed or not): the notification is validated here before it is added.
@@ -108,14 +145,15 @@ export async function enqueueNotifications(
 ): Promise<string[]> {
   const checked = v.parse(NotificationSchema, notification);
   if (urls.length === 0) return [];
-  const jobs = urls.map((url) => ({
+  const jobs = urls.map((url, index) => ({
     name: checked.event,
-    data: { url, notification: checked },
+    data: { target: { index, hash: notifyTargetHash(url) }, notification: checked },
     opts: { jobId: notifyJobId(checked.runId, checked.event, url) },
   }));
   const [only] = jobs;
   // One URL (the usual case): a plain add is one script call instead of a MULTI around it.
-  if (only !== undefined && jobs.length === 1) await notifyQueue.add(only.name, only.data, only.opts);
+  if (only !== undefined && jobs.length === 1)
+    await notifyQueue.add(only.name, only.data, only.opts);
   else await notifyQueue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }

@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
+import * as v from 'valibot';
 import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE, type QueueName } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import type { Notifier } from './clients/notifier';
@@ -8,6 +9,10 @@ import type { Logger } from './logger';
 import { createNotifyProcessor } from './processors/notify';
 import { createWarehouseProcessor } from './processors/warehouse';
 import { createQueues, redisConnection, type JobOptionOverrides, type Queues } from './queues';
+
+/** Queues whose jobs carry the run they finish. */
+const RUN_QUEUES: readonly QueueName[] = [ANALYTICS_QUEUE, WAREHOUSE_QUEUE];
+const RunJobSchema = v.object({ runId: v.string() });
 
 export interface StartWorkersDeps {
   redisUrl: string;
@@ -67,7 +72,16 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         prefix: deps.prefix,
       }),
     ],
-    [NOTIFY_QUEUE, createNotifyProcessor({ notifier: deps.notifier, logger: deps.logger, redis, prefix: deps.prefix })],
+    [
+      NOTIFY_QUEUE,
+      createNotifyProcessor({
+        notifier: deps.notifier,
+        logger: deps.logger,
+        notifyUrls: deps.notifyUrls,
+        redis,
+        prefix: deps.prefix,
+      }),
+    ],
   ];
   if (deps.analyticsProcessor) processors.unshift([ANALYTICS_QUEUE, deps.analyticsProcessor]);
 
@@ -87,11 +101,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     worker.on('failed', (job: Job | undefined, err: Error) => {
       const attempts = job?.opts.attempts ?? 1;
       const final =
-        job === undefined || job.attemptsMade >= attempts || err.name === 'UnrecoverableError';
+        job === undefined ||
+        job.attemptsMade >= attempts ||
+        err.name === 'UnrecoverableError' ||
+        typeof job.finishedOn === 'number';
       log[final ? 'error' : 'warn'](
         { jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, err: err.message },
         final ? 'job failed for good' : 'job attempt failed',
       );
+      if (final && job && RUN_QUEUES.includes(name)) finishRun(job, err, log);
     });
     worker.on('stalled', (jobId: string) =>
       log.warn({ jobId }, 'job stalled (its worker died or blocked); retrying it'),
@@ -103,6 +121,31 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     { queues: processors.map(([n]) => n), concurrency: deps.concurrency },
     'workers started',
   );
+
+  /**
+   * A job that failed for good fails its run, unless the run is already final. The processors
+   * record their own failures; this covers the failures they never see (the stall limit fails a
+   * job without running its processor) or could not record (Redis gone during the last attempt),
+   * which would otherwise leave the run in flight until its record expires.
+   */
+  function finishRun(job: Job, err: Error, log: Logger) {
+    const data = v.safeParse(RunJobSchema, job.data);
+    if (!data.success) return;
+    const { runId } = data.output;
+    deps.runs
+      .setStage(
+        runId,
+        'failed',
+        { outcome: `${job.queueName} job failed`, lastError: err.message },
+        { unlessFinal: true },
+      )
+      .catch((e: unknown) =>
+        log.error(
+          { jobId: job.id, runId, err: e instanceof Error ? e.message : String(e) },
+          'could not mark the run of a failed job failed',
+        ),
+      );
+  }
 
   let closing: Promise<void> | undefined;
   const close = (timeoutMs = 10_000) =>

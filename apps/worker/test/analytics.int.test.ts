@@ -119,6 +119,40 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(row?.total_calls_attempted).toBe(expected.attempted);
   });
 
+  it('clamps a start more than MAX_WINDOW_DAYS before the end, querying only that window', async () => {
+    p = await startPipeline();
+    const c = await p.sim.createCampaign({ contactCount: 10 });
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
+    // 1.7e9 s (about 54 years) would be some 2,800 week-long aggregates queries
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 1.7e9, contactCount: 10 });
+    expect((await p.waitForRun(runId)).stage).toBe('delivered');
+    const [row] = await p.rows();
+    const report = row?.report as { window: { start: string; end: string; startFrom: string }; completeness: { checks: number } };
+    expect(report.window.startFrom).toBe('clamped');
+    expect(Date.parse(report.window.end) - Date.parse(report.window.start)).toBe(31 * 86_400_000);
+    expect(row?.total_calls_attempted).toBe(expected.attempted);
+    const queries = (await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH);
+    expect(queries.length).toBe(5 * report.completeness.checks); // five 7-day pieces per check
+  });
+
+  it('fails a run whose interval cannot be built on the first attempt, with a clear lastError', async () => {
+    // a tail of about 11,000 years puts the interval's end past the year 9999
+    p = await startPipeline({ env: { ANALYTICS_TAIL_MINUTES: '6000000000' } });
+    const c = await p.sim.createCampaign({ contactCount: 10 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 10 });
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('failed');
+    expect(run.lastError).toMatch(/^no analytics interval can be built: .*outside the years 1970 to 9999/);
+    const queue = p.runtime!.queues.analytics;
+    // the run is marked failed just before BullMQ fails the job
+    await expect.poll(async () => (await queue.getJob(runId))?.failedReason).toMatch(/^no analytics interval can be built/);
+    const job = await queue.getJob(runId);
+    expect(job?.attemptsMade).toBe(1); // 3 allowed: not retried
+    expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
+    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.failed');
+  });
+
   it('still completes every run through 429s and 503s', async () => {
     p = await startPipeline({ sim: { rateLimitPerMinute: 3, retryAfterSeconds: 1, faults: { failNext: 3, errorStatus: 503 } } });
     const endAt = Date.now() - 120_000;

@@ -22,6 +22,8 @@ const SESSION_FILE = 'dev-session.json';
 interface DevSession {
   webhookUrl?: string;
   ingestUrl?: string;
+  /** Where /admin/* is served (ADMIN_PORT), when not on ingestUrl. */
+  adminUrl?: string;
   simUrl?: string;
   apiKey?: string;
   webhookSecret?: string;
@@ -132,7 +134,9 @@ async function main(): Promise<void> {
   const webhookUrl =
     env('WEBHOOK_URL') ?? session.webhookUrl ?? 'http://127.0.0.1:3000/webhooks/genesys';
   const simUrl = env('SIM_URL') ?? session.simUrl ?? 'http://127.0.0.1:8787';
-  const ingestUrl = env('INGEST_URL') ?? session.ingestUrl ?? new URL(webhookUrl).origin;
+  // the runs are watched through the admin API: the ADMIN_PORT listener when there is one
+  const ingestUrl =
+    env('ADMIN_URL') ?? env('INGEST_URL') ?? session.adminUrl ?? session.ingestUrl ?? new URL(webhookUrl).origin;
   const auth: SenderAuth = {};
   const secret = env('WEBHOOK_SECRET');
   const apiKey = env('WEBHOOK_API_KEYS')?.split(',')[0]?.trim();

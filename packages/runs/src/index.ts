@@ -15,3 +15,4 @@ export { runKeys } from './keys';
 export type { RunKeys } from './keys';
 export { prepareAdd, checkPrepareAdd, ADD_STANDARD_JOB } from './bullmq-add';
 export type { PreparedAdd } from './bullmq-add';
+export { replayJobId } from './job-ids';

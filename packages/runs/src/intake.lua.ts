@@ -1,22 +1,29 @@
 import { FINAL_STAGES } from '@wrapup/shared';
 import { ADD_STANDARD_JOB, addScriptAsFunction } from './bullmq-add';
+import { REPLAY_JOB_INFIX } from './job-ids';
 
 const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
+
+/** The first ARGV of the optional BullMQ add (after the intake's own arguments). */
+export const INTAKE_ADD_ARGV = 24;
 
 /**
  * Intake of one finish event, atomically.
  *
- * KEYS: 1 event-id key, 2 campaign active key, 3 campaign run index (zset by occurredAt ms),
- *       4 campaign state hash (see RECORD_STATUS_LUA), 5 key of the run this event would create
+ * KEYS: 1 event-id key (scoped to the campaign), 2 campaign active key, 3 campaign run index (zset
+ *       by occurredAt ms), 4 campaign state hash (see RECORD_STATUS_LUA), 5 key of the run this
+ *       event would create
  * ARGV: 1 eventId, 2 runId, 3 campaignId, 4 status, 5 occurredAt (ISO), 6 occurredAt ms, 7 now (ISO),
  *       8 dedupe ttl s, 9 retention ttl s, 10 same-finish tolerance ms, 11 run key prefix,
  *       12 analytics job key prefix, 13 durationSeconds or '', 14 contactCount or '', 15 shape,
  *       16 max event ids kept per run, 17 max runs kept per campaign, 18 campaign version or '',
  *       19 '1' when the event is a campaign copy (act on status transitions only) else '0',
- *       20 the earliest remembered start still used (ISO: occurredAt minus START_TTL_HOURS)
+ *       20 the earliest remembered start still used (ISO: occurredAt minus START_TTL_HOURS),
+ *       21 horizon ms and 22 horizon ISO (now plus the clock skew allowed: later times are not
+ *       trusted), 23 the oldest creation time of a run still joined (ISO: now minus the max join age)
  * Optionally, the analytics job to add when (and only when) the event starts a new run, as
- * `prepareAdd` built it: KEYS 6..${5 + ADD_STANDARD_JOB.keys} and ARGV 21..23 are BullMQ's own add script's keys
- * and arguments. The job's JSON data (ARGV 22) gets the remembered start time spliced in when the
+ * `prepareAdd` built it: KEYS 6..${5 + ADD_STANDARD_JOB.keys} and ARGV ${INTAKE_ADD_ARGV}..${INTAKE_ADD_ARGV + 2} are BullMQ's own add script's keys
+ * and arguments. The job's JSON data (ARGV ${INTAKE_ADD_ARGV + 1}) gets the remembered start time spliced in when the
  * event carries no duration. The run record and its job are then written atomically.
  *
  * A campaign copy (EventBridge, Notification API) is the whole campaign re-sent on every change,
@@ -28,6 +35,24 @@ const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
  * A finish joins the campaign's in-flight run only when it has the same status and finished within
  * the tolerance of it; a `completed` while an earlier `stopped` run still waits gets its own run.
  *
+ * A run in flight (any stage that is not final) is joined only while it can still finish:
+ * - it was created at most the max join age ago (ARGV 23); an older one is left alone (not joined,
+ *   not changed) and the finish goes on as if it were not there;
+ * - its live analytics job (the one recorded on the run: the first, `runId`, or the last replay's)
+ *   still exists and is not in the failed set. Otherwise nothing will ever move the run: the job
+ *   was cleaned in the dashboard, or it failed for good (stall limit, a Redis blip during the last
+ *   attempt's failure write) without the run being told. Such an orphan is marked `failed`
+ *   (outcome 'orphaned: its job is gone' or '... failed'), its in-flight slot is released and the
+ *   finish goes on: usually to a new run. The one exception is the SAME finish (the same event
+ *   again, or a finish with the orphan's own run id: same campaign, same occurredAt), which cannot
+ *   start a run of its own (it would have the orphan's id): when the job is gone and nothing holds
+ *   the run id in the queue, the orphan is reopened (`received`) and answered with needsEnqueue so
+ *   the ingest adds its job again under the run id; when its job failed for good, it really failed,
+ *   so it stays `failed` and the event is a duplicate (a replay is the remedy), as it would have
+ *   been had the worker recorded the failure itself.
+ * A bogus finish time (years ahead) never makes real finishes duplicates: the later-runs lookup
+ * only considers runs finishing before the horizon, and remembered times past it are not used.
+ *
  * Returns { outcome ('new', 'duplicate' or 'ignored'), runId, reason, needsEnqueue (0/1),
  *           startedAt or '', job id added or '' }.
  */
@@ -35,32 +60,83 @@ export const INTAKE_LUA = `
 ${addScriptAsFunction('bullmqAddStandardJob')}
 local FINAL = ${finalTable}
 local ADD_KEYS = ${ADD_STANDARD_JOB.keys}
+local ADD_ARGV = ${INTAKE_ADD_ARGV}
 local eventId, runId, status, occMs, now = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[6]), ARGV[7]
 local dedupeTtl, retention, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[16]), tonumber(ARGV[17])
 local version, isCopy = ARGV[18], ARGV[19] == '1'
+local horizonMs, horizon, joinAfter = tonumber(ARGV[21]), ARGV[22], ARGV[23]
+
+-- a remembered time past the horizon (a bogus date) counts as not remembered
+local function trusted(t) if t and t <= horizon then return t end return nil end
 
 -- event id and in-flight run in one read, the campaign's state in another
 local got = redis.call('MGET', KEYS[1], KEYS[2])
 local seen, active = got[1], got[2]
 local st = redis.call('HMGET', KEYS[4], 'status', 'version', 'firstOn', 'completedAt')
-local lastStatus, lastVersion, firstOn, completedAt = st[1], st[2], st[3], st[4]
+local lastStatus, lastVersion, firstOn, completedAt = st[1], st[2], trusted(st[3]), trusted(st[4])
 
 -- the run's start: its first 'on' since the last completed run; failing that, the last completion
 local startedAt = ''
 if firstOn and firstOn < ARGV[5] and firstOn >= ARGV[20] then startedAt = firstOn
 elseif completedAt and completedAt < ARGV[5] and completedAt >= ARGV[20] then startedAt = completedAt end
 
-local function needsEnqueue(id)
-  local f = redis.call('HMGET', runPrefix .. id, 'stage', 'enqueued')
-  if f[1] == 'received' and f[2] ~= '1' and redis.call('EXISTS', jobPrefix .. id) == 0 then return 1 end
-  return 0
+-- the analytics job that is to finish the run: recorded on it, else (runs from before the field)
+-- the last replay's or the first
+local function liveJobId(id)
+  local f = redis.call('HMGET', runPrefix .. id, 'jobId', 'replays')
+  if f[1] then return f[1] end
+  local n = tonumber(f[2])
+  if n and n > 0 then return id .. '${REPLAY_JOB_INFIX}' .. n end
+  return id
+end
+
+-- nil while the run's job can still finish it; else 'gone' or 'failed', and the job id
+local function jobTrouble(id)
+  local jobId = liveJobId(id)
+  if redis.call('EXISTS', jobPrefix .. jobId) == 0 then return 'gone', jobId end
+  if redis.call('ZSCORE', jobPrefix .. 'failed', jobId) then return 'failed', jobId end
+  return nil, jobId
+end
+
+local function markOrphan(id, trouble, jobId)
+  local key = runPrefix .. id
+  local outcome = trouble == 'gone' and 'orphaned: its job is gone' or 'orphaned: its job failed'
+  local lastError = outcome
+  if trouble == 'failed' then
+    local reason = redis.call('HGET', jobPrefix .. jobId, 'failedReason')
+    if reason then lastError = string.sub(outcome .. ' (' .. reason .. ')', 1, 2000) end
+  end
+  redis.call('HSET', key, 'stage', 'failed', 't:failed', now, 'outcome', outcome, 'lastError', lastError, 'orphaned', '1')
+  redis.call('EXPIRE', key, retention)
+  if redis.call('GET', KEYS[2]) == id then redis.call('DEL', KEYS[2]) end
+end
+
+-- May this finish join the in-flight run id? 'join'; 'reenqueue' (the same finish, reopened: its
+-- job must be added again); 'old' (left alone); 'orphan' (now failed). See the header.
+local function judge(id, sameFinish, checkAge)
+  local key = runPrefix .. id
+  if checkAge then
+    local f = redis.call('HMGET', key, 'createdAt', 't:received')
+    local created = f[1] or f[2]
+    if created and created < joinAfter then return 'old' end
+  end
+  local trouble, jobId = jobTrouble(id)
+  if not trouble then return 'join' end
+  if sameFinish and trouble == 'gone' and redis.call('EXISTS', jobPrefix .. id) == 0 then
+    redis.call('HSET', key, 'stage', 'received', 't:received', now, 'enqueued', '0', 'jobId', id,
+      'lastError', 'orphaned: its job was gone; enqueued again')
+    redis.call('EXPIRE', key, retention)
+    return 'reenqueue'
+  end
+  markOrphan(id, trouble, jobId)
+  return 'orphan'
 end
 
 local function remember()
   local fields = {'status', status}
   if version ~= '' then table.insert(fields, 'version'); table.insert(fields, version) end
-  if status == 'completed' and ((not completedAt) or completedAt < ARGV[5]) then
+  if status == 'completed' and ARGV[5] <= horizon and ((not completedAt) or completedAt < ARGV[5]) then
     table.insert(fields, 'completedAt'); table.insert(fields, ARGV[5])
     redis.call('HDEL', KEYS[4], 'firstOn')
   end
@@ -68,7 +144,7 @@ local function remember()
   redis.call('EXPIRE', KEYS[4], retention)
 end
 
-local function join(id, reason)
+local function join(id, reason, needsEnqueue)
   local key = runPrefix .. id
   local raw = redis.call('HGET', key, 'eventIds')
   local ids = raw and cjson.decode(raw) or {}
@@ -78,16 +154,16 @@ local function join(id, reason)
   end
   redis.call('SET', KEYS[1], id, 'EX', dedupeTtl)
   remember()
-  return {'duplicate', id, reason, needsEnqueue(id), startedAt}
-end
-
-local function reasonFor(stage)
-  if FINAL[stage] then return 'already-reported' end
-  return 'joined-in-flight'
+  return {'duplicate', id, reason, needsEnqueue, startedAt}
 end
 
 -- 1. the very same event again (even long after its run finished)
-if seen then return {'duplicate', seen, 'same-event', needsEnqueue(seen), startedAt} end
+if seen then
+  local stage = redis.call('HGET', runPrefix .. seen, 'stage')
+  local needs = 0
+  if stage and not FINAL[stage] and judge(seen, true, false) == 'reenqueue' then needs = 1 end
+  return {'duplicate', seen, 'same-event', needs, startedAt}
+end
 
 -- 2. a campaign copy older than the last one seen; or one that is no transition into this status,
 --    which may still be the same finish as a known run (below) but never starts one
@@ -99,25 +175,41 @@ if isCopy then
   noTransition = lastStatus == status
 end
 
--- 3. a run of this campaign still in flight: join it only for the same status, close in time
+-- 3. a run of this campaign still in flight: join it only for the same status, close in time,
+--    while it can still finish
 if active then
   local f = redis.call('HMGET', runPrefix .. active, 'stage', 'occurredAtMs', 'status')
   local stage, activeMs = f[1], tonumber(f[2])
   if stage and not FINAL[stage] and f[3] == status and activeMs and math.abs(occMs - activeMs) <= tolerance then
-    return join(active, 'joined-in-flight')
+    local verdict = judge(active, active == runId, true)
+    if verdict == 'join' then return join(active, 'joined-in-flight', 0) end
+    if verdict == 'reenqueue' then return join(active, 'joined-in-flight', 1) end
   end
 end
 
--- 4. this exact run, or a run finishing at or after this event (within the tolerance)
+-- 4. this exact run (the same finish: never too old to join), or a run finishing at or after this
+--    event (within the tolerance) and before the horizon; an orphan marked failed is no report
 local own = redis.call('HGET', KEYS[5], 'stage')
-if own then return join(runId, reasonFor(own)) end
-local later = redis.call('ZREVRANGEBYSCORE', KEYS[3], '+inf', occMs - tolerance, 'LIMIT', 0, 5)
+if own then
+  if FINAL[own] then return join(runId, 'already-reported', 0) end
+  local verdict = judge(runId, true, false)
+  if verdict == 'join' then return join(runId, 'joined-in-flight', 0) end
+  if verdict == 'reenqueue' then return join(runId, 'joined-in-flight', 1) end
+  return join(runId, 'already-reported', 0)
+end
+local later = redis.call('ZREVRANGEBYSCORE', KEYS[3], horizonMs, occMs - tolerance, 'LIMIT', 0, 5)
 for _, id in ipairs(later) do
-  local f = redis.call('HMGET', runPrefix .. id, 'stage', 'status', 'occurredAtMs')
+  local f = redis.call('HMGET', runPrefix .. id, 'stage', 'status', 'occurredAtMs', 'orphaned')
   local stage = f[1]
   if stage then
     -- a different status close in time is a different finish (a stop, then the completion)
-    if f[2] == status or tonumber(f[3]) > occMs + tolerance then return join(id, reasonFor(stage)) end
+    if f[2] == status or tonumber(f[3]) > occMs + tolerance then
+      if not FINAL[stage] then
+        if judge(id, false, true) == 'join' then return join(id, 'joined-in-flight', 0) end
+      elseif not (stage == 'failed' and f[4]) then
+        return join(id, 'already-reported', 0)
+      end
+    end
   else
     redis.call('ZREM', KEYS[3], id)
   end
@@ -131,19 +223,19 @@ end
 -- 5. a new run (and its job, first: if BullMQ refuses it, nothing is written)
 local added = ''
 if #KEYS >= 5 + ADD_KEYS then
-  local data = ARGV[22]
+  local data = ARGV[ADD_ARGV + 1]
   if startedAt ~= '' and ARGV[13] == '' then
     data = string.sub(data, 1, -2) .. ',"startedAt":' .. cjson.encode(startedAt) .. '}'
   end
   local addKeys = {}
   for i = 1, ADD_KEYS do addKeys[i] = KEYS[5 + i] end
-  added = bullmqAddStandardJob(addKeys, {ARGV[21], data, ARGV[23]})
+  added = bullmqAddStandardJob(addKeys, {ARGV[ADD_ARGV], data, ARGV[ADD_ARGV + 2]})
   if type(added) == 'number' then return redis.error_reply('bullmq refused the analytics job (code ' .. added .. ')') end
 end
 local fields = {
   'runId', runId, 'campaignId', ARGV[3], 'status', status, 'occurredAt', ARGV[5],
   'occurredAtMs', ARGV[6], 'stage', 'received', 't:received', now, 'createdAt', now,
-  'eventIds', cjson.encode({eventId}), 'enqueued', '0', 'shape', ARGV[15]
+  'eventIds', cjson.encode({eventId}), 'enqueued', '0', 'shape', ARGV[15], 'jobId', runId
 }
 if ARGV[13] ~= '' then table.insert(fields, 'durationSeconds'); table.insert(fields, ARGV[13]) end
 if ARGV[14] ~= '' then table.insert(fields, 'contactCount'); table.insert(fields, ARGV[14]) end

@@ -1,6 +1,10 @@
 /** Every Redis key the run store writes; all start with `${prefix}:runs:`. */
 export interface RunKeys {
-  event(eventId: string): string;
+  /**
+   * An event id as seen for one campaign: senders' ids (a `webhook-id`) are not unique across
+   * campaigns, so the same id for two campaigns is two events.
+   */
+  event(campaignId: string, eventId: string): string;
   active(campaignId: string): string;
   run(runId: string): string;
   campaign(campaignId: string): string;
@@ -14,7 +18,8 @@ export interface RunKeys {
 export function runKeys(prefix: string): RunKeys {
   const base = `${prefix}:runs:`;
   return {
-    event: (eventId) => `${base}evt:${eventId}`,
+    // The campaign id's length keeps the pair unambiguous (both may contain ':').
+    event: (campaignId, eventId) => `${base}evt:${campaignId.length}:${campaignId}:${eventId}`,
     active: (campaignId) => `${base}active:${campaignId}`,
     run: (runId) => `${base}run:${runId}`,
     campaign: (campaignId) => `${base}campaign:${campaignId}`,

@@ -1,12 +1,14 @@
+import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
-import { runIdFor } from '@wrapup/shared';
-import { RunStore } from './index';
+import { ANALYTICS_QUEUE, runIdFor } from '@wrapup/shared';
+import { RunStore, type IntakeInput } from './index';
 import { finishInput } from './intake-fixture';
 
 const HOUR = 3600;
 let fx: RedisFixture;
 let store: RunStore;
+let queue: Queue;
 
 beforeEach(async () => {
   fx = await createRedisFixture('runs');
@@ -16,16 +18,31 @@ beforeEach(async () => {
     retentionSeconds: 720 * HOUR,
     startTtlSeconds: 72 * HOUR,
   });
+  queue = new Queue(ANALYTICS_QUEUE, { connection: fx.redis, prefix: fx.prefix });
 });
 afterEach(async () => {
+  await queue.close();
   await fx.cleanup();
 });
 
 const finish = finishInput;
 
+/** The intake as the ingest makes it: a new run's analytics job is in the queue (a real BullMQ job). */
+async function intake(i: IntakeInput) {
+  const result = await store.intake(i);
+  if (result.outcome === 'new') await queue.add('run', { runId: result.runId }, { jobId: result.runId });
+  return result;
+}
+
+async function removeJob(jobId: string) {
+  const job = await queue.getJob(jobId);
+  if (!job) throw new Error(`no job ${jobId}`);
+  await job.remove();
+}
+
 describe('RunStore.intake', () => {
   it('creates exactly one run for 200 concurrent deliveries of one event', async () => {
-    const results = await Promise.all(Array.from({ length: 200 }, () => store.intake(finish())));
+    const results = await Promise.all(Array.from({ length: 200 }, () => intake(finish())));
     const fresh = results.filter((r) => r.outcome === 'new');
     expect(fresh).toHaveLength(1);
     const runId = runIdFor('camp-1', '2024-05-01T10:00:00.000Z');
@@ -40,26 +57,26 @@ describe('RunStore.intake', () => {
   });
 
   it('joins a second finish of a campaign whose run is in flight', async () => {
-    const first = await store.intake(finish());
-    const second = await store.intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
+    const first = await intake(finish());
+    const second = await intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
     expect(second).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
     expect((await store.get(first.runId))?.eventIds).toEqual(['evt-1', 'evt-2']);
-    const again = await store.intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
+    const again = await intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
     expect(again).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId });
   });
 
   it('after delivery: the same event is still a duplicate, another copy is already reported, a later finish is a new run', async () => {
-    const first = await store.intake(finish());
+    const first = await intake(finish());
     await store.setStage(first.runId, 'delivered', { reportId: 'rpt-x', observedCount: 3, expectedCount: null });
     expect(await fx.redis.exists(store.keys.active('camp-1'))).toBe(0);
 
-    expect(await store.intake(finish())).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId, needsEnqueue: false });
-    const copy = await store.intake(finish({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    expect(await intake(finish())).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId, needsEnqueue: false });
+    const copy = await intake(finish({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:02.000Z' }));
     expect(copy).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
-    const older = await store.intake(finish({ eventId: 'evt-old', occurredAt: '2024-04-30T10:00:00.000Z' }));
+    const older = await intake(finish({ eventId: 'evt-old', occurredAt: '2024-04-30T10:00:00.000Z' }));
     expect(older).toMatchObject({ outcome: 'duplicate', reason: 'already-reported' });
 
-    const later = await store.intake(finish({ eventId: 'evt-3', occurredAt: '2024-05-02T09:00:00.000Z', now: '2024-05-02T09:00:01.000Z' }));
+    const later = await intake(finish({ eventId: 'evt-3', occurredAt: '2024-05-02T09:00:00.000Z', now: '2024-05-02T09:00:01.000Z' }));
     expect(later.outcome).toBe('new');
     expect(later.runId).toBe(runIdFor('camp-1', '2024-05-02T09:00:00.000Z'));
     const runs = await store.listForCampaign('camp-1');
@@ -68,28 +85,36 @@ describe('RunStore.intake', () => {
   });
 
   it('starts a new run when the in-flight run is already delivering an earlier finish', async () => {
-    const first = await store.intake(finish());
+    const first = await intake(finish());
     await store.setStage(first.runId, 'delivering');
-    const later = await store.intake(finish({ eventId: 'evt-9', occurredAt: '2024-05-01T12:00:00.000Z' }));
+    const later = await intake(finish({ eventId: 'evt-9', occurredAt: '2024-05-01T12:00:00.000Z' }));
     expect(later.outcome).toBe('new');
     // the earlier run finishing does not release the newer run's slot
     await store.setStage(first.runId, 'delivered');
     expect(await fx.redis.get(store.keys.active('camp-1'))).toBe(later.runId);
-    const joined = await store.intake(finish({ eventId: 'evt-10', occurredAt: '2024-05-01T12:00:05.000Z' }));
+    const joined = await intake(finish({ eventId: 'evt-10', occurredAt: '2024-05-01T12:00:05.000Z' }));
     expect(joined).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: later.runId });
   });
 
-  it('asks for a re-enqueue until the job is in the queue or a worker has touched the run', async () => {
-    await store.intake(finish());
+  it('asks for a re-enqueue while the job is missing, at any stage before a final one', async () => {
+    // a run recorded without its job (an ingest that crashed between the two round trips)
+    const bare = await store.intake(finish());
     expect(await store.intake(finish())).toMatchObject({ needsEnqueue: true });
+    await queue.add('run', {}, { jobId: bare.runId });
+    expect(await store.intake(finish())).toMatchObject({ needsEnqueue: false });
 
-    const other = await store.intake(finish({ eventId: 'e-b', campaignId: 'camp-2' }));
-    await fx.redis.hset(`${fx.prefix}:analytics:${other.runId}`, 'name', 'run');
-    expect(await store.intake(finish({ eventId: 'e-b', campaignId: 'camp-2' }))).toMatchObject({ needsEnqueue: false });
-
-    const third = await store.intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }));
+    const third = await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }));
     await store.setStage(third.runId, 'validating');
-    expect(await store.intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({ needsEnqueue: false });
+    expect(await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({ needsEnqueue: false });
+    // the job cleaned in the dashboard while the run validates: the same event adds it again
+    await removeJob(third.runId);
+    expect(await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'same-event',
+      runId: third.runId,
+      needsEnqueue: true,
+    });
+    expect(await store.get(third.runId)).toMatchObject({ stage: 'received', enqueued: false });
   });
 
   it('returns the remembered first start only when it precedes the finish', async () => {
@@ -98,20 +123,20 @@ describe('RunStore.intake', () => {
     await store.rememberStart('camp-1', '2024-05-01T09:00:00.000Z'); // a resume keeps the run's first start
     expect(await store.getStart('camp-1')).toBe('2024-05-01T08:00:00.000Z');
     expect((await store.campaignState('camp-1')).lastOn).toBe('2024-05-01T09:00:00.000Z');
-    const r = await store.intake(finish());
+    const r = await intake(finish());
     expect(r).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
     expect(r.outcome === 'new' && (await store.get(r.runId))?.startedAt).toBe('2024-05-01T08:00:00.000Z');
     // the completed run consumed it: the next `on` starts a new run from the first record
     expect(await store.getStart('camp-1')).toBeUndefined();
 
     await store.rememberStart('camp-4', '2024-05-01T11:00:00.000Z');
-    const late = await store.intake(finish({ eventId: 'e-4', campaignId: 'camp-4' }));
+    const late = await intake(finish({ eventId: 'e-4', campaignId: 'camp-4' }));
     expect(late.outcome === 'new' && late.startedAt).toBeUndefined();
   });
 
   it('uses no remembered start older than START_TTL_HOURS before the finish', async () => {
     await store.rememberStart('camp-old', '2024-04-20T08:00:00Z'); // 11 days before, the TTL is 72 h
-    const r = await store.intake(finish({ eventId: 'e-old', campaignId: 'camp-old' }));
+    const r = await intake(finish({ eventId: 'e-old', campaignId: 'camp-old' }));
     expect(r).toMatchObject({ outcome: 'new' });
     expect(r.outcome === 'new' && r.startedAt).toBeUndefined();
   });
@@ -120,8 +145,8 @@ describe('RunStore.intake', () => {
     await store.rememberStart('camp-ttl', '2024-05-01T08:00:00.000Z');
     const r = await store.intake(finish({ eventId: 'evt-ttl', campaignId: 'camp-ttl', durationSeconds: 60, contactCount: 5, shape: 'guide' }));
     const ttl = (key: string) => fx.redis.ttl(key);
-    expect(await ttl(store.keys.event('evt-ttl'))).toBeGreaterThan(168 * HOUR - 10);
-    expect(await ttl(store.keys.event('evt-ttl'))).toBeLessThanOrEqual(168 * HOUR);
+    expect(await ttl(store.keys.event('camp-ttl', 'evt-ttl'))).toBeGreaterThan(168 * HOUR - 10);
+    expect(await ttl(store.keys.event('camp-ttl', 'evt-ttl'))).toBeLessThanOrEqual(168 * HOUR);
     expect(await ttl(store.keys.run(r.runId))).toBeGreaterThan(720 * HOUR - 10);
     expect(await ttl(store.keys.campaign('camp-ttl'))).toBeGreaterThan(720 * HOUR - 10);
     expect(await ttl(store.keys.active('camp-ttl'))).toBeGreaterThan(0);
@@ -149,11 +174,11 @@ describe('RunStore.intake: status transitions of campaign copies', () => {
 
   it('starts nothing when an edit re-sends a finished campaign (no transition), or for an older version', async () => {
     await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', { version: 4, transitionsOnly: true });
-    const first = await store.intake(copy({ campaignVersion: 5 }));
+    const first = await intake(copy({ campaignVersion: 5 }));
     expect(first.outcome).toBe('new');
     await store.setStage(first.runId, 'delivered');
     // renamed a week later: Genesys re-sends the whole campaign, still `complete`, version 6
-    const edit = await store.intake(
+    const edit = await intake(
       copy({ eventId: 'evt-edit', campaignVersion: 6, occurredAt: '2024-05-08T10:00:00.000Z', now: '2024-05-08T10:00:01.000Z' }),
     );
     expect(edit).toMatchObject({ outcome: 'ignored', reason: 'no-transition' });
@@ -163,40 +188,40 @@ describe('RunStore.intake: status transitions of campaign copies', () => {
     expect((await store.campaignState('camp-1')).status).toBe('completed');
     // turned on again (version 7), then complete (version 9): a new run from the new first start
     expect(await store.recordStatus('camp-1', 'on', '2024-05-09T08:00:00Z', { version: 7, transitionsOnly: true })).toBe('recorded');
-    const next = await store.intake(
+    const next = await intake(
       copy({ eventId: 'evt-next', campaignVersion: 9, occurredAt: '2024-05-09T12:00:00.000Z', now: '2024-05-09T12:00:01.000Z' }),
     );
     expect(next).toMatchObject({ outcome: 'new', startedAt: '2024-05-09T08:00:00.000Z' });
   });
 
   it('a copy of the same finish from another sender still answers duplicate (not ignored)', async () => {
-    const first = await store.intake(finish());
-    const eventBridge = await store.intake(copy({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:01.000Z', shape: 'eventbridge' }));
+    const first = await intake(finish());
+    const eventBridge = await intake(copy({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:01.000Z', shape: 'eventbridge' }));
     expect(eventBridge).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
     await store.setStage(first.runId, 'delivered');
-    const late = await store.intake(copy({ eventId: 'evt-n', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    const late = await intake(copy({ eventId: 'evt-n', occurredAt: '2024-05-01T10:00:02.000Z' }));
     expect(late).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
   });
 
   it('ignores a copy older than the last version seen', async () => {
     await store.recordStatus('camp-1', 'on', '2024-05-01T11:00:00Z', { version: 12, transitionsOnly: true });
-    expect(await store.intake(copy({ campaignVersion: 11 }))).toMatchObject({ outcome: 'ignored', reason: 'stale-copy' });
+    expect(await intake(copy({ campaignVersion: 11 }))).toMatchObject({ outcome: 'ignored', reason: 'stale-copy' });
   });
 
   it('the guide shape (an explicit finish event, no copy) is not held to transitions', async () => {
-    const first = await store.intake(finish());
+    const first = await intake(finish());
     await store.setStage(first.runId, 'delivered');
-    const later = await store.intake(finish({ eventId: 'evt-g2', occurredAt: '2024-05-02T10:00:00.000Z' }));
+    const later = await intake(finish({ eventId: 'evt-g2', occurredAt: '2024-05-02T10:00:00.000Z' }));
     expect(later.outcome).toBe('new');
   });
 
   it('gives a completed finish its own run while an earlier stopped run still waits', async () => {
     await store.rememberStart('camp-1', '2024-05-01T08:00:00Z');
-    const stopped = await store.intake(copy({ eventId: 'evt-stop', status: 'stopped', occurredAt: '2024-05-01T09:00:00.000Z' }));
+    const stopped = await intake(copy({ eventId: 'evt-stop', status: 'stopped', occurredAt: '2024-05-01T09:00:00.000Z' }));
     expect(stopped).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
     await store.setStage(stopped.runId, 'waiting_for_analytics');
     await store.recordStatus('camp-1', 'on', '2024-05-01T09:10:00Z', { transitionsOnly: true });
-    const completed = await store.intake(copy({ eventId: 'evt-done', occurredAt: '2024-05-01T10:00:00.000Z' }));
+    const completed = await intake(copy({ eventId: 'evt-done', occurredAt: '2024-05-01T10:00:00.000Z' }));
     // the whole run, from its first start (across the pause)
     expect(completed).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
     expect(completed.runId).not.toBe(stopped.runId);
@@ -204,16 +229,16 @@ describe('RunStore.intake: status transitions of campaign copies', () => {
   });
 
   it('joins an in-flight run only for the same status close in time', async () => {
-    const first = await store.intake(finish({ status: 'stopped' }));
+    const first = await intake(finish({ status: 'stopped' }));
     await store.setStage(first.runId, 'waiting_for_analytics');
     // a completed 2 s later is a different finish (no copy shape: guide events are explicit)
-    const other = await store.intake(finish({ eventId: 'e-c', occurredAt: '2024-05-01T10:00:02.000Z' }));
+    const other = await intake(finish({ eventId: 'e-c', occurredAt: '2024-05-01T10:00:02.000Z' }));
     expect(other.outcome).toBe('new');
     // the same stop seen again a second apart (another sender) joins
-    const same = await store.intake(finish({ eventId: 'e-s', status: 'stopped', occurredAt: '2024-05-01T10:00:01.000Z' }));
+    const same = await intake(finish({ eventId: 'e-s', status: 'stopped', occurredAt: '2024-05-01T10:00:01.000Z' }));
     expect(same).toMatchObject({ outcome: 'duplicate', runId: first.runId });
     // a stop ten minutes later while the first still waits is its own run
-    const later = await store.intake(finish({ eventId: 'e-l', status: 'stopped', occurredAt: '2024-05-01T10:10:00.000Z' }));
+    const later = await intake(finish({ eventId: 'e-l', status: 'stopped', occurredAt: '2024-05-01T10:10:00.000Z' }));
     expect(later.outcome).toBe('new');
   });
 });
@@ -257,7 +282,7 @@ describe('RunStore stages and replays', () => {
   });
 
   it('keeps a final run final against late non-final updates until a replay reopens it', async () => {
-    const { runId } = await store.intake(finish());
+    const { runId } = await intake(finish());
     await store.setStage(runId, 'delivering', { reportId: 'rpt-1' });
     await store.setStage(runId, 'delivered', { outcome: 'delivered' });
     // a slow step (or a stalled job re-run elsewhere) reporting an earlier stage afterwards

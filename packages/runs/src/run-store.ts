@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ANALYTICS_QUEUE, FINAL_STAGES, runIdFor, type RunStage } from '@wrapup/shared';
 import type { PreparedAdd } from './bullmq-add';
 import { INTAKE_LUA } from './intake.lua';
+import { REPLAY_JOB_INFIX } from './job-ids';
 import { runKeys, type RunKeys } from './keys';
 import { LuaScript } from './lua-script';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
@@ -21,6 +22,17 @@ export interface RunStoreOptions {
   startTtlSeconds: number;
   /** Finishes this close to (or before) a known run's finish are the same finish. Default 60 s. */
   sameFinishToleranceSeconds?: number;
+  /**
+   * A finish never joins an in-flight run created longer ago than this; it starts its own run. The
+   * analytics stage waits ANALYTICS_MAX_WAIT_MS (5 min by default) plus a few retries, so a run still
+   * in flight hours later is stuck, not slow. Default 6 hours.
+   */
+  maxJoinAgeSeconds?: number;
+  /**
+   * How far past the receipt time a time may lie and still be trusted: runs finishing later are not
+   * looked at by the intake, and remembered `on`/completion times later are ignored. Default 5 min.
+   */
+  clockSkewSeconds?: number;
   /** Clock for stage timestamps (tests). Default Date.now. */
   now?: () => number;
 }
@@ -69,6 +81,11 @@ export interface StageStep {
 export interface SetStageOptions {
   /** Keys removed in the same round trip (they must start with the prefix). */
   deleteKeys?: readonly string[];
+  /**
+   * Write only while the run is not final yet, not even over `failed` (which a final stage may
+   * otherwise replace): for a safety net that must not overwrite what the job itself recorded.
+   */
+  unlessFinal?: boolean;
 }
 
 export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-reported';
@@ -91,6 +108,10 @@ export type IntakeResult =
       outcome: 'duplicate';
       runId: string;
       reason: DuplicateReason;
+      /**
+       * The run's job is gone and the run was reopened: add its analytics job again under the
+       * run id (the same finish as an orphaned run, or a run recorded without its job).
+       */
       needsEnqueue: boolean;
       startedAt?: string;
     }
@@ -109,6 +130,8 @@ const statusScript = new LuaScript(RECORD_STATUS_LUA);
 export class RunStore {
   readonly keys: RunKeys;
   private readonly toleranceMs: number;
+  private readonly maxJoinAgeMs: number;
+  private readonly skewMs: number;
   private readonly now: () => number;
   private readonly jobKeyPrefix: string;
 
@@ -121,6 +144,8 @@ export class RunStore {
     }
     this.keys = runKeys(opts.prefix);
     this.toleranceMs = Math.round((opts.sameFinishToleranceSeconds ?? 60) * 1000);
+    this.maxJoinAgeMs = Math.round((opts.maxJoinAgeSeconds ?? 6 * 3600) * 1000);
+    this.skewMs = Math.round((opts.clockSkewSeconds ?? 300) * 1000);
     this.now = opts.now ?? Date.now;
     this.jobKeyPrefix = `${opts.prefix}:${ANALYTICS_QUEUE}:`;
   }
@@ -132,11 +157,19 @@ export class RunStore {
    * analytics job is added by BullMQ's own script in the same round trip and atomically with the
    * run record; the job's data gets the remembered start time when the event has no duration.
    * Nothing is added for a duplicate or a join.
+   *
+   * An in-flight run whose job is gone or failed is not joined: it is marked `failed` and the
+   * finish starts a new run, or, for the same finish, the run is reopened with `needsEnqueue`;
+   * nor is one created more than `maxJoinAgeSeconds` before `now` (see INTAKE_LUA).
    */
   async intake(i: IntakeInput, job?: PreparedAdd): Promise<IntakeResult> {
     const occurredMs = Date.parse(i.occurredAt);
     if (Number.isNaN(occurredMs))
       throw new Error(`RunStore.intake: occurredAt is not a date: ${i.occurredAt}`);
+    const nowMs = Date.parse(i.now);
+    if (Number.isNaN(nowMs)) throw new Error(`RunStore.intake: now is not a date: ${i.now}`);
+    // one format for every stored time, so the script compares them as strings
+    const now = new Date(nowMs).toISOString();
     const runId = runIdFor(i.campaignId, i.occurredAt);
     if (job) {
       if (job.jobId !== runId)
@@ -159,7 +192,7 @@ export class RunStore {
     const raw = await intakeScript.run(
       this.redis,
       [
-        k.event(i.eventId),
+        k.event(i.campaignId, i.eventId),
         k.active(i.campaignId),
         k.campaign(i.campaignId),
         k.state(i.campaignId),
@@ -173,7 +206,7 @@ export class RunStore {
         i.status,
         i.occurredAt,
         occurredMs,
-        i.now,
+        now,
         secs(this.opts.dedupeTtlSeconds),
         secs(this.opts.retentionSeconds),
         this.toleranceMs,
@@ -187,6 +220,9 @@ export class RunStore {
         i.campaignVersion ?? '',
         i.transitionsOnly ? '1' : '0',
         new Date(occurredMs - this.opts.startTtlSeconds * 1000).toISOString(),
+        nowMs + this.skewMs,
+        new Date(nowMs + this.skewMs).toISOString(),
+        new Date(nowMs - this.maxJoinAgeMs).toISOString(),
         ...(job?.args ?? []),
       ],
     );
@@ -214,7 +250,8 @@ export class RunStore {
   /**
    * Records a status the campaign was seen in that starts no report (see RECORD_STATUS_LUA): `on`
    * remembers the run's first start (kept across stops) and the latest resume. For a campaign copy
-   * (`transitionsOnly`), an older version than the last seen is ignored ('stale').
+   * (`transitionsOnly`), an older version than the last seen is ignored ('stale'). A time more than
+   * `clockSkewSeconds` past now is not remembered (the status still is).
    */
   async recordStatus(
     campaignId: string,
@@ -227,7 +264,14 @@ export class RunStore {
     return (await statusScript.run(
       this.redis,
       [this.keys.state(campaignId)],
-      [status, new Date(ms).toISOString(), opts.version ?? '', secs(this.opts.retentionSeconds), opts.transitionsOnly ? '1' : '0'],
+      [
+        status,
+        new Date(ms).toISOString(),
+        opts.version ?? '',
+        secs(this.opts.retentionSeconds),
+        opts.transitionsOnly ? '1' : '0',
+        this.horizon(),
+      ],
     )) as RecordStatusResult;
   }
 
@@ -241,15 +285,26 @@ export class RunStore {
     return (await this.campaignState(campaignId)).firstOn;
   }
 
+  /** The campaign's remembered state; times more than `clockSkewSeconds` past now are left out. */
   async campaignState(campaignId: string): Promise<CampaignState> {
     const h = await this.redis.hgetall(this.keys.state(campaignId));
+    const horizon = this.horizon();
+    const trusted = (t: string | undefined) => (t && t <= horizon ? t : undefined);
     const state: CampaignState = {};
     if (h.status) state.status = h.status;
     if (h.version && Number.isFinite(Number(h.version))) state.version = Number(h.version);
-    if (h.firstOn) state.firstOn = h.firstOn;
-    if (h.lastOn) state.lastOn = h.lastOn;
-    if (h.completedAt) state.completedAt = h.completedAt;
+    const firstOn = trusted(h.firstOn);
+    const lastOn = trusted(h.lastOn);
+    const completedAt = trusted(h.completedAt);
+    if (firstOn) state.firstOn = firstOn;
+    if (lastOn) state.lastOn = lastOn;
+    if (completedAt) state.completedAt = completedAt;
     return state;
+  }
+
+  /** Now plus the clock skew allowed, ISO: later times are not trusted. */
+  private horizon(): string {
+    return new Date(this.now() + this.skewMs).toISOString();
   }
 
   /**
@@ -259,6 +314,7 @@ export class RunStore {
    * Several stages reached in one step may be recorded in one round trip: pass them in the order
    * they were reached, each with its time (default now); the last one becomes the run's stage.
    * `opts.deleteKeys` (under the prefix) are removed in the same round trip, whatever the run's state.
+   * With `opts.unlessFinal`, a run already final (`failed` included) is left alone.
    */
   async setStage(
     runId: string,
@@ -290,6 +346,7 @@ export class RunStore {
         FINAL_STAGES.includes(last.stage) ? '1' : '0',
         this.keys.activePrefix,
         secs(this.opts.retentionSeconds),
+        opts.unlessFinal ? '1' : '0',
         ...pairs,
         ...encodePatch(patch),
       ],
@@ -320,13 +377,16 @@ export class RunStore {
     return runs;
   }
 
-  /** Counts a replay of the run; returns the new count (1 for the first), undefined if unknown. */
+  /**
+   * Counts a replay of the run and records its job id, `replayJobId(runId, n)`, as the run's live
+   * job; returns the new count (1 for the first), undefined if unknown.
+   */
   async markReplay(runId: string): Promise<number | undefined> {
     const n = Number(
       await replayScript.run(
         this.redis,
         [this.keys.run(runId)],
-        [new Date(this.now()).toISOString()],
+        [new Date(this.now()).toISOString(), `${runId}${REPLAY_JOB_INFIX}`],
       ),
     );
     return n < 0 ? undefined : n;

@@ -4,9 +4,9 @@
  * KEYS: 1 run key, then keys to delete whatever the run's state (e.g. a kept report that is no
  *       longer needed); they are removed even when the run is missing or already final.
  * ARGV: 1 runId, 2 number of stages n (>= 1), 3 1 if the last stage is final else 0,
- *       4 active key prefix, 5 retention ttl s, then n stage/time (ISO) pairs in the order they
- *       were reached (each records `t:<stage>`; the last one is the run's stage), then field/value
- *       pairs to set.
+ *       4 active key prefix, 5 retention ttl s, 6 '1' to write only while the run is not final yet
+ *       (not even over `failed`), then n stage/time (ISO) pairs in the order they were reached
+ *       (each records `t:<stage>`; the last one is the run's stage), then field/value pairs to set.
  *
  * A run that reached a final stage stays there: a late update (a stalled job re-run by another
  * worker, a slow step racing the next queue) is ignored; only a replay reopens a run. The one
@@ -21,12 +21,12 @@ for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('HGET', KEYS[1], 'stage')
 if current == 'delivered' or current == 'incomplete' or current == 'rejected' then return 2 end
-if current == 'failed' and ARGV[3] ~= '1' then return 2 end
+if current == 'failed' and (ARGV[3] ~= '1' or ARGV[6] == '1') then return 2 end
 local n = tonumber(ARGV[2])
-local last = 6 + 2 * (n - 1)
+local last = 7 + 2 * (n - 1)
 local fields = {}
 local enqueued = false
-for i = 6, last, 2 do
+for i = 7, last, 2 do
   fields[#fields + 1] = 't:' .. ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
   if ARGV[i] ~= 'received' then enqueued = true end
@@ -51,13 +51,18 @@ return 1
 `;
 
 /**
- * Reopens a run for a replay: back to `received` (so its stages can move again) and counts it.
- * KEYS: 1 run key. ARGV: 1 now (ISO). Returns the new replay count, or -1 when the run does not exist.
+ * Reopens a run for a replay: back to `received` (so its stages can move again), counts it and
+ * records the replay's job id (`<ARGV 2><n>`, see replayJobId) as the run's live job.
+ * KEYS: 1 run key. ARGV: 1 now (ISO), 2 the replay job id without its number.
+ * Returns the new replay count, or -1 when the run does not exist.
  */
 export const MARK_REPLAY_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'stage', 'received', 't:received', ARGV[1])
-return redis.call('HINCRBY', KEYS[1], 'replays', 1)
+redis.call('HDEL', KEYS[1], 'orphaned')
+local n = redis.call('HINCRBY', KEYS[1], 'replays', 1)
+redis.call('HSET', KEYS[1], 'jobId', ARGV[2] .. n)
+return n
 `;
 
 
@@ -71,13 +76,20 @@ return redis.call('HINCRBY', KEYS[1], 'replays', 1)
  * turned on again starts from its first record); `lastOn`, the latest turn to `on` (a stop's
  * report never reaches past it); `completedAt`, the last completed finish.
  *
+ * Times later than the horizon (the receipt time plus the clock skew allowed) are not trusted: such a
+ * time is not remembered, and one remembered earlier (by a version that did not check) counts as
+ * absent, so a bogus `on` dated 9999 cannot hide every real start after it.
+ *
  * KEYS: 1 state hash. ARGV: 1 status, 2 ISO time, 3 version or '', 4 ttl s, 5 '1' for a campaign
- * copy (versions and transitions are checked) else '0'.
+ * copy (versions and transitions are checked) else '0', 6 horizon (ISO).
  * Returns 'stale' (an older version than the last seen), 'same' (no transition) or 'recorded'.
  */
 export const RECORD_STATUS_LUA = `
 local st = redis.call('HMGET', KEYS[1], 'status', 'version', 'firstOn', 'lastOn', 'completedAt')
-local status, at, version, isCopy = ARGV[1], ARGV[2], ARGV[3], ARGV[5] == '1'
+local status, at, version, isCopy, horizon = ARGV[1], ARGV[2], ARGV[3], ARGV[5] == '1', ARGV[6]
+local function trusted(t) if t and t <= horizon then return t end return nil end
+local firstOn, lastOn, completedAt = trusted(st[3]), trusted(st[4]), trusted(st[5])
+local timely = at <= horizon
 if isCopy and version ~= '' and st[2] and tonumber(version) and tonumber(st[2]) and tonumber(version) < tonumber(st[2]) then
   return 'stale'
 end
@@ -86,11 +98,11 @@ if version ~= '' then table.insert(fields, 'version'); table.insert(fields, vers
 local result = 'recorded'
 if st[1] == status then
   result = 'same'
-elseif status == 'on' then
-  if (not st[3]) and ((not st[5]) or st[5] < at) then table.insert(fields, 'firstOn'); table.insert(fields, at) end
-  if (not st[4]) or st[4] < at then table.insert(fields, 'lastOn'); table.insert(fields, at) end
+elseif status == 'on' and timely then
+  if (not firstOn) and ((not completedAt) or completedAt < at) then table.insert(fields, 'firstOn'); table.insert(fields, at) end
+  if (not lastOn) or lastOn < at then table.insert(fields, 'lastOn'); table.insert(fields, at) end
 end
-if status == 'completed' and ((not st[5]) or st[5] < at) then
+if status == 'completed' and timely and ((not completedAt) or completedAt < at) then
   table.insert(fields, 'completedAt'); table.insert(fields, at)
   redis.call('HDEL', KEYS[1], 'firstOn')
 end

@@ -37,8 +37,11 @@ export type Completeness = v.InferOutput<typeof CompletenessSchema>;
 export const WindowSchema = v.object({
   start: v.string(),
   end: v.string(),
-  /** `duration`: the event's durationSeconds; `first-start`: the run's first `on`; `lookback`: DEFAULT_LOOKBACK_HOURS. */
-  startFrom: v.picklist(['duration', 'first-start', 'lookback']),
+  /**
+   * `duration`: the event's durationSeconds; `first-start`: the run's first `on`; `lookback`:
+   * DEFAULT_LOOKBACK_HOURS; `clamped`: the start asked for lay more than MAX_WINDOW_DAYS before the end.
+   */
+  startFrom: v.picklist(['duration', 'first-start', 'lookback', 'clamped']),
   /** `tail`: finish + ANALYTICS_TAIL_MINUTES; `resumed`: cut where the campaign was turned on again. */
   endFrom: v.picklist(['tail', 'resumed']),
 });

@@ -227,6 +227,37 @@ describe('analyticsInterval', () => {
     expect(() => analyticsInterval({ ...base, occurredAt: 'nope' })).toThrow(RangeError);
     expect(() => analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', startedAt: 'x' })).toThrow(/startedAt/);
   });
+
+  it('clamps a start more than maxWindowDays before the end, and says so', () => {
+    const at = { ...base, occurredAt: '2023-10-27T14:30:00Z', maxWindowDays: 31 };
+    // end = 14:35 (the buffer); 31 days before it
+    const clamped = { start: '2023-09-26T14:35:00.000Z', end: '2023-10-27T14:35:00.000Z', startFrom: 'clamped' };
+    expect(analyticsInterval({ ...at, durationSeconds: 1.7e9 })).toMatchObject(clamped);
+    expect(analyticsInterval({ ...at, durationSeconds: 1e308 })).toMatchObject(clamped);
+    expect(analyticsInterval({ ...at, startedAt: '2001-09-09T01:46:40.000Z' })).toMatchObject(clamped);
+    expect(analyticsInterval({ ...at, defaultLookbackHours: 24 * 365 })).toMatchObject(clamped);
+    // exactly the window is not clamped
+    const edge = analyticsInterval({ ...at, bufferMinutes: 0, durationSeconds: 31 * 86_400 });
+    expect(edge).toMatchObject({ start: '2023-09-26T14:30:00.000Z', startFrom: 'duration' });
+    expect(analyticsInterval({ ...at, durationSeconds: 3600 }).startFrom).toBe('duration');
+  });
+
+  it('throws a RangeError for input no interval can come from', () => {
+    const at = { ...base, occurredAt: '2023-10-27T14:30:00Z' };
+    expect(() => analyticsInterval({ ...at, durationSeconds: Number.POSITIVE_INFINITY })).toThrow(/durationSeconds must be a finite number/);
+    expect(() => analyticsInterval({ ...at, durationSeconds: Number.NaN })).toThrow(RangeError);
+    expect(() => analyticsInterval({ ...at, bufferMinutes: Number.NaN })).toThrow(/bufferMinutes/);
+    expect(() => analyticsInterval({ ...at, tailMinutes: Number.POSITIVE_INFINITY })).toThrow(/tailMinutes/);
+    expect(() => analyticsInterval({ ...at, defaultLookbackHours: Number.NaN })).toThrow(/defaultLookbackHours/);
+    expect(() => analyticsInterval({ ...at, maxWindowDays: 0 })).toThrow(/maxWindowDays must be positive/);
+    expect(() => analyticsInterval({ ...at, resumedAt: 'later' })).toThrow(/resumedAt/);
+    // years past 9999 (epoch ms as toUtcIso would date them) and a start before 1970
+    expect(() => analyticsInterval({ ...base, occurredAt: '9999-12-31T23:58:00Z' })).toThrow(/outside the years 1970 to 9999/);
+    expect(() => analyticsInterval({ ...base, occurredAt: '+055840-11-08T22:13:20.000Z' })).toThrow(RangeError);
+    expect(() => analyticsInterval({ ...at, durationSeconds: 1.7e9 })).toThrow(/start before 1970/);
+    expect(() => analyticsInterval({ ...at, durationSeconds: 1e308 })).toThrow(/outside the years 1970 to 9999/);
+    expect(() => analyticsInterval({ ...at, durationSeconds: 1e308, maxWindowDays: 31 })).not.toThrow();
+  });
 });
 
 describe('splitInterval', () => {

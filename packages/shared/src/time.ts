@@ -153,6 +153,11 @@ export interface AnalyticsIntervalInput {
   tailMinutes?: number | undefined;
   /** When the campaign was turned on again after this (stop) finish: the end never reaches past it. */
   resumedAt?: string | undefined;
+  /**
+   * The longest interval one run may query (MAX_WINDOW_DAYS): an earlier start is clamped to
+   * end - maxWindowDays (`startFrom: 'clamped'`). Left out: no bound.
+   */
+  maxWindowDays?: number | undefined;
 }
 
 export interface AnalyticsInterval {
@@ -160,8 +165,15 @@ export interface AnalyticsInterval {
   end: string;
   /** `${start}/${end}`, as the aggregates query wants it. */
   interval: string;
-  startFrom: 'duration' | 'first-start' | 'lookback';
+  /** `clamped`: the start the run asked for lay more than maxWindowDays before the end. */
+  startFrom: 'duration' | 'first-start' | 'lookback' | 'clamped';
   endFrom: 'tail' | 'resumed';
+}
+
+/** A finite number, else RangeError naming `what`. */
+function finite(value: number, what: string): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number, got ${value}`);
+  return value;
 }
 
 /**
@@ -169,25 +181,29 @@ export interface AnalyticsInterval {
  * start = occurredAt - durationSeconds (else startedAt, else occurredAt - defaultLookbackHours)
  * minus the buffer; end = occurredAt plus the larger of the buffer and the tail, but never past a
  * later resume of the campaign (its new dials belong to the next report). A start later than
- * occurredAt (a startedAt from the future, a negative duration) is clamped to occurredAt.
+ * occurredAt (a startedAt from the future, a negative duration) is clamped to occurredAt; a start
+ * more than maxWindowDays before the end is clamped to end - maxWindowDays. Throws RangeError for
+ * input no interval can come from: a time that is not ISO-8601, a non-finite number, a
+ * maxWindowDays that is not positive, or an interval outside the years 1970 to 9999.
  */
 export function analyticsInterval(a: AnalyticsIntervalInput): AnalyticsInterval {
   const occurred = parseUtc(a.occurredAt, 'occurredAt');
-  const buffer = Math.max(0, a.bufferMinutes) * 60_000;
+  const buffer = Math.max(0, finite(a.bufferMinutes, 'bufferMinutes')) * 60_000;
+  const tail = Math.max(0, finite(a.tailMinutes ?? 0, 'tailMinutes')) * 60_000;
   let begin: number;
   let startFrom: AnalyticsInterval['startFrom'];
-  if (a.durationSeconds !== undefined && Number.isFinite(a.durationSeconds)) {
-    begin = occurred - Math.round(a.durationSeconds * 1000);
+  if (a.durationSeconds !== undefined) {
+    begin = occurred - Math.round(finite(a.durationSeconds, 'durationSeconds') * 1000);
     startFrom = 'duration';
   } else if (a.startedAt !== undefined) {
     begin = parseUtc(a.startedAt, 'startedAt');
     startFrom = 'first-start';
   } else {
-    begin = occurred - Math.round(a.defaultLookbackHours * HOUR);
+    begin = occurred - Math.round(finite(a.defaultLookbackHours, 'defaultLookbackHours') * HOUR);
     startFrom = 'lookback';
   }
-  begin = Math.min(begin, occurred);
-  let endMs = occurred + Math.max(buffer, Math.max(0, a.tailMinutes ?? 0) * 60_000);
+  begin = Math.min(begin, occurred) - buffer;
+  let endMs = occurred + Math.max(buffer, tail);
   let endFrom: AnalyticsInterval['endFrom'] = 'tail';
   if (a.resumedAt !== undefined) {
     const resumed = parseUtc(a.resumedAt, 'resumedAt');
@@ -196,7 +212,23 @@ export function analyticsInterval(a: AnalyticsIntervalInput): AnalyticsInterval 
       endFrom = 'resumed';
     }
   }
-  const start = iso(begin - buffer);
+  if (a.maxWindowDays !== undefined) {
+    if (!(finite(a.maxWindowDays, 'maxWindowDays') > 0)) {
+      throw new RangeError(`maxWindowDays must be positive, got ${a.maxWindowDays}`);
+    }
+    const earliest = endMs - Math.round(a.maxWindowDays * DAY);
+    if (begin < earliest) {
+      begin = earliest;
+      startFrom = 'clamped';
+    }
+  }
+  if (!(begin >= 0 && endMs < YEAR_10000_MS)) {
+    throw new RangeError(
+      `the analytics interval for occurredAt ${a.occurredAt} falls outside the years 1970 to 9999 ` +
+        `(start ${begin < 0 ? 'before 1970' : iso(begin)}, end ${endMs >= YEAR_10000_MS ? 'after 9999' : iso(endMs)})`,
+    );
+  }
+  const start = iso(begin);
   const end = iso(endMs);
   return { start, end, interval: `${start}/${end}`, startFrom, endFrom };
 }

@@ -1,29 +1,37 @@
+import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { sameSecret, secretDigest } from './constant-time';
+import { basicAuth as honoBasicAuth } from 'hono/basic-auth';
+import { HTTPException } from 'hono/http-exception';
 
 /**
- * HTTP Basic auth for the admin surface. User and password are both compared (constant-time,
- * on SHA-256 digests) before deciding, so a wrong user costs as long as a wrong password.
+ * Node's synchronous SHA-256 for hono's comparison: its default (WebCrypto, four async digests a
+ * request on the libuv pool) measured 5-8x slower here (~0.5 ms against ~0.07 ms a request).
  */
-export function basicAuth(credentials: { user: string; password: string }, realm = 'wrapup admin'): MiddlewareHandler {
-  const user = secretDigest(credentials.user);
-  const password = secretDigest(credentials.password);
+const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/**
+ * HTTP Basic auth for the admin surface, by `hono/basic-auth`: user and password are both
+ * hashed and compared in constant time before deciding. A failure answers 401 with a
+ * `WWW-Authenticate` challenge and `{"error":"unauthorized"}` here, not as a thrown
+ * HTTPException, so it does not depend on the enclosing app's onError. Nothing is logged.
+ */
+export function basicAuth(
+  credentials: { user: string; password: string },
+  realm = 'wrapup admin',
+): MiddlewareHandler {
+  const check = honoBasicAuth({
+    username: credentials.user,
+    password: credentials.password,
+    realm,
+    hashFunction: sha256Hex,
+    invalidUserMessage: { error: 'unauthorized' },
+  });
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-    let ok = false;
-    if (match?.[1]) {
-      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon >= 0) {
-        const userOk = sameSecret(decoded.slice(0, colon), user);
-        const passwordOk = sameSecret(decoded.slice(colon + 1), password);
-        ok = userOk && passwordOk;
-      }
+    try {
+      await check(c, next);
+    } catch (err) {
+      if (err instanceof HTTPException && err.status === 401) return err.getResponse();
+      throw err;
     }
-    if (!ok) {
-      return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
-    }
-    await next();
   };
 }

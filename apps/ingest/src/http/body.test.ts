@@ -39,6 +39,28 @@ describe('readBodyLimited', () => {
     expect(await readBodyLimited(req, 3000)).toEqual({ kind: 'too_large' });
     expect(pulls).toBeLessThan(10);
   });
+
+  it('gives up at the deadline on a body that stops arriving, and cancels the stream', async () => {
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(3));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const req = new Request('http://x/', { method: 'POST', body: stalled, duplex: 'half' });
+    const started = performance.now();
+    expect(await readBodyLimited(req, 1000, undefined, { timeoutMs: 100 })).toEqual({ kind: 'timeout' });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(cancelled).toBe(true);
+  });
+
+  it('finishes a body that arrives in time under a deadline', async () => {
+    const req = new Request('http://x/', { method: 'POST', body: 'abcd' });
+    expect((await readBodyLimited(req, 10, undefined, { timeoutMs: 1000 })).kind).toBe('ok');
+  });
 });
 
 describe('isJsonContentType', () => {

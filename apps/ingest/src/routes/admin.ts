@@ -5,11 +5,14 @@ import { CAMPAIGN_ID_PATTERN } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import { basicAuth } from '../auth/basic';
 import { createBoard } from '../admin/board';
+import { sameOriginWrites } from '../admin/same-origin';
 import { replayLatest } from '../services/replay';
 import { RETRY_AFTER_SECONDS } from './webhook';
 
 export interface AdminDeps {
   dashboard: { user: string; password: string };
+  /** Bull Board without write actions (config.dashboardReadOnly); read-only when absent. */
+  readOnly?: boolean;
   runs: RunStore;
   analytics: Queue;
   boardQueues: readonly Queue[];
@@ -20,12 +23,17 @@ export interface AdminDeps {
 const unavailable = () =>
   Response.json({ error: 'unavailable' }, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
 
-/** Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, and replay. */
+/**
+ * Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, and replay. Every
+ * write must come from our own origin and carry JSON or no body (see admin/same-origin.ts).
+ */
 export function adminRoutes(deps: AdminDeps): Hono {
   const app = new Hono();
-  app.use('/admin', basicAuth(deps.dashboard));
-  app.use('/admin/*', basicAuth(deps.dashboard));
-  app.route('/admin/queues', createBoard(deps.boardQueues, '/admin/queues'));
+  const auth = basicAuth(deps.dashboard);
+  const sameOrigin = sameOriginWrites();
+  app.use('/admin', auth, sameOrigin);
+  app.use('/admin/*', auth, sameOrigin);
+  app.route('/admin/queues', createBoard(deps.boardQueues, '/admin/queues', { readOnly: deps.readOnly ?? true }));
 
   app.get('/admin/campaigns/:campaignId/runs', async (c) => {
     const campaignId = c.req.param('campaignId');

@@ -7,6 +7,8 @@ import type { IngestOutcome } from '../services/outcome';
 
 export const WEBHOOK_PATH = '/webhooks/genesys';
 export const RETRY_AFTER_SECONDS = 5;
+/** Retry-After when too many signed bodies are being read at once: a short overload, not an outage. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /** `POST /webhooks/genesys`: runs the service and maps its outcome to the contract's answers. */
 export function webhookRoutes(deps: IngestEventDeps & { logger: Logger; metrics: IngestMetrics }): Hono {
@@ -39,6 +41,15 @@ export function toResponse(o: IngestOutcome): Response {
       return Response.json({ error: 'payload_too_large', maxBytes: o.limit }, { status: 413, headers: { connection: 'close' } });
     case 'unsupported':
       return Response.json({ error: 'unsupported_media_type', expected: 'application/json' }, { status: 415 });
+    case 'timeout':
+      // Close the connection: whatever of the body is still on its way is never read.
+      return Response.json({ error: 'request_timeout', timeoutMs: o.timeoutMs }, { status: 408, headers: { connection: 'close' } });
+    case 'busy':
+      // The body was never read; closing the connection discards it.
+      return Response.json(
+        { error: 'busy' },
+        { status: 503, headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS), connection: 'close' } },
+      );
     case 'unavailable':
       return Response.json({ error: 'unavailable' }, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
   }
@@ -64,6 +75,10 @@ function logOutcome(logger: Logger, o: IngestOutcome, seconds: number): void {
       return logger.warn({ outcome: o.kind, limit: o.limit, ms }, 'payload too large');
     case 'unsupported':
       return logger.info({ outcome: o.kind, contentType: o.contentType.slice(0, 100), ms }, 'unsupported content type');
+    case 'timeout':
+      return logger.warn({ outcome: o.kind, timeoutMs: o.timeoutMs, signed: o.signed, ms }, 'body not received in time; answered 408');
+    case 'busy':
+      return logger.warn({ outcome: o.kind, limit: o.limit, ms }, 'too many unverified bodies being read; answered 503');
     case 'unavailable':
       return logger.error(
         { outcome: o.kind, eventId: o.eventId, campaignId: o.campaignId, err: o.error instanceof Error ? o.error.message : String(o.error), ms },

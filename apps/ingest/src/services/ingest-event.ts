@@ -9,6 +9,7 @@ import {
 import type { RunStore } from '@wrapup/runs';
 import type { WebhookAuth } from '../auth/webhook-auth';
 import { isJsonContentType } from '../http/content-type';
+import type { Slots } from '../http/body-slots';
 import { readBodyLimited } from '../http/read-body';
 import { enqueueAnalytics, jobFromEvent, jobFromRun, prepareAnalyticsAdd } from './analytics-job';
 import { eventIdFor } from './event-id';
@@ -19,10 +20,22 @@ export interface IngestEventDeps {
   runs: RunStore;
   analytics: Queue;
   maxBodyBytes: number;
+  /** The whole body must arrive within this many ms of the headers (else 408). */
+  bodyReadTimeoutMs: number;
+  /** Bodies being read whose signature is still to be checked; when full, a signed request gets 503. */
+  unverifiedBodies: Slots;
   triggerStatuses: readonly string[];
   eventTimezone: string;
+  /** The event time horizon (EVENT_MAX_AGE_DAYS / EVENT_MAX_FUTURE_SECONDS); default 30 days / 300 s. */
+  events?: { maxAgeDays: number; maxFutureSeconds: number } | undefined;
+  /** The longest data.durationSeconds accepted, in days (MAX_WINDOW_DAYS); default 31. */
+  maxWindowDays?: number | undefined;
   now: () => number;
 }
+
+/** The config defaults, for deps built without them. */
+export const DEFAULT_EVENT_HORIZON = { maxAgeDays: 30, maxFutureSeconds: 300 } as const;
+export const DEFAULT_MAX_WINDOW_DAYS = 31;
 
 type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
 
@@ -46,13 +59,22 @@ export async function ingestEvent(
   if (!isJsonContentType(contentType))
     return { kind: 'unsupported', contentType: contentType ?? '' };
 
+  // A signature needs the whole body before it can be checked, so anyone can make the ingest
+  // read one: such reads are capped in number, and every read has a deadline.
+  const signed = pre.kind === 'needs-body';
+  const release = signed ? deps.unverifiedBodies.tryAcquire() : undefined;
+  if (signed && !release) return { kind: 'busy', limit: deps.unverifiedBodies.limit };
   let bytes: Uint8Array;
   try {
-    const read = await readBodyLimited(request, deps.maxBodyBytes, incoming);
+    const read = await readBodyLimited(request, deps.maxBodyBytes, incoming, { timeoutMs: deps.bodyReadTimeoutMs });
     if (read.kind === 'too_large') return { kind: 'too_large', limit: deps.maxBodyBytes };
+    if (read.kind === 'timeout') return { kind: 'timeout', timeoutMs: deps.bodyReadTimeoutMs, signed };
     bytes = read.bytes;
   } catch {
+    if (signed) return { kind: 'unauthorized', reason: 'the signed body could not be read' };
     return invalid('', 'the body could not be read');
+  } finally {
+    release?.();
   }
 
   if (pre.kind === 'needs-body') {
@@ -63,10 +85,15 @@ export async function ingestEvent(
   const json = parseJson(bytes);
   if ('issue' in json) return { kind: 'invalid', issues: [json.issue] };
   // receivedAt dates a Notification API message with the later of it and the message's own time;
-  // both stay on the event (sentAt, receivedAt).
+  // both stay on the event (sentAt, receivedAt). A time too far from it, or a duration longer than
+  // the analytics window, is the sender's mistake: 400 naming the field, before any Redis call.
+  const horizon = deps.events ?? DEFAULT_EVENT_HORIZON;
   const parsed = parseCampaignEvent(json.value, {
     eventTimezone: deps.eventTimezone,
     receivedAt: new Date(nowMs).toISOString(),
+    maxAgeDays: horizon.maxAgeDays,
+    maxFutureSeconds: horizon.maxFutureSeconds,
+    maxWindowDays: deps.maxWindowDays ?? DEFAULT_MAX_WINDOW_DAYS,
   });
   if (parsed.kind === 'heartbeat') return { kind: 'ignored', reason: 'heartbeat' };
   if (parsed.kind === 'ignored') return { kind: 'ignored', reason: parsed.reason };

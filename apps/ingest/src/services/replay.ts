@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { RunStore } from '@wrapup/runs';
+import { replayJobId, type RunStore } from '@wrapup/runs';
 import { enqueueAnalytics, jobFromRun } from './analytics-job';
 import { RedisUnavailable, viaRedis } from './outcome';
 
@@ -21,7 +21,7 @@ export async function replayLatest(
     if (!latest) return { kind: 'not_found' };
     const n = await viaRedis(() => deps.runs.markReplay(latest.runId));
     if (n === undefined) return { kind: 'not_found' };
-    const jobId = `${latest.runId}-replay-${n}`;
+    const jobId = replayJobId(latest.runId, n);
     const job = jobFromRun(latest, jobId, new Date(deps.now()).toISOString(), 'replay');
     await viaRedis(() => enqueueAnalytics(deps.analytics, job, jobId));
     return { kind: 'replayed', runId: latest.runId, jobId };

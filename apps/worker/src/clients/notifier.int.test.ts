@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { buildNotification } from '../notifications';
-import { createNotifier, NotifyError } from './notifier';
+import { createNotifier, NotifyError, NotifyRequestError } from './notifier';
 import { sampleReport } from './warehouse-testkit';
 
 describe('notifier', () => {
@@ -33,5 +33,19 @@ describe('notifier', () => {
       `notifier ${new URL(receiver.url).origin} answered 500`,
     );
     expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('names only the origin when the URL cannot be reached (the path may hold a token)', async () => {
+    receiver = await startJsonReceiver();
+    const url = `${new URL(receiver.url).origin}/services/T1/B1/secret-token`;
+    await receiver.close();
+    receiver = undefined;
+    const err = await createNotifier()
+      .send(url, notification)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotifyRequestError);
+    const { message, stack } = err as NotifyRequestError;
+    expect(message).toMatch(new RegExp(`^notifier ${new URL(url).origin} failed: `));
+    expect(`${message} ${stack}`).not.toContain('secret-token');
   });
 });

@@ -1,6 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import * as v from 'valibot';
 import {
   AnalyticsJobSchema,
   analyticsInterval,
@@ -16,7 +15,7 @@ import {
 } from '@wrapup/shared';
 import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
 import { lazyChild, type JobLog } from '../logger';
-import { enqueueNotifications } from '../queues';
+import { enqueueNotifications, parseJobData } from '../queues';
 import { WRITE_AFTER_DELIVERING } from './warehouse';
 
 /** What the analytics stage needs from Genesys (the real client satisfies it). */
@@ -93,7 +92,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
   const now = deps.now ?? (() => new Date());
 
   return async function processAnalytics(job: Job, token?: string): Promise<AnalyticsOutcome> {
-    const data = v.parse(AnalyticsJobSchema, job.data);
+    // Data that does not fit the schema can never succeed: UnrecoverableError, no retries.
+    const data = parseJobData(AnalyticsJobSchema, job);
     const log = lazyChild(deps.logger, () => ({
       queue: job.queueName,
       jobId: job.id,
@@ -158,16 +158,26 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
 
     // The run's window: from its first start (across pauses) to a tail past the finish, so the
     // last calls' after-call work is in, but never past a later resume (the next report's dials).
+    // At most MAX_WINDOW_DAYS long (an earlier start is clamped). Input no interval can come from
+    // (a time past 9999, a non-finite number) fails the run at once: retrying cannot change it.
     const state = await deps.runs.campaignState(data.campaignId);
-    const window = analyticsInterval({
-      occurredAt: data.occurredAt,
-      durationSeconds: data.durationSeconds,
-      startedAt: data.startedAt,
-      bufferMinutes: deps.analytics.queryBufferMinutes,
-      defaultLookbackHours: deps.analytics.defaultLookbackHours,
-      tailMinutes: deps.analytics.tailMinutes,
-      resumedAt: state.lastOn,
-    });
+    let window: ReturnType<typeof analyticsInterval>;
+    try {
+      window = analyticsInterval({
+        occurredAt: data.occurredAt,
+        durationSeconds: data.durationSeconds,
+        startedAt: data.startedAt,
+        bufferMinutes: deps.analytics.queryBufferMinutes,
+        defaultLookbackHours: deps.analytics.defaultLookbackHours,
+        tailMinutes: deps.analytics.tailMinutes,
+        resumedAt: state.lastOn,
+        maxWindowDays: deps.analytics.maxWindowDays,
+      });
+    } catch (err) {
+      if (err instanceof RangeError)
+        throw new UnrecoverableError(`no analytics interval can be built: ${err.message}`);
+      throw err;
+    }
     const { interval } = window;
     const { counts } = await deps.genesys.campaignAnalytics({ campaignId: data.campaignId, interval });
     const expected = progress.expectedCount;

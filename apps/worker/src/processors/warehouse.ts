@@ -1,12 +1,17 @@
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import * as v from 'valibot';
-import { WAREHOUSE_QUEUE, WarehouseJobSchema, type NotifyJob, type Report } from '@wrapup/shared';
+import {
+  WAREHOUSE_QUEUE,
+  WarehouseJobSchema,
+  type NotifyJob,
+  type Report,
+  type WarehouseJob,
+} from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import type { WarehouseSink } from '../clients/warehouse';
-import { jobLogger, type Logger } from '../logger';
+import { jobLogger, type JobLog, type Logger } from '../logger';
 import { buildNotification } from '../notifications';
-import { enqueueNotifications } from '../queues';
+import { JobRefusedError, enqueueNotifications, parseJobData } from '../queues';
 import { KEPT_REPORT_TTL_SECONDS, keepReport, keptReportKey } from './warehouse-kept';
 
 export interface WarehouseProcessorDeps {
@@ -42,23 +47,39 @@ export const isFinalAttempt = (job: Pick<Job, 'attemptsMade' | 'opts'>) =>
   job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
 /**
- * The `warehouse` queue: write the report, and only once the sink confirmed it mark the run
- * delivered (or incomplete) and queue the notifications. A failed write throws so BullMQ retries
- * with backoff; the last failed attempt marks the run failed, keeps the report and sends
- * `report.failed`.
+ * The run a job writes for must exist and the report must be its own: its id derived from the
+ * runId (the schema checks that) and its campaign the run's. Otherwise the job is forged or
+ * stale: it fails without retries and nothing is written or marked.
+ */
+async function requireOwnRun(deps: WarehouseProcessorDeps, job: WarehouseJob, log: JobLog) {
+  const { runId, report } = job;
+  const run = await deps.runs.get(runId);
+  const problem =
+    run === undefined
+      ? `run ${runId} does not exist`
+      : run.campaignId !== report.campaignId
+        ? `report ${report.reportId} is for campaign ${report.campaignId}, run ${runId} for campaign ${run.campaignId}`
+        : undefined;
+  if (problem === undefined) return;
+  log.error(
+    { runId, reportId: report.reportId, campaignId: report.campaignId, problem },
+    'warehouse job refused: not a report of a known run; nothing written, not retried',
+  );
+  throw new JobRefusedError(`warehouse job refused: ${problem}`);
+}
+
+/**
+ * The `warehouse` queue: check the job is a report of a known run, write the report, and only
+ * once the sink confirmed it mark the run delivered (or incomplete) and queue the notifications.
+ * A failed write throws so BullMQ retries with backoff; the last failed attempt marks the run
+ * failed, keeps the report and sends `report.failed`.
  */
 export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
   return async function processWarehouseJob(job: Job): Promise<WarehouseOutcome> {
     const log = jobLogger(deps.logger, WAREHOUSE_QUEUE, job);
-    const parsed = v.safeParse(WarehouseJobSchema, job.data);
-    if (!parsed.success) {
-      const detail = parsed.issues
-        .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
-        .join('; ');
-      log.error({ detail }, 'invalid warehouse job; not retried');
-      throw new UnrecoverableError(`invalid warehouse job: ${detail}`);
-    }
-    const { runId, report } = parsed.output;
+    const data = parseJobData(WarehouseJobSchema, job, log);
+    await requireOwnRun(deps, data, log);
+    const { runId, report } = data;
 
     // The analytics stage marked the run delivering (with the report id) just before it queued
     // this job; a retry, or a job queued another way, marks it here. When skipped, the time this

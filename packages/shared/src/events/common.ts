@@ -7,7 +7,8 @@ import { CAMPAIGN_ID_PATTERN } from './types';
 export const isRecord = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 
-export const CAMPAIGN_ID_MESSAGE = 'must be a string of 1 to 128 letters, digits, -, _, ., :';
+export const CAMPAIGN_ID_MESSAGE =
+  'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit';
 
 export const CampaignIdSchema = v.pipe(
   v.string(CAMPAIGN_ID_MESSAGE),
@@ -38,7 +39,10 @@ export const optionalNonNegativeInteger = () =>
     ),
   );
 
-/** A time as sent: ISO-8601 text (checked and normalised later by toUtcIso) or epoch millis. */
+/**
+ * A time as sent: ISO-8601 text (checked and normalised later by toUtcIso), or a number: epoch
+ * milliseconds, or epoch seconds when below 1e11 (see pickTime).
+ */
 export const timeValue = () =>
   v.union([v.string(), v.number()], 'must be an ISO-8601 date-time string');
 

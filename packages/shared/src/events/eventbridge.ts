@@ -65,7 +65,8 @@ export function eventBridgeOtherTopic(body: Record<string, unknown>): string | u
  * A schema-valid EventBridge event -> CampaignFinished. The campaign is `detail.eventBody.id`,
  * which must match the id in `detail.topicName` (and in `detail-type` when that is not the
  * `{id}` template). A copy without `campaignStatus` is ignored. The time is `detail.timestamp`
- * (set by Genesys; ISO text or epoch milliseconds), else the envelope `time`.
+ * (set by Genesys; ISO text or epoch milliseconds), else the envelope `time`; outside the
+ * horizon (opts.maxAgeDays / maxFutureSeconds) it is an issue at its path.
  */
 export function fromEventBridgeEvent(e: EventBridgeEvent, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];

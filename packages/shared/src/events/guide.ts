@@ -42,7 +42,10 @@ export type GuideEvent = v.InferOutput<typeof GuideEventSchema>;
 /** Guide status -> wrapup status: `completed` and `stopped` as they are, anything else lower-cased. */
 export const mapGuideStatus = (status: string) => status.trim().toLowerCase();
 
-/** A schema-valid guide event -> CampaignFinished (checks eventType against data.status and the timestamp). */
+/**
+ * A schema-valid guide event -> CampaignFinished: checks eventType against data.status, the
+ * timestamp (and its horizon) and data.durationSeconds against opts.maxWindowDays.
+ */
 export function fromGuideEvent(e: GuideEvent, opts: ParseOptions): Converted {
   const status = mapGuideStatus(e.data.status);
   const typeStatus = e.eventType.slice(GUIDE_EVENT_TYPE_PREFIX.length).toLowerCase();
@@ -53,6 +56,15 @@ export function fromGuideEvent(e: GuideEvent, opts: ParseOptions): Converted {
       message: `must match data.status: "outbound.campaign.${status}", got "${e.eventType}"`,
     });
   }
+  const durationSeconds = orUndefined(e.data.durationSeconds);
+  const maxSeconds =
+    opts.maxWindowDays === undefined ? undefined : Math.round(opts.maxWindowDays * 86_400);
+  if (durationSeconds !== undefined && maxSeconds !== undefined && durationSeconds > maxSeconds) {
+    issues.push({
+      path: 'data.durationSeconds',
+      message: `must be at most ${maxSeconds} (${opts.maxWindowDays} days, the longest analytics window)`,
+    });
+  }
   const time = pickTime([['timestamp', e.timestamp]], opts, 'is required');
   if ('issue' in time) issues.push(time.issue);
   if (issues.length > 0 || !('occurredAt' in time)) return { issues };
@@ -61,7 +73,7 @@ export function fromGuideEvent(e: GuideEvent, opts: ParseOptions): Converted {
       campaignId: e.data.campaignId,
       status,
       occurredAt: time.occurredAt,
-      durationSeconds: orUndefined(e.data.durationSeconds),
+      durationSeconds,
       contactCount: orUndefined(e.data.contactCount),
       senderEventId: undefined,
       shape: 'guide',

@@ -45,7 +45,10 @@ export function notificationOtherTopic(body: Record<string, unknown>): string | 
  * match `topicName`; a copy without `campaignStatus` is ignored. The message's own time
  * (`sentAt`) is `eventBody.dateModified`, else `metadata.timestamp`, else a top-level
  * `timestamp`. `occurredAt` is the later of it and `opts.receivedAt`, whichever exist; with
- * neither the message cannot be dated and is invalid.
+ * neither the message cannot be dated and is invalid. A sent time outside the horizon
+ * (opts.maxAgeDays / maxFutureSeconds) is refused at its path even though receivedAt could date
+ * the message: a copy that old (or from the future) is not a finish happening now, and a
+ * future one would be remembered as the campaign's latest state.
  */
 export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];

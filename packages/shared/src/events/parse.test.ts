@@ -201,13 +201,32 @@ describe('the guide event', () => {
     ['a slash', 'cmp/1'],
     ['a number', 42],
     ['null', null],
+    ['a single dot', '.'],
+    ['two dots', '..'],
+    ['a leading dot', '.hidden'],
+    ['a leading dash', '-x'],
+    ['a leading colon', ':x'],
   ])('rejects a campaign id with %s, naming the path', (_what, campaignId) => {
     expect(issuesOf(parseCampaignEvent(guide({ campaignId }), UTC))).toEqual([
       {
         path: 'data.campaignId',
-        message: 'must be a string of 1 to 128 letters, digits, -, _, ., :',
+        message:
+          'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit',
       },
     ]);
+  });
+
+  it('rejects a dotted campaign id in a campaign copy too', () => {
+    const body = notification({ id: '..' }, { topicName: 'v2.outbound.campaigns...' });
+    expect(
+      issuesOf(
+        parseCampaignEvent(body, { eventTimezone: 'UTC', receivedAt: '2023-10-27T14:31:00.000Z' }),
+      ),
+    ).toContainEqual({
+      path: 'eventBody.id',
+      message:
+        'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit',
+    });
   });
 
   it('reports wrong types with their paths', () => {
@@ -460,7 +479,8 @@ describe('the EventBridge event', () => {
       { path: 'source', message: 'must be a string "aws.partner/genesys.com/..."' },
       {
         path: 'detail.eventBody.id',
-        message: 'must be a string of 1 to 128 letters, digits, -, _, ., :',
+        message:
+          'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit',
       },
       {
         path: 'detail.eventBody.campaignStatus',
@@ -703,5 +723,111 @@ describe('bodies that match no shape', () => {
     [{ foo: 1, bar: 2 }, 'keys foo, bar'],
   ])('%j -> invalid', (body, got) => {
     expect(parseCampaignEvent(body, UTC)).toEqual({ kind: 'invalid', issues: noShape(got) });
+  });
+});
+
+describe('the time horizon and the window bound', () => {
+  const RECEIVED = '2023-10-27T14:31:00.000Z';
+  const BOUNDED = {
+    eventTimezone: 'UTC',
+    receivedAt: RECEIVED,
+    maxAgeDays: 30,
+    maxFutureSeconds: 300,
+    maxWindowDays: 31,
+  };
+
+  it('accepts times inside the horizon, to its edges', () => {
+    for (const timestamp of [
+      '2023-10-27T14:36:00.000Z',
+      '2023-09-27T14:31:00.000Z',
+      '2023-10-27T14:30:00Z',
+    ]) {
+      expect(eventOf(parseCampaignEvent(guide({}, { timestamp }), BOUNDED)).occurredAt).toBe(
+        new Date(timestamp).toISOString(),
+      );
+    }
+  });
+
+  it.each([
+    ['2099-01-01T00:00:00Z', 'is more than 300 s in the future'],
+    ['9999-12-31T23:59:59Z', 'is more than 300 s in the future'],
+    ['2023-10-27T14:36:00.001Z', 'is more than 300 s in the future'],
+    ['2023-09-27T14:30:59.999Z', 'is more than 30 days old'],
+    ['1970-01-01T00:00:00Z', 'is more than 30 days old'],
+    [1_698_417_000_000_000, 'is more than 300 s in the future'], // epoch microseconds
+    [0, 'is more than 30 days old'],
+  ])('refuses a guide timestamp %j, naming the field', (timestamp, message) => {
+    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp }), BOUNDED))).toEqual([
+      { path: 'timestamp', message },
+    ]);
+  });
+
+  it('applies no horizon when the options give none', () => {
+    expect(
+      eventOf(parseCampaignEvent(guide({}, { timestamp: '2099-01-01T00:00:00Z' }), UTC)).occurredAt,
+    ).toBe('2099-01-01T00:00:00.000Z');
+  });
+
+  it('reads a number below 1e11 as epoch seconds, any other number as epoch milliseconds', () => {
+    const seconds = Date.UTC(2023, 9, 27, 14, 30) / 1000;
+    expect(eventOf(parseCampaignEvent(guide({}, { timestamp: seconds }), BOUNDED)).occurredAt).toBe(
+      '2023-10-27T14:30:00.000Z',
+    );
+    expect(
+      eventOf(parseCampaignEvent(guide({}, { timestamp: seconds * 1000 }), BOUNDED)).occurredAt,
+    ).toBe('2023-10-27T14:30:00.000Z');
+    const body = eventBridge({ campaignStatus: 'on' });
+    (body.detail as { timestamp: unknown }).timestamp = seconds + 0.5;
+    expect(eventOf(parseCampaignEvent(body, BOUNDED)).occurredAt).toBe('2023-10-27T14:30:00.500Z');
+  });
+
+  it('refuses EventBridge detail.timestamp and time outside the horizon', () => {
+    const future = eventBridge();
+    (future.detail as { timestamp: unknown }).timestamp = '2099-01-01T00:00:00Z';
+    expect(issuesOf(parseCampaignEvent(future, BOUNDED))).toEqual([
+      { path: 'detail.timestamp', message: 'is more than 300 s in the future' },
+    ]);
+    const old = eventBridge({}, { time: '2020-01-01T00:00:00Z' });
+    delete (old.detail as { timestamp?: string }).timestamp;
+    expect(issuesOf(parseCampaignEvent(old, BOUNDED))).toEqual([
+      { path: 'time', message: 'is more than 30 days old' },
+    ]);
+  });
+
+  it('refuses a Notification message time outside the horizon, at its path, receivedAt notwithstanding', () => {
+    expect(
+      issuesOf(parseCampaignEvent(notification({ dateModified: '9999-01-01T00:00:00Z' }), BOUNDED)),
+    ).toEqual([{ path: 'eventBody.dateModified', message: 'is more than 300 s in the future' }]);
+    expect(
+      issuesOf(parseCampaignEvent(notification({ dateModified: '2020-01-01T00:00:00Z' }), BOUNDED)),
+    ).toEqual([{ path: 'eventBody.dateModified', message: 'is more than 30 days old' }]);
+    const meta = notification(
+      { dateModified: undefined },
+      { metadata: { timestamp: '2099-01-01T00:00:00Z' } },
+    );
+    expect(issuesOf(parseCampaignEvent(meta, BOUNDED))).toEqual([
+      { path: 'metadata.timestamp', message: 'is more than 300 s in the future' },
+    ]);
+    const top = notification({ dateModified: undefined }, { timestamp: '2099-01-01T00:00:00Z' });
+    expect(issuesOf(parseCampaignEvent(top, BOUNDED))).toEqual([
+      { path: 'timestamp', message: 'is more than 300 s in the future' },
+    ]);
+    // inside the horizon it is dated as before: the later of its time and receivedAt
+    expect(eventOf(parseCampaignEvent(notification(), BOUNDED)).occurredAt).toBe(RECEIVED);
+  });
+
+  it('refuses data.durationSeconds longer than maxWindowDays, naming the field', () => {
+    const max = 31 * 86_400;
+    expect(
+      eventOf(parseCampaignEvent(guide({ durationSeconds: max }), BOUNDED)).durationSeconds,
+    ).toBe(max);
+    for (const durationSeconds of [max + 1, 1.7e9, 1e308]) {
+      expect(issuesOf(parseCampaignEvent(guide({ durationSeconds }), BOUNDED))).toEqual([
+        {
+          path: 'data.durationSeconds',
+          message: 'must be at most 2678400 (31 days, the longest analytics window)',
+        },
+      ]);
+    }
   });
 });

@@ -36,5 +36,8 @@ export interface CampaignFinished {
   receivedAt?: string;
 }
 
-/** 1 to 128 letters, digits, `-`, `_`, `.`, `:`. */
-export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * 1 to 128 letters, digits, `-`, `_`, `.`, `:`, starting with a letter or digit: `.` and `..`
+ * (and `.x`, `-x`) would be path segments of their own in INVENTORY_URL and Genesys API paths.
+ */
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

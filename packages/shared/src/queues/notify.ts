@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { ReportSchema } from '../report';
 import { retention } from './common';
@@ -25,9 +26,29 @@ export const NotificationSchema = v.object({
 });
 export type Notification = v.InferOutput<typeof NotificationSchema>;
 
-/** One notification to one URL (each URL retried on its own). Job id = notifyJobId(...). */
-export const NotifyJobSchema = v.object({
-  url: v.string(),
+/**
+ * The first 16 hex digits of sha256(url): names a NOTIFY_URLS entry without revealing it (Slack
+ * webhook URLs embed their token). Used in notify job data and job ids instead of the URL.
+ */
+export const notifyTargetHash = (url: string) =>
+  createHash('sha256').update(url).digest('hex').slice(0, 16);
+
+/**
+ * A reference to one configured NOTIFY_URLS entry: its position and notifyTargetHash. The worker
+ * sends only to a URL of its own configuration that matches it; a job never carries a URL.
+ */
+export const NotifyTargetSchema = v.strictObject({
+  index: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  hash: v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex digits')),
+});
+export type NotifyTarget = v.InferOutput<typeof NotifyTargetSchema>;
+
+/**
+ * One notification to one configured URL (each URL retried on its own). Strict: a job holding
+ * anything else (a `url` of its own) is refused. Job id = notifyJobId(runId, event, url).
+ */
+export const NotifyJobSchema = v.strictObject({
+  target: NotifyTargetSchema,
   notification: NotificationSchema,
 });
 export type NotifyJob = v.InferOutput<typeof NotifyJobSchema>;
