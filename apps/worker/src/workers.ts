@@ -8,7 +8,7 @@ import type { WarehouseSink } from './clients/warehouse';
 import type { Logger } from './logger';
 import { createNotifyProcessor } from './processors/notify';
 import { createWarehouseProcessor } from './processors/warehouse';
-import { createQueues, redisConnection, type JobOptionOverrides, type Queues } from './queues';
+import { createQueues, JobRefusedError, redisConnection, type JobOptionOverrides, type Queues } from './queues';
 
 /** Queues whose jobs carry the run they finish. */
 const RUN_QUEUES: readonly QueueName[] = [ANALYTICS_QUEUE, WAREHOUSE_QUEUE];
@@ -129,6 +129,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
    * which would otherwise leave the run in flight until its record expires.
    */
   function finishRun(job: Job, err: Error, log: Logger) {
+    // A refused job (forged or malformed) must not touch the run it names.
+    if (err instanceof JobRefusedError) return;
     const data = v.safeParse(RunJobSchema, job.data);
     if (!data.success) return;
     const { runId } = data.output;
