@@ -174,7 +174,8 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   }, 45_000);
 
   it('renews a token that expires mid-run', async () => {
-    p = await startPipeline({ sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 } });
+    // the last after-call work posts seconds after the finish, then lags 2.5 s: wait long enough
+    p = await startPipeline({ sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 }, env: { ANALYTICS_MAX_WAIT_MS: '20000' } });
     const c = await p.sim.createCampaign({ contactCount: 20 });
     await p.sim.runToCompletion(c.id, { durationSeconds: 1, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 1, contactCount: 20 });

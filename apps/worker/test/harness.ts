@@ -48,7 +48,8 @@ export async function startPipeline(
     GENESYS_MAX_RPS: '200',
     GENESYS_BURST: '10',
     ANALYTICS_RETRY_DELAY_MS: '150',
-    ANALYTICS_MAX_WAIT_MS: '5000',
+    // generous: the truthful simulator posts the last after-call work seconds after the finish
+    ANALYTICS_MAX_WAIT_MS: '15000',
     ANALYTICS_SETTLE_MS: '300',
     WAREHOUSE_URL: pg.databaseUrl,
     WAREHOUSE_TABLE: pg.table(),
@@ -101,7 +102,7 @@ export async function startPipeline(
       await analytics.add('run', job, { jobId: intake.runId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
       return intake.runId;
     },
-    async waitForRun(runId, timeoutMs = 15_000) {
+    async waitForRun(runId, timeoutMs = 25_000) {
       return waitFor(
         async () => {
           const run = await runs.get(runId);
