@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@wrapup/shared/testing';
 import { QUICK, size } from './lib/env';
-import { InProcessIngest, finishCampaigns, openLab, sleep, workerEnv, type Finished } from './lib/lab';
+import { InProcessIngest, finishCampaigns, openLab, workerEnv, type Finished } from './lib/lab';
 import { ProcessGroup, WORKER_MAIN, waitForWorkers } from './lib/procs';
 import { fmt, type SectionResult } from './lib/report';
 

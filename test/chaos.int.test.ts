@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { reportIdFor } from '@wrapup/shared';
 import type { StoredRun } from '@wrapup/runs';
@@ -62,7 +63,7 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
-const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+const sleepUntil = (t: number) => sleep(Math.max(0, t - Date.now()));
 
 /** The faults, in order, relative to the start of the traffic. Returns the windows as they happened. */
 async function chaos(

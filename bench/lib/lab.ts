@@ -195,5 +195,3 @@ export async function redisServerPid(redis: RedisFixture['redis']): Promise<numb
   const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

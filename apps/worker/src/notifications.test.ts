@@ -56,6 +56,22 @@ describe('notifications', () => {
     expect(failed.text).toBe(
       `Report ${report.reportId} for campaign camp-1 could not be written to the warehouse: connection refused`,
     );
+    // the analytics stage gave up before a report existed: no report, its id from the run id
+    expect(
+      buildNotification({
+        event: 'report.failed',
+        runId,
+        campaignId: 'camp-1',
+        reason: 'analytics did not answer',
+      }),
+    ).toEqual({
+      text: `Report ${report.reportId} for campaign camp-1 could not be built: analytics did not answer`,
+      event: 'report.failed',
+      campaignId: 'camp-1',
+      runId,
+      reportId: report.reportId,
+      reason: 'analytics did not answer',
+    });
     expect(
       buildNotification({
         event: 'campaign.rejected',
@@ -64,7 +80,7 @@ describe('notifications', () => {
         reason: 'unknown campaign',
       }),
     ).toEqual({
-      text: 'Campaign camp-9 rejected: unknown campaign',
+      text: 'Campaign camp-9 was not reported: unknown campaign',
       event: 'campaign.rejected',
       campaignId: 'camp-9',
       runId,

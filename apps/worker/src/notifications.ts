@@ -1,4 +1,4 @@
-import type { Notification, NotifyEvent, Report } from '@wrapup/shared';
+import { reportIdFor, type Notification, type NotifyEvent, type Report } from '@wrapup/shared';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 const seconds = (s: number) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
@@ -17,7 +17,9 @@ const incompleteNote = (report: Report) =>
 
 export type NotificationInput =
   | { event: 'report.delivered' | 'report.incomplete'; runId: string; report: Report }
+  /** With `report`: it could not be written to the warehouse; without: it could not be built. */
   | { event: 'report.failed'; runId: string; report: Report; reason: string }
+  | { event: 'report.failed'; runId: string; campaignId: string; reason: string }
   | { event: 'campaign.rejected'; runId: string; campaignId: string; reason: string };
 
 /** The contract's notification body: one human `text` line (Slack shows it) plus structured fields. */
@@ -32,7 +34,18 @@ export function buildNotification(input: NotificationInput): Notification {
         input.report,
         summaryLine(input.report) + incompleteNote(input.report),
       );
-    case 'report.failed':
+    case 'report.failed': {
+      if (!('report' in input)) {
+        const reportId = reportIdFor(input.runId);
+        return {
+          text: `Report ${reportId} for campaign ${input.campaignId} could not be built: ${input.reason}`,
+          event: input.event,
+          campaignId: input.campaignId,
+          runId: input.runId,
+          reportId,
+          reason: input.reason,
+        };
+      }
       return {
         ...base(
           input.event,
@@ -42,9 +55,10 @@ export function buildNotification(input: NotificationInput): Notification {
         ),
         reason: input.reason,
       };
+    }
     case 'campaign.rejected':
       return {
-        text: `Campaign ${input.campaignId} rejected: ${input.reason}`,
+        text: `Campaign ${input.campaignId} was not reported: ${input.reason}`,
         event: input.event,
         campaignId: input.campaignId,
         runId: input.runId,

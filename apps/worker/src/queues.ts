@@ -112,6 +112,10 @@ export class JobRefusedError extends UnrecoverableError {
   }
 }
 
+/** True on the attempt after which BullMQ will not retry (attemptsMade counts finished attempts). */
+export const isFinalAttempt = (job: Pick<Job, 'attemptsMade' | 'opts'>) =>
+  job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
 /**
  * A job's data parsed with its queue's schema. Data that does not fit can never succeed, so it
  * fails the job at once (JobRefusedError, no retries), naming the first issue's path.
@@ -157,6 +161,13 @@ export async function enqueueNotifications(
   else await notifyQueue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }
+
+/**
+ * The name of a warehouse job added by the analytics stage, which marks the run `delivering` (with
+ * the report id) right before adding it: the job's first attempt need not mark it again. Jobs
+ * added any other way (`enqueueWarehouse`) are named `write` and mark the run themselves.
+ */
+export const WRITE_AFTER_DELIVERING = 'write:delivering';
 
 /** Adds the write of one report; job id = reportId unless a replay passes its own. Returns the job id. */
 export async function enqueueWarehouse(

@@ -153,6 +153,23 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.failed');
   });
 
+  it('fails a run on its first attempt when Genesys answers 400, naming the 400 in lastError', async () => {
+    // the simulator refuses an aggregates interval over one day as bad.request: no retry can change that
+    p = await startPipeline({ sim: { maxIntervalDays: 1 } });
+    const c = await p.sim.createCampaign({ contactCount: 10 });
+    await p.sim.runToCompletion(c.id, { durationSeconds: 2 * 86_400, avgHandleMs: 1500 });
+    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2 * 86_400, contactCount: 10 });
+    const run = await p.waitForRun(runId);
+    expect(run.stage).toBe('failed');
+    expect(run.lastError).toMatch(/^POST \/api\/v2\/analytics\/conversations\/aggregates\/query answered 400: interval is longer than 1 days/);
+    const queue = p.runtime!.queues.analytics;
+    await expect.poll(async () => (await queue.getJob(runId))?.failedReason).toMatch(/answered 400/);
+    expect((await queue.getJob(runId))?.attemptsMade).toBe(1); // 3 allowed: not retried
+    // neither got nor BullMQ asked again
+    expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH).map((r) => r.status)).toEqual([400]);
+    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.failed');
+  });
+
   it('still completes every run through 429s and 503s', async () => {
     p = await startPipeline({ sim: { rateLimitPerMinute: 3, retryAfterSeconds: 1, faults: { failNext: 3, errorStatus: 503 } } });
     const endAt = Date.now() - 120_000;

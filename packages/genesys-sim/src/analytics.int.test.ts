@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregatesResponse } from './analytics/aggregate';
 import { startSimulator, type Simulator } from './server';
-import { aggregatesPath, api, getToken, sleep } from './test-helpers';
+import { aggregatesPath, api, getToken } from './test-helpers';
 
 const campaignFilter = (id: string) => ({
   type: 'and',

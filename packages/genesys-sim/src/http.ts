@@ -35,6 +35,3 @@ export function genesysError(
     status,
   );
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));

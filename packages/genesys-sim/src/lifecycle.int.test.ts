@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregatesResponse } from './analytics/aggregate';
 import type { CopyView, DeliverCopyResult, RunResult } from './control';
 import type { ExpectedTotals, SimConversation } from './model/types';
 import { startSimulator, type Simulator } from './server';
-import { aggregatesPath, api, getToken, sleep } from './test-helpers';
+import { aggregatesPath, api, getToken } from './test-helpers';
 import { startReceiver, type Receiver } from './test-receiver';
 
 const MIN = 60_000;

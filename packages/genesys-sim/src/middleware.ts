@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
-import { genesysError, sleep, type SimContext, type SimEnv } from './http';
+import { genesysError, type SimContext, type SimEnv } from './http';
 import type { SimState } from './model/state';
 import type { SlidingWindowLimiter } from './rate-limit';
 import type { Random } from './random';

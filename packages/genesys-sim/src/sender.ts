@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { buildFinishEvent, type FinishedCampaign, type SenderShape } from './events';
-import { sleep } from './http';
 
 export type { FinishedCampaign, SenderShape } from './events';
 export { buildFinishEvent, GUIDE_STATUSES } from './events';

@@ -43,5 +43,3 @@ export async function api<T = Record<string, unknown>>(
 }
 
 export const aggregatesPath = '/api/v2/analytics/conversations/aggregates/query';
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

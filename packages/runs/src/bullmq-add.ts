@@ -1,3 +1,14 @@
+/*
+ * Builds on BullMQ internals: the addStandardJob Lua script from `bullmq/dist/cjs/scripts`, the
+ * protected `Job#validateOptions` and `queue.backend.addJobToTransaction`. Checked against bullmq
+ * 6.7.0, which is why the workspace catalog (pnpm-workspace.yaml) pins bullmq exactly, with no ^.
+ * On an upgrade: change the catalog entry, `pnpm install`, then run
+ *   pnpm exec vitest run packages/runs/src/intake-enqueue.int.test.ts
+ * (real Redis): it proves the intake writes byte for byte what `queue.add` writes and that a BullMQ
+ * worker runs it. Update the version named here when it passes. The start-up guard
+ * (`checkPrepareAdd`) stays as a second line: the ingest refuses to start on a release that no
+ * longer issues a plain add the way `prepareAdd` expects.
+ */
 import { createRequire } from 'node:module';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 

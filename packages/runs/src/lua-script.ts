@@ -1,22 +1,28 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisValue, Result } from 'ioredis';
+import { INTAKE_LUA } from './intake.lua';
+import { MARK_REPLAY_LUA, RECORD_STATUS_LUA, SET_STAGE_LUA } from './stage.lua';
 
-/** A Lua script run with EVALSHA, falling back to EVAL once when Redis has not cached it yet. */
-export class LuaScript {
-  private readonly sha: string;
-
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** INTAKE_LUA, once defineRunScripts ran on this connection: the number of keys, the keys, the arguments. */
+    runsIntake(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
+    /** SET_STAGE_LUA, once defineRunScripts ran on this connection: the number of keys, the keys, the arguments. */
+    runsSetStage(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
+    /** MARK_REPLAY_LUA, once defineRunScripts ran on this connection: 1 key, then the arguments. */
+    runsMarkReplay(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
+    /** RECORD_STATUS_LUA, once defineRunScripts ran on this connection: 1 key, then the arguments. */
+    runsRecordStatus(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
   }
+}
 
-  async run(redis: Redis, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return redis.eval(this.source, keys.length, ...keys, ...args);
-      }
-      throw err;
-    }
-  }
+/**
+ * Defines the run store's scripts as commands on `redis`. ioredis runs them with EVALSHA and
+ * falls back to EVAL when Redis answers NOSCRIPT.
+ */
+export function defineRunScripts(redis: Redis): void {
+  // a variable number of keys: each call passes the count first
+  redis.defineCommand('runsIntake', { lua: INTAKE_LUA });
+  redis.defineCommand('runsSetStage', { lua: SET_STAGE_LUA });
+  redis.defineCommand('runsMarkReplay', { numberOfKeys: 1, lua: MARK_REPLAY_LUA });
+  redis.defineCommand('runsRecordStatus', { numberOfKeys: 1, lua: RECORD_STATUS_LUA });
 }

@@ -1,12 +1,10 @@
 import type { Redis } from 'ioredis';
 import { ANALYTICS_QUEUE, FINAL_STAGES, runIdFor, type RunStage } from '@wrapup/shared';
 import type { PreparedAdd } from './bullmq-add';
-import { INTAKE_LUA } from './intake.lua';
 import { REPLAY_JOB_INFIX } from './job-ids';
 import { runKeys, type RunKeys } from './keys';
-import { LuaScript } from './lua-script';
+import { defineRunScripts } from './lua-script';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
-import { MARK_REPLAY_LUA, RECORD_STATUS_LUA, SET_STAGE_LUA } from './stage.lua';
 
 export interface RunStoreOptions {
   /** QUEUE_PREFIX; every key lives under `${prefix}:runs:`. */
@@ -121,11 +119,6 @@ export type IntakeResult =
 const MAX_EVENT_IDS = 50;
 const MAX_RUNS_PER_CAMPAIGN = 500;
 
-const intakeScript = new LuaScript(INTAKE_LUA);
-const stageScript = new LuaScript(SET_STAGE_LUA);
-const replayScript = new LuaScript(MARK_REPLAY_LUA);
-const statusScript = new LuaScript(RECORD_STATUS_LUA);
-
 /** The run trail and the intake dedupe, in Redis. Shared by ingest and worker. */
 export class RunStore {
   readonly keys: RunKeys;
@@ -148,6 +141,7 @@ export class RunStore {
     this.skewMs = Math.round((opts.clockSkewSeconds ?? 300) * 1000);
     this.now = opts.now ?? Date.now;
     this.jobKeyPrefix = `${opts.prefix}:${ANALYTICS_QUEUE}:`;
+    defineRunScripts(redis);
   }
 
   /**
@@ -189,42 +183,41 @@ export class RunStore {
       }
     }
     const k = this.keys;
-    const raw = await intakeScript.run(
-      this.redis,
-      [
-        k.event(i.campaignId, i.eventId),
-        k.active(i.campaignId),
-        k.campaign(i.campaignId),
-        k.state(i.campaignId),
-        k.run(runId),
-        ...(job?.keys ?? []),
-      ],
-      [
-        i.eventId,
-        runId,
-        i.campaignId,
-        i.status,
-        i.occurredAt,
-        occurredMs,
-        now,
-        secs(this.opts.dedupeTtlSeconds),
-        secs(this.opts.retentionSeconds),
-        this.toleranceMs,
-        k.runPrefix,
-        this.jobKeyPrefix,
-        i.durationSeconds ?? '',
-        i.contactCount ?? '',
-        i.shape ?? '',
-        MAX_EVENT_IDS,
-        MAX_RUNS_PER_CAMPAIGN,
-        i.campaignVersion ?? '',
-        i.transitionsOnly ? '1' : '0',
-        new Date(occurredMs - this.opts.startTtlSeconds * 1000).toISOString(),
-        nowMs + this.skewMs,
-        new Date(nowMs + this.skewMs).toISOString(),
-        new Date(nowMs - this.maxJoinAgeMs).toISOString(),
-        ...(job?.args ?? []),
-      ],
+    const keys = [
+      k.event(i.campaignId, i.eventId),
+      k.active(i.campaignId),
+      k.campaign(i.campaignId),
+      k.state(i.campaignId),
+      k.run(runId),
+      ...(job?.keys ?? []),
+    ];
+    const raw = await this.redis.runsIntake(
+      keys.length,
+      ...keys,
+      i.eventId,
+      runId,
+      i.campaignId,
+      i.status,
+      i.occurredAt,
+      occurredMs,
+      now,
+      secs(this.opts.dedupeTtlSeconds),
+      secs(this.opts.retentionSeconds),
+      this.toleranceMs,
+      k.runPrefix,
+      this.jobKeyPrefix,
+      i.durationSeconds ?? '',
+      i.contactCount ?? '',
+      i.shape ?? '',
+      MAX_EVENT_IDS,
+      MAX_RUNS_PER_CAMPAIGN,
+      i.campaignVersion ?? '',
+      i.transitionsOnly ? '1' : '0',
+      new Date(occurredMs - this.opts.startTtlSeconds * 1000).toISOString(),
+      nowMs + this.skewMs,
+      new Date(nowMs + this.skewMs).toISOString(),
+      new Date(nowMs - this.maxJoinAgeMs).toISOString(),
+      ...(job?.args ?? []),
     );
     const [outcome, id, reason, needs, startedAt, added] = raw as [
       string,
@@ -261,17 +254,14 @@ export class RunStore {
   ): Promise<RecordStatusResult> {
     const ms = Date.parse(at);
     if (Number.isNaN(ms)) throw new Error(`RunStore.recordStatus: not a date: ${at}`);
-    return (await statusScript.run(
-      this.redis,
-      [this.keys.state(campaignId)],
-      [
-        status,
-        new Date(ms).toISOString(),
-        opts.version ?? '',
-        secs(this.opts.retentionSeconds),
-        opts.transitionsOnly ? '1' : '0',
-        this.horizon(),
-      ],
+    return (await this.redis.runsRecordStatus(
+      this.keys.state(campaignId),
+      status,
+      new Date(ms).toISOString(),
+      opts.version ?? '',
+      secs(this.opts.retentionSeconds),
+      opts.transitionsOnly ? '1' : '0',
+      this.horizon(),
     )) as RecordStatusResult;
   }
 
@@ -337,19 +327,18 @@ export class RunStore {
     const pairs: string[] = [];
     for (const s of steps)
       pairs.push(s.stage, s.at === undefined ? fallback : new Date(s.at).toISOString());
-    await stageScript.run(
-      this.redis,
-      [this.keys.run(runId), ...deleteKeys],
-      [
-        runId,
-        steps.length,
-        FINAL_STAGES.includes(last.stage) ? '1' : '0',
-        this.keys.activePrefix,
-        secs(this.opts.retentionSeconds),
-        opts.unlessFinal ? '1' : '0',
-        ...pairs,
-        ...encodePatch(patch),
-      ],
+    const keys = [this.keys.run(runId), ...deleteKeys];
+    await this.redis.runsSetStage(
+      keys.length,
+      ...keys,
+      runId,
+      steps.length,
+      FINAL_STAGES.includes(last.stage) ? '1' : '0',
+      this.keys.activePrefix,
+      secs(this.opts.retentionSeconds),
+      opts.unlessFinal ? '1' : '0',
+      ...pairs,
+      ...encodePatch(patch),
     );
   }
 
@@ -383,10 +372,10 @@ export class RunStore {
    */
   async markReplay(runId: string): Promise<number | undefined> {
     const n = Number(
-      await replayScript.run(
-        this.redis,
-        [this.keys.run(runId)],
-        [new Date(this.now()).toISOString(), `${runId}${REPLAY_JOB_INFIX}`],
+      await this.redis.runsMarkReplay(
+        this.keys.run(runId),
+        new Date(this.now()).toISOString(),
+        `${runId}${REPLAY_JOB_INFIX}`,
       ),
     );
     return n < 0 ? undefined : n;

@@ -53,6 +53,19 @@ describe('toUtcIso: explicit zones', () => {
     expect(toUtcIso(Number.NaN, 'UTC')).toBeUndefined();
     expect(toUtcIso(Number.POSITIVE_INFINITY, 'UTC')).toBeUndefined();
   });
+
+  it('writes epoch numbers past the year 9999 with an expanded year that Date.parse reads back', () => {
+    expect(toUtcIso(253_402_300_799_999, 'UTC')).toBe('9999-12-31T23:59:59.999Z');
+    for (const [ms, text] of [
+      [253_402_300_800_000, '+010000-01-01T00:00:00.000Z'],
+      [1_698_417_000_000_000, '+055790-09-10T04:00:00.000Z'], // epoch microseconds
+      [8.64e15, '+275760-09-13T00:00:00.000Z'], // the last instant a Date holds
+    ] as const) {
+      expect(toUtcIso(ms, 'UTC')).toBe(text);
+      expect(Date.parse(text)).toBe(ms);
+    }
+    expect(toUtcIso(8.64e15 + 1, 'UTC')).toBeUndefined();
+  });
 });
 
 describe('toUtcIso: naive times in EVENT_TIMEZONE', () => {

@@ -1,16 +1,12 @@
-import dayjs from 'dayjs';
-import utc from 'dayjs/plugin/utc';
-
-dayjs.extend(utc);
-
 /**
  * Time handling. Everything leaves here as ISO-8601 UTC with milliseconds
  * (`2023-10-27T14:30:00.000Z`).
  *
  * Naive local times (no `Z`, no offset) are read in the configured EVENT_TIMEZONE. We compute the
  * zone offset ourselves from `Intl.DateTimeFormat#formatToParts` (hourCycle h23, so Node 20 and 24
- * agree) instead of using dayjs's timezone plugin, whose handling of wall times in DST gaps and
- * overlaps has shifted between versions. DST rules follow Temporal's "compatible" disambiguation:
+ * agree) instead of a date library's zone plugin (dayjs's has shifted its handling of wall times
+ * in DST gaps and overlaps between versions). DST rules follow Temporal's "compatible"
+ * disambiguation:
  *  - a wall time that does not exist (spring-forward gap, e.g. Europe/Berlin 2024-03-31 02:30) is
  *    pushed forward by the gap: 02:30 -> 03:30 CEST = 01:30Z;
  *  - a wall time that occurs twice (fall-back overlap, e.g. Europe/Berlin 2024-10-27 02:30) takes
@@ -117,11 +113,12 @@ export function toUtcIso(input: string | number, eventTimezone: string): string 
 const YEAR_10000_MS = 253_402_300_800_000;
 
 /**
- * `YYYY-MM-DDTHH:mm:ss.SSSZ`. The common range goes through the native toISOString (the hot
- * path of every event); years outside 1970..9999 keep dayjs's rendering.
+ * `YYYY-MM-DDTHH:mm:ss.SSSZ` for the years 1970 to 9999. Past 9999 (epoch milliseconds up to
+ * 8.64e15 reach the year 275760) toISOString writes ISO 8601's expanded year,
+ * `+010000-01-01T00:00:00.000Z`, which Date.parse reads back, so the event horizon refuses such a
+ * time as in the future and analyticsInterval throws a RangeError for it.
  */
-const iso = (ms: number) =>
-  ms >= 0 && ms < YEAR_10000_MS ? new Date(ms).toISOString() : dayjs.utc(ms).format('YYYY-MM-DDTHH:mm:ss.SSS[Z]');
+const iso = (ms: number) => new Date(ms).toISOString();
 
 function fromMs(ms: number): string | undefined {
   if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) return undefined;

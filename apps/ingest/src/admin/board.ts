@@ -5,8 +5,6 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 
-type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
-
 export interface BoardOptions {
   /** Bull Board without write actions (DASHBOARD_READ_ONLY). */
   readOnly: boolean;
@@ -29,8 +27,7 @@ export function createBoard(
   createBullBoard({
     // readOnlyMode hides the UI's write actions and makes bull-board refuse them (405) itself
     queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: readOnly })),
-    // @bull-board/hono 9.10.1 types against @bull-board/api 9.10.1, we have api 9.10.2: same shape.
-    serverAdapter: serverAdapter as unknown as BoardServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'wrapup' } },
   });
 

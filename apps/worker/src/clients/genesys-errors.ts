@@ -5,20 +5,25 @@ export interface GenesysErrorInfo {
   code?: string | undefined;
   /** `ININ-Correlation-ID` of the answer, when there was one. */
   correlationId?: string | undefined;
-  /**
-   * Whether a later attempt (a BullMQ retry) may succeed. The client has already done its own
-   * retries when this is thrown: true for 429/5xx/network errors that outlived them, for other
-   * 5xx and for a malformed answer; false for 4xx (bad request, credentials, not found).
-   */
-  retryable: boolean;
+  /** Whether a later attempt (a BullMQ retry) may succeed; by default `retryableStatus(status)`. */
+  retryable?: boolean;
   cause?: unknown;
 }
+
+/**
+ * Whether a later attempt may get past a call that ended with this status, after the client's own
+ * retries: yes for a network error or timeout (no status), 408, 429 and 5xx; never for another 4xx
+ * (bad request, credentials refused after a fresh token, forbidden, not found).
+ */
+export const retryableStatus = (status: number | undefined): boolean =>
+  status === undefined || status === 408 || status === 429 || status >= 500;
 
 /** Every failure of a Genesys Cloud call. */
 export class GenesysError extends Error {
   readonly status: number | undefined;
   readonly code: string | undefined;
   readonly correlationId: string | undefined;
+  /** False: the job must fail now (BullMQ UnrecoverableError) instead of spending its attempts. */
   readonly retryable: boolean;
 
   constructor(message: string, info: GenesysErrorInfo) {
@@ -27,14 +32,14 @@ export class GenesysError extends Error {
     this.status = info.status;
     this.code = info.code;
     this.correlationId = info.correlationId;
-    this.retryable = info.retryable;
+    this.retryable = info.retryable ?? retryableStatus(info.status);
   }
 }
 
 /** A 404: the campaign (or other entity) does not exist. Never retryable. */
 export class GenesysNotFound extends GenesysError {
   constructor(message: string, info: Omit<GenesysErrorInfo, 'retryable' | 'status'> = {}) {
-    super(message, { ...info, status: 404, retryable: false });
+    super(message, { ...info, status: 404 });
     this.name = 'GenesysNotFound';
   }
 }

@@ -1,145 +1,176 @@
-import { RequestError } from 'got';
+import {
+  RequestError,
+  type Got,
+  type Options,
+  type OptionsOfTextResponseBody,
+  type Response,
+} from 'got';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
 import type { RateLimiter } from '../limiter';
-import { sleep } from '../limiter';
 import { GenesysError, GenesysNotFound } from './genesys-errors';
-import { backoffMs, parseRetryAfter, RETRY_STATUSES, withJitter } from './genesys-retry';
+import { parseRetryAfter, retryDelay, RETRY_STATUSES } from './genesys-retry';
 import { ErrorBodySchema } from './genesys-schemas';
 import { http } from './http-client';
 
 export type GenesysLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-export interface HttpPolicy {
-  limiter: RateLimiter | undefined;
+export interface GenesysHttpOptions {
+  /** Shared across processes; every attempt, the token request included, acquires a slot first. */
+  limiter?: RateLimiter | undefined;
   logger: GenesysLogger;
-  /** Timeout of every single HTTP exchange. */
+  /** Timeout of each HTTP exchange. */
   timeoutMs: number;
-  /** Bound on the whole call: waits for the limiter, attempts and retry sleeps. */
-  maxRetryTimeMs: number;
-  /** Wait when a retryable answer carries no Retry-After. */
-  defaultRetryAfterMs: number;
-  /** Give up (no retry) when Retry-After asks for longer than this. */
-  maxRetryAfterMs: number;
-  /** First backoff for network errors and timeouts (doubled each time). */
-  retryBaseMs: number;
+  /** Bound on one call including its retries and rate-limit waits (default 180000). */
+  maxRetryTimeMs?: number;
+  /** Wait when a 429/502/503/504 has no Retry-After (default 3000). */
+  defaultRetryAfterMs?: number;
+  /** Give up when Retry-After asks for more (default 180000). */
+  maxRetryAfterMs?: number;
+  /** First backoff after a network error or timeout (default 500, doubled each time). */
+  retryBaseMs?: number;
 }
 
-export interface HttpRequest {
-  method: 'GET' | 'POST';
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-  /** Network errors and timeouts are retried only for idempotent calls. */
-  idempotent: boolean;
-  /** Short label for logs and errors, e.g. `GET /api/v2/outbound/campaigns/{id}`. */
+/** got's `context` of one call: its label for logs and errors, and when its time budget ends. */
+interface CallContext {
   what: string;
+  deadline: number;
 }
+const contextOf = (options: Pick<Options, 'context'>) => options.context as unknown as CallContext;
 
-export interface HttpResponse {
-  status: number;
-  body: string;
-  correlationId: string | undefined;
-  headers: Record<string, string | string[] | undefined>;
+export const correlationIdOf = (res: Response) => {
+  const header = res.headers['inin-correlation-id'];
+  return Array.isArray(header) ? header[0] : header;
+};
+
+/**
+ * got for Genesys Cloud. got retries 429/502/503/504 and network errors and timeouts (POST too: the
+ * token request and the read-only aggregates query may be repeated) as `retryDelay` says, within
+ * the call's time budget; every attempt first takes a slot of the shared limiter; a 429 pauses
+ * every process sharing it.
+ */
+export function createGenesysHttp(opts: GenesysHttpOptions): Got {
+  const { limiter, logger: log } = opts;
+  const maxRetryTimeMs = opts.maxRetryTimeMs ?? 180_000;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 180_000;
+  const timing = {
+    defaultRetryAfterMs: opts.defaultRetryAfterMs ?? 3000,
+    retryBaseMs: opts.retryBaseMs ?? 500,
+  };
+  return http.extend({
+    timeout: { request: opts.timeoutMs },
+    retry: {
+      limit: Number.POSITIVE_INFINITY, // the time budget bounds the attempts
+      methods: ['GET', 'POST'],
+      statusCodes: RETRY_STATUSES,
+      // errorCodes: got's defaults (ETIMEDOUT, ECONNRESET, ECONNREFUSED, EPIPE, ENOTFOUND, ...)
+      maxRetryAfter: maxRetryAfterMs,
+      calculateDelay: (r) => {
+        if (r.error.name === 'RetryError') return 1; // the 401 refresh asked for one more try
+        if (r.error.cause instanceof GenesysError) return 0; // no limiter slot or no token: final
+        const remainingMs = contextOf(r.error.options).deadline - Date.now();
+        return retryDelay({ ...r, answered: r.error.response !== undefined, remainingMs }, timing);
+      },
+    },
+    hooks: {
+      beforeRequest: [
+        async (options, { retryCount }) => {
+          const call = contextOf(options);
+          if (retryCount === 0) call.deadline = Date.now() + maxRetryTimeMs;
+          await limiter
+            ?.acquire({ timeoutMs: Math.max(1, call.deadline - Date.now()) })
+            .catch((err: unknown) => {
+              throw new GenesysError(
+                `${call.what}: no rate-limit slot within ${maxRetryTimeMs} ms`,
+                { code: 'rate_limit_wait', cause: err },
+              );
+            });
+        },
+      ],
+      afterResponse: [
+        async (res) => {
+          const meta = {
+            what: contextOf(res.request.options).what,
+            status: res.statusCode,
+            correlationId: correlationIdOf(res),
+            attempt: res.retryCount + 1,
+            durationMs: res.timings.phases.total,
+          };
+          log.debug(meta, 'genesys answer');
+          if (res.statusCode === 429) {
+            const asked = parseRetryAfter(res.headers['retry-after']);
+            const retryAfterMs = asked ?? timing.defaultRetryAfterMs;
+            log.info(
+              { ...meta, retryAfterMs, header: asked !== undefined },
+              'genesys rate limit hit, pausing',
+            );
+            // every process waits, not only this call (now: beforeRetry runs after got's own wait)
+            await limiter?.pauseFor(Math.min(retryAfterMs, maxRetryAfterMs));
+          }
+          return res;
+        },
+      ],
+      beforeRetry: [
+        (error, retryCount) => {
+          const status = error.response?.statusCode;
+          if (error.name === 'RetryError' || status === 429) return; // logged already
+          const { what } = contextOf(error.options);
+          log.warn(
+            { what, attempt: retryCount, status, code: error.code },
+            'genesys call failed, retrying',
+          );
+        },
+      ],
+    },
+  });
 }
 
 /**
- * One logical call: rate limit, send, retry 429/502/503/504 (and network errors when idempotent)
- * until it gets any other answer, which it returns as is. Throws GenesysError when it gives up.
+ * One call through a client made by createGenesysHttp: the final answer, whatever its status,
+ * except a 429/502/503/504 got gave up on, which throws GenesysError like a network error does.
  */
-export async function sendWithRetry(req: HttpRequest, policy: HttpPolicy): Promise<HttpResponse> {
-  const started = Date.now();
-  const remaining = () => policy.maxRetryTimeMs - (Date.now() - started);
-  const log = policy.logger;
-  for (let attempt = 1; ; attempt++) {
-    await acquire(req, policy, remaining());
-    const sentAt = Date.now();
-    let res: HttpResponse;
-    try {
-      const answer = await http(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        timeout: { request: policy.timeoutMs },
-      });
-      const header = answer.headers['inin-correlation-id'];
-      res = {
-        status: answer.statusCode,
-        body: answer.body,
-        correlationId: Array.isArray(header) ? header[0] : header,
-        headers: answer.headers,
-      };
-    } catch (err) {
-      const code = err instanceof RequestError ? err.code : 'ERR_REQUEST';
-      const error = new GenesysError(`${req.what} failed: ${code} (${(err as Error).message})`, {
-        code,
-        retryable: true,
-        cause: err,
-      });
-      const delay = backoffMs(attempt, policy.retryBaseMs);
-      if (!req.idempotent || delay > remaining()) {
-        log.error({ what: req.what, attempt, code, durationMs: Date.now() - sentAt }, 'genesys call failed');
-        throw error;
-      }
-      log.warn({ what: req.what, attempt, code, retryInMs: Math.round(delay) }, 'genesys network error, retrying');
-      await sleep(delay);
-      continue;
-    }
-
-    const meta = { what: req.what, status: res.status, correlationId: res.correlationId, attempt, durationMs: Date.now() - sentAt };
-    log.debug(meta, 'genesys answer');
-    if (!RETRY_STATUSES.has(res.status)) return res;
-
-    const asked = parseRetryAfter(res.headers['retry-after']);
-    const waitMs = asked ?? policy.defaultRetryAfterMs;
-    if (res.status === 429 && policy.limiter) {
-      // every process waits, not only this call
-      await policy.limiter.pauseFor(Math.min(waitMs, policy.maxRetryAfterMs));
-    }
-    if (waitMs > policy.maxRetryAfterMs) {
-      log.error({ ...meta, retryAfterMs: waitMs }, 'genesys asks to retry later than allowed, giving up');
-      throw errorFromResponse(req, res, true, `asked to retry after ${Math.round(waitMs / 1000)} s`);
-    }
-    const delay = withJitter(waitMs);
-    if (delay > remaining()) {
-      log.error({ ...meta, retryAfterMs: waitMs }, 'genesys retries exhausted');
-      throw errorFromResponse(req, res, true, `gave up after ${attempt} attempts in ${Date.now() - started} ms`);
-    }
-    if (res.status === 429) {
-      log.info({ ...meta, retryAfterMs: waitMs, header: asked !== undefined }, 'genesys rate limit hit, pausing');
-    } else {
-      log.warn({ ...meta, retryAfterMs: waitMs }, 'genesys unavailable, retrying');
-    }
-    await sleep(delay);
-  }
-}
-
-async function acquire(req: HttpRequest, policy: HttpPolicy, budgetMs: number): Promise<void> {
-  if (!policy.limiter) return;
+export async function send(
+  client: Got,
+  what: string,
+  url: string,
+  options: Pick<OptionsOfTextResponseBody, 'method' | 'headers' | 'form' | 'json'>,
+  log: GenesysLogger,
+): Promise<Response<string>> {
+  let res: Response<string>;
   try {
-    await policy.limiter.acquire({ timeoutMs: Math.max(1, budgetMs) });
+    res = await client(url, { ...options, context: { what } });
   } catch (err) {
-    throw new GenesysError(`${req.what}: no rate-limit slot within ${policy.maxRetryTimeMs} ms`, {
-      code: 'rate_limit_wait',
-      retryable: true,
+    if (err instanceof RequestError && err.cause instanceof GenesysError) throw err.cause;
+    const code = err instanceof RequestError ? err.code : 'ERR_REQUEST';
+    log.error({ what, code }, 'genesys call failed');
+    throw new GenesysError(`${what} failed: ${code} (${(err as Error).message})`, {
+      code,
       cause: err,
     });
   }
+  if (!RETRY_STATUSES.includes(res.statusCode)) return res;
+  const attempts = res.retryCount + 1;
+  log.error(
+    { what, status: res.statusCode, correlationId: correlationIdOf(res), attempts },
+    'genesys retries exhausted',
+  );
+  throw errorFromResponse(what, res, `gave up after ${attempts} attempts`);
 }
 
 /** The error for a final non-2xx answer: Genesys's code and message when the body has them. */
-export function errorFromResponse(req: HttpRequest, res: HttpResponse, retryable?: boolean, note?: string): GenesysError {
+export function errorFromResponse(
+  what: string,
+  res: Response<string>,
+  note?: string,
+): GenesysError {
   const parsed = v.safeParse(ErrorBodySchema, safeJson(res.body));
   const body = parsed.success ? parsed.output : {};
   const detail = body.message ?? res.body.slice(0, 200);
-  const message = `${req.what} answered ${res.status}${detail ? `: ${detail}` : ''}${note ? ` (${note})` : ''}`;
-  const info = { code: body.code ?? `http_${res.status}`, correlationId: res.correlationId };
-  if (res.status === 404) return new GenesysNotFound(message, info);
-  return new GenesysError(message, {
-    ...info,
-    status: res.status,
-    retryable: retryable ?? (res.status >= 500 || res.status === 408 || res.status === 429),
-  });
+  const message = `${what} answered ${res.statusCode}${detail ? `: ${detail}` : ''}${note ? ` (${note})` : ''}`;
+  const info = { code: body.code ?? `http_${res.statusCode}`, correlationId: correlationIdOf(res) };
+  return res.statusCode === 404
+    ? new GenesysNotFound(message, info)
+    : new GenesysError(message, { ...info, status: res.statusCode });
 }
 
 export function safeJson(text: string): unknown {

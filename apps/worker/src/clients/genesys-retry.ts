@@ -1,23 +1,47 @@
-/** The Java SDK's policy: only these statuses are retried (plus network errors on idempotent calls). */
-export const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/** The Java SDK's policy: only these statuses are retried (plus network errors and timeouts). */
+export const RETRY_STATUSES = [429, 502, 503, 504];
 
-/**
- * `Retry-After` in milliseconds: delta seconds (`59`, `1.5`) or an HTTP date. Undefined when absent
- * or unreadable (the caller falls back to its default).
- */
-export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | undefined {
-  const value = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+/** `Retry-After` in ms: delta seconds (`59`, `1.5`) or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header?.trim()) return undefined;
+  const ms = /^\s*\d+(\.\d+)?\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
+  return Number.isNaN(ms) ? undefined : Math.max(0, Math.round(ms));
 }
 
-/** `ms` plus up to 20% (at most 1 s) of random extra, so retries of many callers spread out. */
-export const withJitter = (ms: number, random = Math.random) => ms + random() * Math.min(1000, ms * 0.2);
+export interface RetryTiming {
+  /** Wait when a retryable answer carries no Retry-After. */
+  defaultRetryAfterMs: number;
+  /** First backoff for network errors and timeouts (doubled each time, at most 30 s). */
+  retryBaseMs: number;
+}
 
-/** Exponential backoff for network errors: base * 2^(attempt-1), capped, with "equal jitter". */
-export function backoffMs(attempt: number, baseMs: number, capMs = 30_000, random = Math.random): number {
-  const full = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return full / 2 + random() * (full / 2);
+export interface RetryState {
+  /** got's: 1 after the first attempt failed. */
+  attemptCount: number;
+  /** got's own verdict: 0 when its rules say no (limit, method, status, error code, Retry-After above maxRetryAfter). */
+  computedValue: number;
+  /** got's reading of the Retry-After header, in ms. */
+  retryAfter?: number | undefined;
+  /** True for an answer (429/502/503/504), false for a network error or timeout. */
+  answered: boolean;
+  /** What is left of the call's time budget. */
+  remainingMs: number;
+}
+
+/**
+ * got's `retry.calculateDelay` as a pure function. An answer waits its Retry-After (default when
+ * absent) plus up to 20% (at most 1 s); a network error backs off exponentially with "equal
+ * jitter". 0 (give up) when got says no or the wait would outlast the remaining budget.
+ */
+export function retryDelay(s: RetryState, timing: RetryTiming, random = Math.random): number {
+  if (s.computedValue === 0) return 0;
+  let delay: number;
+  if (s.answered) {
+    const wait = s.retryAfter ?? timing.defaultRetryAfterMs;
+    delay = wait + random() * Math.min(1000, wait * 0.2);
+  } else {
+    const full = Math.min(30_000, timing.retryBaseMs * 2 ** (s.attemptCount - 1));
+    delay = full / 2 + random() * (full / 2);
+  }
+  return delay > s.remainingMs ? 0 : Math.max(1, delay);
 }

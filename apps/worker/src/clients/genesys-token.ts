@@ -1,13 +1,22 @@
+import type { Got } from 'got';
 import * as v from 'valibot';
-import { errorFromResponse, safeJson, sendWithRetry, type HttpPolicy, type HttpRequest } from './genesys-http';
 import { GenesysError } from './genesys-errors';
+import {
+  correlationIdOf,
+  errorFromResponse,
+  safeJson,
+  send,
+  type GenesysLogger,
+} from './genesys-http';
 import { TokenResponseSchema } from './genesys-schemas';
 
 export interface TokenSourceOptions {
   loginUrl: string;
   clientId: string;
   clientSecret: string;
-  policy: HttpPolicy;
+  /** From createGenesysHttp: rate limited and retried like every other call. */
+  http: Got;
+  logger: GenesysLogger;
   now?: () => number;
 }
 
@@ -27,38 +36,36 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
   let cached: { token: string; renewAt: number } | undefined;
   let inflight: Promise<string> | undefined;
 
-  const request: HttpRequest = {
+  const what = 'POST /oauth/token';
+  const request = {
     method: 'POST',
-    url: `${opts.loginUrl}/oauth/token`,
     headers: {
       authorization: `Basic ${Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     },
-    body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
-    idempotent: true,
-    what: 'POST /oauth/token',
-  };
+    form: { grant_type: 'client_credentials' },
+  } as const;
 
   async function fetchToken(): Promise<string> {
     const askedAt = now();
-    const res = await sendWithRetry(request, opts.policy);
-    if (res.status !== 200) {
-      // 400/401: wrong client id or secret, no point retrying
-      throw errorFromResponse(request, res);
-    }
+    const res = await send(opts.http, what, `${opts.loginUrl}/oauth/token`, request, opts.logger);
+    // 400/401: wrong client id or secret, no point retrying (retryable false)
+    if (res.statusCode !== 200) throw errorFromResponse(what, res);
     const parsed = v.safeParse(TokenResponseSchema, safeJson(res.body));
     if (!parsed.success) {
-      throw new GenesysError(`POST /oauth/token answered 200 without a usable token`, {
+      throw new GenesysError(`${what} answered 200 without a usable token`, {
         status: 200,
         code: 'bad_response',
-        correlationId: res.correlationId,
+        correlationId: correlationIdOf(res),
         retryable: true,
       });
     }
     const ttlMs = parsed.output.expires_in * 1000;
     cached = { token: parsed.output.access_token, renewAt: askedAt + ttlMs - renewMarginMs(ttlMs) };
-    opts.policy.logger.debug({ expiresInS: parsed.output.expires_in, correlationId: res.correlationId }, 'genesys token obtained');
+    opts.logger.debug(
+      { expiresInS: parsed.output.expires_in, correlationId: correlationIdOf(res) },
+      'genesys token obtained',
+    );
     return cached.token;
   }
 

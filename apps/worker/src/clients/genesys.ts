@@ -1,32 +1,38 @@
 import * as v from 'valibot';
-import { addCounts, AggregatesResponseSchema, extractCounts, splitInterval, zeroCounts, type AggregatesResponse, type AnalyticsCounts } from '@wrapup/shared';
-import type { RateLimiter } from '../limiter';
+import {
+  addCounts,
+  AggregatesResponseSchema,
+  extractCounts,
+  splitInterval,
+  zeroCounts,
+  type AggregatesResponse,
+  type AnalyticsCounts,
+} from '@wrapup/shared';
 import { campaignAggregatesQuery, MAX_QUERY_DAYS, type AggregatesQuery } from './genesys-analytics';
 import { GenesysError, GenesysNotFound } from './genesys-errors';
-import { errorFromResponse, safeJson, sendWithRetry, type GenesysLogger, type HttpPolicy, type HttpRequest } from './genesys-http';
-import { CampaignProgressSchema, CampaignSchema, type Campaign, type CampaignProgress } from './genesys-schemas';
+import {
+  correlationIdOf,
+  createGenesysHttp,
+  errorFromResponse,
+  safeJson,
+  send,
+  type GenesysHttpOptions,
+} from './genesys-http';
+import {
+  CampaignProgressSchema,
+  CampaignSchema,
+  type Campaign,
+  type CampaignProgress,
+} from './genesys-schemas';
 import { createTokenSource } from './genesys-token';
 
-export interface GenesysClientOptions {
+export interface GenesysClientOptions extends GenesysHttpOptions {
   /** `https://api.<region>` or a simulator; from config.genesys.apiUrl. */
   apiUrl: string;
   /** `https://login.<region>` or a simulator; from config.genesys.loginUrl. */
   loginUrl: string;
   clientId: string;
   clientSecret: string;
-  /** Shared across processes; every call, the token request included, acquires a slot first. */
-  limiter?: RateLimiter | undefined;
-  /** Timeout of each HTTP exchange. */
-  timeoutMs: number;
-  logger: GenesysLogger;
-  /** Bound on one call including its retries and rate-limit waits (default 180000). */
-  maxRetryTimeMs?: number;
-  /** Wait when a 429/502/503/504 has no Retry-After (default 3000). */
-  defaultRetryAfterMs?: number;
-  /** Give up when Retry-After asks for more (default 180000). */
-  maxRetryAfterMs?: number;
-  /** First backoff after a network error or timeout (default 500, doubled each time). */
-  retryBaseMs?: number;
 }
 
 export interface CampaignAnalytics {
@@ -54,23 +60,37 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     throw new Error('Genesys client needs GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET');
   }
   const apiUrl = opts.apiUrl.replace(/\/+$/, '');
-  const policy: HttpPolicy = {
-    limiter: opts.limiter,
-    logger: opts.logger,
-    timeoutMs: opts.timeoutMs,
-    maxRetryTimeMs: opts.maxRetryTimeMs ?? 180_000,
-    defaultRetryAfterMs: opts.defaultRetryAfterMs ?? 3000,
-    maxRetryAfterMs: opts.maxRetryAfterMs ?? 180_000,
-    retryBaseMs: opts.retryBaseMs ?? 500,
-  };
+  const http = createGenesysHttp(opts);
   const tokens = createTokenSource({
     loginUrl: opts.loginUrl.replace(/\/+$/, ''),
     clientId: opts.clientId,
     clientSecret: opts.clientSecret,
-    policy,
+    http,
+    logger: opts.logger,
+  });
+  // After a 401: forget the refused token, get a fresh one and try once more (got drops this hook
+  // for the retry, so a second 401 is final).
+  const api = http.extend({
+    hooks: {
+      afterResponse: [
+        async (res, retryWithMergedOptions) => {
+          if (res.statusCode !== 401) return res;
+          opts.logger.info(
+            { what: res.request.options.context.what, correlationId: correlationIdOf(res) },
+            'genesys token refused, fetching a new one',
+          );
+          tokens.invalidate(
+            String(res.request.options.headers.authorization).replace(/^Bearer /, ''),
+          );
+          return retryWithMergedOptions({
+            headers: { authorization: `Bearer ${await tokens.get()}` },
+          });
+        },
+      ],
+    },
   });
 
-  /** Authorised call; after a 401, one fresh token and one more try. Returns the parsed 2xx body. */
+  /** Authorised call (see `api` for the 401). Returns the parsed 2xx body. */
   async function call<S extends v.GenericSchema>(
     method: 'GET' | 'POST',
     path: string,
@@ -78,33 +98,22 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     schema: S,
     body?: unknown,
   ): Promise<v.InferOutput<S>> {
-    let token = await tokens.get();
-    const request = (bearer: string): HttpRequest => ({
-      method,
-      url: `${apiUrl}${path}`,
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      // GETs and the read-only aggregates query may be repeated after a network error
-      idempotent: true,
+    const headers = { authorization: `Bearer ${await tokens.get()}`, accept: 'application/json' };
+    const res = await send(
+      api,
       what,
-    });
-    let req = request(token);
-    let res = await sendWithRetry(req, policy);
-    if (res.status === 401) {
-      opts.logger.info({ what, correlationId: res.correlationId }, 'genesys token refused, fetching a new one');
-      tokens.invalidate(token);
-      token = await tokens.get();
-      req = request(token);
-      res = await sendWithRetry(req, policy);
-    }
-    if (res.status < 200 || res.status > 299) {
-      const error = errorFromResponse(req, res);
+      `${apiUrl}${path}`,
+      { method, headers, ...(body === undefined ? {} : { json: body }) },
+      opts.logger,
+    );
+    const correlationId = correlationIdOf(res);
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      const error = errorFromResponse(what, res);
       if (!(error instanceof GenesysNotFound)) {
-        opts.logger.warn({ what, status: res.status, code: error.code, correlationId: res.correlationId }, 'genesys call failed');
+        opts.logger.warn(
+          { what, status: res.statusCode, code: error.code, correlationId },
+          'genesys call failed',
+        );
       }
       throw error;
     }
@@ -114,11 +123,14 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
         .slice(0, 3)
         .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
         .join('; ');
-      opts.logger.error({ what, correlationId: res.correlationId, issues }, 'genesys answer does not match the schema');
+      opts.logger.error(
+        { what, correlationId, issues },
+        'genesys answer does not match the schema',
+      );
       throw new GenesysError(`${what} answered an unexpected body: ${issues}`, {
-        status: res.status,
+        status: res.statusCode,
         code: 'bad_response',
-        correlationId: res.correlationId,
+        correlationId,
         retryable: true,
       });
     }
@@ -130,7 +142,12 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   const client: GenesysClient = {
     async getCampaign(id) {
       try {
-        return await call('GET', campaignPath(id), 'GET /api/v2/outbound/campaigns/{id}', CampaignSchema);
+        return await call(
+          'GET',
+          campaignPath(id),
+          'GET /api/v2/outbound/campaigns/{id}',
+          CampaignSchema,
+        );
       } catch (err) {
         if (err instanceof GenesysNotFound) return undefined;
         throw err;
@@ -138,7 +155,12 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     },
 
     getCampaignProgress(id) {
-      return call('GET', `${campaignPath(id)}/progress`, 'GET /api/v2/outbound/campaigns/{id}/progress', CampaignProgressSchema);
+      return call(
+        'GET',
+        `${campaignPath(id)}/progress`,
+        'GET /api/v2/outbound/campaigns/{id}/progress',
+        CampaignProgressSchema,
+      );
     },
 
     queryAggregates(body) {

@@ -15,7 +15,8 @@ export const keepAliveAgent = {
 
 /**
  * got with what every call here shares, merged once: keep-alive agents, no got retries (the
- * callers and the queues retry), no redirects, every status returned to the caller.
+ * queues retry; the Genesys client extends this with got's retry), no redirects, every status
+ * returned to the caller.
  */
 export const http = got.extend({
   agent: keepAliveAgent,

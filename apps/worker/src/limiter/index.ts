@@ -1,3 +1,2 @@
 export { RateLimiter, type RateLimiterOptions, type AcquireOptions } from './rate-limiter';
 export { measureWindows, type WindowMeasure } from './measure';
-export { sleep } from './sleep';

@@ -125,12 +125,19 @@ describe('RateLimiter across processes (real Redis)', () => {
     const [limiter] = limiters(ctx, fx, 1, { maxPerSecond: 1, burst: 0 });
     await limiter!.pauseFor(5000);
     const t0 = Date.now();
-    await expect(limiter!.acquire({ signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    // the signal's own reason, as documented (not Node's AbortError around it)
+    await expect(limiter!.acquire({ signal: AbortSignal.timeout(200) })).rejects.toThrow(
+      expect.objectContaining({ name: 'TimeoutError' }),
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
+    await expect(limiter!.acquire({ timeoutMs: 200 })).rejects.toThrow(
+      expect.objectContaining({ name: 'TimeoutError' }),
+    );
   });
 
-  it('rejects nonsense options', () => {
-    const redis = {} as Redis;
+  it('rejects nonsense options', (ctx) => {
+    const redis = new Redis({ lazyConnect: true }); // never connects
+    ctx.onTestFinished(() => redis.disconnect());
     expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 0, burst: 1 })).toThrow(/maxPerSecond/);
     expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 4, burst: 1.5 })).toThrow(/burst/);
     expect(new RateLimiter(redis, { prefix: 'p', maxPerSecond: 0.5, burst: 0 }).cap).toBe(1);

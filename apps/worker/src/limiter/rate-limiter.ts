@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { ACQUIRE_SCRIPT, PAUSE_SCRIPT } from './script';
-import { sleep } from './sleep';
+import { defineLimiterScripts } from './script';
 
 export interface RateLimiterOptions {
   /** Key prefix (QUEUE_PREFIX); every key lives under `${prefix}:genesys:`. */
@@ -43,8 +43,6 @@ export class RateLimiter {
   private readonly toleranceUs: number;
   private readonly windowUs: number;
   private readonly maxJitterMs: number;
-  private readonly acquireSha = sha1(ACQUIRE_SCRIPT);
-  private readonly pauseSha = sha1(PAUSE_SCRIPT);
   private readonly id = randomBytes(6).toString('hex');
   private seq = 0;
 
@@ -71,6 +69,7 @@ export class RateLimiter {
     this.windowUs = Math.round((1000 + margin) * 1000);
     this.cap = Math.max(1, Math.floor(maxPerSecond + burst + 1e-9));
     this.maxJitterMs = options.maxJitterMs ?? 3;
+    defineLimiterScripts(redis);
   }
 
   /** Resolves when this process may start one call (waits as long as needed, retrying in Redis). */
@@ -85,20 +84,30 @@ export class RateLimiter {
         const timeout = AbortSignal.timeout(Math.max(1, opts.timeoutMs - (Date.now() - started)));
         signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
       }
-      await sleep(Math.ceil(waitUs / 1000) + Math.random() * this.maxJitterMs, signal);
+      try {
+        const ms = Math.ceil(waitUs / 1000) + Math.random() * this.maxJitterMs;
+        await sleep(ms, undefined, { signal });
+      } catch (err) {
+        signal?.throwIfAborted(); // the signal's reason, not Node's AbortError wrapping it
+        throw err;
+      }
     }
   }
 
   /** One attempt: 0 when granted, else the microseconds to wait before trying again. */
   async tryAcquire(): Promise<number> {
     const member = `${this.id}:${(this.seq = (this.seq + 1) % 1e9)}`;
-    const result = await this.run(this.acquireSha, ACQUIRE_SCRIPT, [this.keys.tat, this.keys.log, this.keys.pauseUntil], [
+    const { tat, log, pauseUntil } = this.keys;
+    const result = await this.redis.genesysLimiterAcquire(
+      tat,
+      log,
+      pauseUntil,
       String(this.intervalUs),
       String(this.toleranceUs),
       String(this.cap),
       String(this.windowUs),
       member,
-    ]);
+    );
     return Number(result);
   }
 
@@ -108,7 +117,7 @@ export class RateLimiter {
    */
   async pauseFor(ms: number): Promise<void> {
     if (!(ms > 0)) return;
-    await this.run(this.pauseSha, PAUSE_SCRIPT, [this.keys.pauseUntil], [String(Math.ceil(ms))]);
+    await this.redis.genesysLimiterPause(this.keys.pauseUntil, String(Math.ceil(ms)));
   }
 
   /** Milliseconds left of the shared pause (0 when none). */
@@ -118,17 +127,4 @@ export class RateLimiter {
     const nowUs = Number(time[0]) * 1_000_000 + Number(time[1]);
     return Math.max(0, Math.ceil((Number(untilUs) - nowUs) / 1000));
   }
-
-  private async run(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('NOSCRIPT')) {
-        return this.redis.eval(script, keys.length, ...keys, ...args);
-      }
-      throw err;
-    }
-  }
 }
-
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');

@@ -1,3 +1,14 @@
+import type { Redis, RedisValue, Result } from 'ioredis';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** ACQUIRE_SCRIPT, once defineLimiterScripts ran on this connection: 3 keys, then 5 arguments. */
+    genesysLimiterAcquire(...keysAndArgs: RedisValue[]): Result<string, Context>;
+    /** PAUSE_SCRIPT, once defineLimiterScripts ran on this connection: 1 key, then 1 argument. */
+    genesysLimiterPause(...keysAndArgs: RedisValue[]): Result<string, Context>;
+  }
+}
+
 /**
  * Lua run atomically by Redis for every acquire. Times come from Redis TIME (microseconds), so
  * processes with skewed clocks share one timeline.
@@ -63,3 +74,12 @@ if current >= untilUs then return string.format('%.0f', current) end
 redis.call('SET', KEYS[1], string.format('%.0f', untilUs), 'PX', math.ceil(ms) + 1000)
 return string.format('%.0f', untilUs)
 `;
+
+/**
+ * Defines the limiter's scripts as commands on `redis`. ioredis runs them with EVALSHA and
+ * falls back to EVAL when Redis answers NOSCRIPT.
+ */
+export function defineLimiterScripts(redis: Redis): void {
+  redis.defineCommand('genesysLimiterAcquire', { numberOfKeys: 3, lua: ACQUIRE_SCRIPT });
+  redis.defineCommand('genesysLimiterPause', { numberOfKeys: 1, lua: PAUSE_SCRIPT });
+}

@@ -5,7 +5,6 @@ import {
   analyticsInterval,
   buildReport,
   countsFingerprint,
-  reportIdFor,
   type AnalyticsCounts,
   type AnalyticsJob,
   type Completeness,
@@ -14,9 +13,10 @@ import {
   type WarehouseJob,
 } from '@wrapup/shared';
 import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
+import { isGenesysError } from '../clients/genesys-errors';
 import { lazyChild, type JobLog } from '../logger';
-import { enqueueNotifications, parseJobData } from '../queues';
-import { WRITE_AFTER_DELIVERING } from './warehouse';
+import { buildNotification } from '../notifications';
+import { WRITE_AFTER_DELIVERING, enqueueNotifications, parseJobData } from '../queues';
 
 /** What the analytics stage needs from Genesys (the real client satisfies it). */
 export interface AnalyticsGenesys {
@@ -106,7 +106,9 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       return await step(job, data, log, trail, token);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
-      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // A Genesys answer no retry can change (400, 403, 401 after a fresh token, 404) fails now.
+      const hopeless = isGenesysError(err) && !err.retryable;
+      const final = err instanceof UnrecoverableError || hopeless || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err: message, final }, 'analytics attempt failed');
       if (final) await fail(data, message, trail);
@@ -114,7 +116,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         const stage = data.progress ? 'waiting_for_analytics' : 'validating';
         await writeStage(data.runId, trail, stage, { lastError: message });
       }
-      throw err;
+      throw hopeless ? new UnrecoverableError(message) : err;
     }
   };
 
@@ -134,13 +136,14 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       if (verdict.kind === 'rejected') {
         log.info({ reason: verdict.reason }, 'campaign rejected');
         await writeStage(data.runId, trail, 'rejected', { outcome: verdict.reason });
-        await notify({
-          event: 'campaign.rejected',
-          campaignId: data.campaignId,
-          runId: data.runId,
-          reason: verdict.reason,
-          text: `Campaign ${data.campaignId} was not reported: ${verdict.reason}`,
-        });
+        await notify(
+          buildNotification({
+            event: 'campaign.rejected',
+            runId: data.runId,
+            campaignId: data.campaignId,
+            reason: verdict.reason,
+          }),
+        );
         return { outcome: 'rejected', reason: verdict.reason };
       }
       progress = {
@@ -333,14 +336,14 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
 
   async function fail(data: AnalyticsJob, message: string, trail: Trail) {
     await writeStage(data.runId, trail, 'failed', { lastError: message, outcome: 'analytics failed' });
-    await notify({
-      event: 'report.failed',
-      campaignId: data.campaignId,
-      runId: data.runId,
-      reportId: reportIdFor(data.runId),
-      reason: message,
-      text: `Campaign ${data.campaignId}: the report could not be built (${message})`,
-    });
+    await notify(
+      buildNotification({
+        event: 'report.failed',
+        runId: data.runId,
+        campaignId: data.campaignId,
+        reason: message,
+      }),
+    );
   }
 
   async function notify(n: Notification) {

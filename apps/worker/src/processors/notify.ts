@@ -4,8 +4,7 @@ import { NOTIFY_QUEUE, NotifyJobSchema, notifyTargetHash, type NotifyTarget } fr
 import type { Notifier } from '../clients/notifier';
 import { safeTarget } from '../clients/warehouse-http';
 import { jobLogger, type Logger } from '../logger';
-import { JobRefusedError, parseJobData } from '../queues';
-import { isFinalAttempt } from './warehouse';
+import { JobRefusedError, isFinalAttempt, parseJobData } from '../queues';
 
 export interface NotifyProcessorDeps {
   notifier: Notifier;

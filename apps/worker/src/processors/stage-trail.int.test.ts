@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/warehouse-testkit';
-import { WRITE_AFTER_DELIVERING } from './warehouse';
+import { WRITE_AFTER_DELIVERING } from '../queues';
 import { keepReport, keptReportKey } from './warehouse-kept';
 
 /** The run trail written with fewer round trips: several stages per call, the kept report dropped in the same call. */

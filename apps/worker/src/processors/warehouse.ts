@@ -11,7 +11,13 @@ import type { RunStore } from '@wrapup/runs';
 import type { WarehouseSink } from '../clients/warehouse';
 import { jobLogger, type JobLog, type Logger } from '../logger';
 import { buildNotification } from '../notifications';
-import { JobRefusedError, enqueueNotifications, parseJobData } from '../queues';
+import {
+  JobRefusedError,
+  WRITE_AFTER_DELIVERING,
+  enqueueNotifications,
+  isFinalAttempt,
+  parseJobData,
+} from '../queues';
 import { KEPT_REPORT_TTL_SECONDS, keepReport, keptReportKey } from './warehouse-kept';
 
 export interface WarehouseProcessorDeps {
@@ -34,17 +40,6 @@ export interface WarehouseOutcome {
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/**
- * The name of a warehouse job added by the analytics stage, which marks the run `delivering` (with
- * the report id) right before adding it: the job's first attempt need not mark it again. Jobs
- * added any other way (`enqueueWarehouse`) are named `write` and mark the run themselves.
- */
-export const WRITE_AFTER_DELIVERING = 'write:delivering';
-
-/** True on the attempt after which BullMQ will not retry (attemptsMade counts finished attempts). */
-export const isFinalAttempt = (job: Pick<Job, 'attemptsMade' | 'opts'>) =>
-  job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
 /**
  * The run a job writes for must exist and the report must be its own: its id derived from the
