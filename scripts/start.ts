@@ -4,11 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
 import { createIngest, serveIngest, type Ingest, type RunningIngest } from '@wrapup/ingest';
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { DEMO_CAMPAIGN_IDS, startSimulator, type Simulator } from '@wrapup/genesys-sim';
-import { ConfigError, loadConfig, type Config } from '@wrapup/shared';
+import {
+  ConfigError,
+  createLogger,
+  loadConfig,
+  onShutdown,
+  runSteps,
+  type Config,
+  type ShutdownStep,
+} from '@wrapup/shared';
 import { banner } from './start/banner';
 import { layerDevEnv, simPort, usesOwnGenesys, type Env, type SimTarget } from './start/dev-env';
 import { probeRedis, redisProblemLine } from './start/redis-probe';
@@ -34,12 +41,11 @@ const started: {
 const errorCode = (err: unknown) => (err as { code?: unknown } | null)?.code;
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Prints one line, closes whatever already started (briefly), and exits 1. */
+/** Prints one line, closes whatever already started (within 3 s, quietly), and exits 1. */
 async function abort(line: string): Promise<never> {
   process.stderr.write(`${line}\n`);
-  const deadline = setTimeout(() => process.exit(1), 3_000);
-  deadline.unref();
-  await stopAll(1_000).catch(() => undefined);
+  const quiet = createLogger({ service: 'wrapup', level: 'silent' });
+  await runSteps(stopSteps(1_000), { deadlineMs: 3_000, logger: quiet });
   process.exit(1);
 }
 
@@ -55,12 +61,20 @@ function loadOrAbort(env: Env): Promise<Config> | Config {
   }
 }
 
-async function stopAll(workerTimeoutMs: number): Promise<void> {
+/** How long the HTTP listeners get to finish the requests in flight when stopping. */
+const HTTP_CLOSE_MS = 2_000;
+
+/** Closing whatever has started, in order: listeners, ingest queues, worker, simulator. */
+function stopSteps(workerTimeoutMs: number): ShutdownStep[] {
   const { server, ingest, worker, sim } = started;
-  await server?.close(Math.min(workerTimeoutMs, 5_000));
-  await ingest?.close();
-  await worker?.close(workerTimeoutMs);
-  await sim?.close();
+  const httpCloseMs = Math.min(workerTimeoutMs, HTTP_CLOSE_MS);
+  const workerSteps = worker?.closeSteps(workerTimeoutMs) ?? [];
+  return [
+    ...(server ? [{ name: 'http listeners', run: () => server.close(httpCloseMs) }] : []),
+    ...(ingest ? [{ name: 'ingest queues and redis', run: () => ingest.close() }] : []),
+    ...workerSteps.map((step) => ({ ...step, name: `worker ${step.name}` })),
+    ...(sim ? [{ name: 'simulator', run: () => sim.close() }] : []),
+  ];
 }
 
 const ownGenesys = usesOwnGenesys(userEnv);
@@ -100,19 +114,15 @@ const layered = layerDevEnv(userEnv, {
 });
 const config = await loadOrAbort(layered.env);
 
-const logger: Logger = pino({
-  level: config.logLevel,
-  base: { pid: process.pid },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  redact: {
-    paths: ['*.authorization', '*.password', '*.secret', '*["x-api-key"]'],
-    censor: '[redacted]',
-  },
-});
+// One stdout for the three loggers (whole lines, in order); the launcher's own lines (start and
+// stop) at info whatever LOG_LEVEL says.
+const logFor = (service: string) =>
+  createLogger({ service, level: config.logLevel }, process.stdout);
+const launcherLog = createLogger({ service: 'wrapup', level: 'info' }, process.stdout);
 
 // 4. Ingest and worker in this process.
 try {
-  started.ingest = createIngest(config, { logger: logger.child({ service: 'ingest' }) });
+  started.ingest = createIngest(config, { logger: logFor('ingest') });
 } catch (err) {
   await abort(`wrapup: ${messageOf(err)}`);
 }
@@ -138,7 +148,7 @@ if (config.warehouse.url === undefined && !existsSync(join(dataDir, 'warehouse')
 }
 try {
   started.worker = await startWorkerRuntime(config, {
-    logger: logger.child({ service: 'worker' }),
+    logger: logFor('worker'),
   });
 } catch (err) {
   await abort(`wrapup: the worker could not start: ${messageOf(err)}`);
@@ -205,34 +215,14 @@ process.stdout.write(
   }),
 );
 
-// 6. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator; a second signal forces.
-let stoppingSince: number | undefined;
-function stop(signal: NodeJS.Signals): void {
-  if (stoppingSince !== undefined) {
-    // One Ctrl-C can arrive twice (the terminal signals the whole group, and pnpm/tsx relay it).
-    if (Date.now() - stoppingSince < 1_000) return;
-    process.stderr.write(`wrapup: ${signal} again, exiting without waiting\n`);
-    process.exit(1);
-  }
-  stoppingSince = Date.now();
-  process.stdout.write(
-    `wrapup: ${signal}, stopping (active jobs get up to ${config.shutdownTimeoutMs} ms)\n`,
-  );
-  const hard = setTimeout(() => {
-    process.stderr.write('wrapup: shutdown took too long, exiting\n');
-    process.exit(1);
-  }, config.shutdownTimeoutMs + 5_000);
-  hard.unref();
-  stopAll(config.shutdownTimeoutMs).then(
-    () => {
-      process.stdout.write('wrapup: stopped\n');
-      process.exit(0);
-    },
-    (err: unknown) => {
-      process.stderr.write(`wrapup: shutdown failed: ${messageOf(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// 6. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator, all within one deadline
+// (active jobs get SHUTDOWN_TIMEOUT_MS); a second signal forces.
+onShutdown(stopSteps(config.shutdownTimeoutMs), {
+  deadlineMs: config.shutdownTimeoutMs + HTTP_CLOSE_MS + 1_000,
+  logger: launcherLog,
+  exit: (code) => {
+    if (code === 0) process.stdout.write('wrapup: stopped\n');
+    else process.stderr.write('wrapup: not everything stopped cleanly (see the log lines above)\n');
+    process.exit(code);
+  },
+});

@@ -1,11 +1,6 @@
-import { pino, type Logger } from 'pino';
-import type { Config } from '@wrapup/shared';
+import { createLogger as createServiceLogger, type Config, type Logger } from '@wrapup/shared';
 
-/** One pino logger for the process; request lines are children with eventId and campaignId. */
+/** The ingest's root logger (the shared factory); request lines are children with eventId and campaignId. */
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { service: 'ingest' },
-    redact: { paths: ['*.authorization', '*.password', '*.secret', '*["x-api-key"]'], censor: '[redacted]' },
-  });
+  return createServiceLogger({ service: 'ingest', level: config.logLevel });
 }

@@ -1,8 +1,7 @@
-import { loadConfigOrExit } from '@wrapup/shared';
+import { loadConfigOrExit, onReload, onShutdown } from '@wrapup/shared';
 import { authConfigProblem } from './auth-check';
 import { createIngest } from './ingest';
 import { serveIngest } from './serve';
-import { onReload, onShutdown } from './shutdown';
 
 const config = loadConfigOrExit(process.env);
 const problem = authConfigProblem(config);
@@ -46,7 +45,10 @@ logger.info(
 if (config.ingest.tls) onReload(logger, 'tls certificate', () => running.reloadTls());
 
 const closeBudget = Math.max(1_000, config.shutdownTimeoutMs - 1_000);
-onShutdown(logger, config.shutdownTimeoutMs, [
-  { name: 'http listeners', run: () => running.close(closeBudget) },
-  { name: 'queues and redis', run: () => ingest.close() },
-]);
+onShutdown(
+  [
+    { name: 'http listeners', run: () => running.close(closeBudget) },
+    { name: 'queues and redis', run: () => ingest.close() },
+  ],
+  { deadlineMs: config.shutdownTimeoutMs, logger },
+);

@@ -3,6 +3,6 @@ export { startWorkers, type StartWorkersDeps, type RunningWorkers } from './work
 export { createQueues, redisConnection, enqueueNotifications, type Queues, type JobOptionOverrides } from './queues';
 export { createLogger, type Logger } from './logger';
 export { RateLimiter, measureWindows, type WindowMeasure } from './limiter';
-export { createGenesysClient, type GenesysClient } from './clients/genesys';
-export { createWarehouseSink, type WarehouseSink } from './clients/warehouse';
+export { createGenesysClient, type GenesysClient } from './clients/genesys/client';
+export { createWarehouseSink, type WarehouseSink } from './clients/sinks/factory';
 export { createAnalyticsProcessor } from './processors/analytics';

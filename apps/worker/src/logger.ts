@@ -1,22 +1,10 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '@wrapup/shared';
+import { createLogger as createServiceLogger, type LogLevel, type Logger } from '@wrapup/shared';
 
-export type { Logger } from 'pino';
+export type { Logger } from '@wrapup/shared';
 
-/** The root logger of a worker process (JSON lines on stdout unless a destination is given). */
-export function createLogger(
-  opts: { level?: LogLevel; name?: string } = {},
-  destination?: DestinationStream,
-): Logger {
-  return pino(
-    {
-      level: opts.level ?? 'info',
-      name: opts.name ?? 'wrapup-worker',
-      base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination,
-  );
+/** A worker logger from the shared factory (`service: worker`), e.g. `silent` in tests. */
+export function createLogger(opts: { level?: LogLevel } = {}): Logger {
+  return createServiceLogger({ service: 'worker', level: opts.level ?? 'info' });
 }
 
 /** What a job logger needs from a BullMQ job (kept structural so tests and processors share it). */

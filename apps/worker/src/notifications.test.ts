@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport } from './clients/warehouse-testkit';
+import { sampleReport } from './clients/sinks/testkit';
 import { buildNotification, summaryLine } from './notifications';
 
 describe('notifications', () => {

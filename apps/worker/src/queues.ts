@@ -2,10 +2,8 @@ import {
   Queue,
   UnrecoverableError,
   type ConnectionOptions,
-  type DefaultJobOptions as BullJobOptions,
   type Job,
   type JobsOptions,
-  type KeepJobs,
 } from 'bullmq';
 import * as v from 'valibot';
 import {
@@ -15,6 +13,7 @@ import {
   WAREHOUSE_QUEUE,
   WarehouseJobSchema,
   analyticsJobOptions,
+  formatIssues,
   notifyJobOptions,
   notifyTargetHash,
   warehouseJobOptions,
@@ -49,22 +48,9 @@ const CATALOG: Record<QueueName, DefaultJobOptions> = {
   notify: notifyJobOptions,
 };
 
-type Keep = DefaultJobOptions['removeOnComplete'];
-/** The catalog allows `{}`; BullMQ needs an age or a count. */
-const keep = (k: Keep): boolean | number | KeepJobs | undefined => {
-  if (typeof k !== 'object') return k;
-  if (k.age !== undefined) return { age: k.age, ...(k.count !== undefined && { count: k.count }) };
-  return k.count !== undefined ? { count: k.count } : false;
-};
-
 /** The catalog's job options for a queue with an override merged on top, as BullMQ takes them. */
-export function jobOptionsFor(name: QueueName, overrides: JobOptionOverrides = {}): BullJobOptions {
-  const merged = { ...CATALOG[name], ...overrides[name] };
-  return {
-    ...merged,
-    removeOnComplete: keep(merged.removeOnComplete),
-    removeOnFail: keep(merged.removeOnFail),
-  };
+export function jobOptionsFor(name: QueueName, overrides: JobOptionOverrides = {}): DefaultJobOptions {
+  return { ...CATALOG[name], ...overrides[name] };
 }
 
 /** The three producer queues under `prefix`, with the catalog's default job options. */
@@ -127,10 +113,7 @@ export function parseJobData<S extends v.GenericSchema>(
 ): v.InferOutput<S> {
   const parsed = v.safeParse(schema, job.data);
   if (parsed.success) return parsed.output;
-  const [first] = parsed.issues;
-  const path = v.getDotPath(first) ?? '(root)';
-  const more = parsed.issues.length > 1 ? ` (and ${parsed.issues.length - 1} more)` : '';
-  const message = `invalid ${job.queueName} job: ${path}: ${first.message}${more}`;
+  const message = `invalid ${job.queueName} job: ${formatIssues(parsed.issues, 1)}`;
   log?.error({ err: message }, 'invalid job data; failed without retries');
   throw new JobRefusedError(message);
 }

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import type { Config } from '@wrapup/shared';
+import { runSteps, type Config, type ShutdownStep } from '@wrapup/shared';
 import { RunStore } from '@wrapup/runs';
-import { createGenesysClient, type GenesysClient } from './clients/genesys';
-import { createInventory } from './clients/inventory';
-import { createNotifier } from './clients/notifier';
-import { createWarehouseSink, type WarehouseSink } from './clients/warehouse';
+import { createGenesysClient, type GenesysClient } from './clients/genesys/client';
+import { createInventory } from './clients/inventory/inventory';
+import { createNotifier } from './clients/notify/notifier';
+import { createWarehouseSink, type WarehouseSink } from './clients/sinks/factory';
 import { RateLimiter } from './limiter';
 import type { Logger } from './logger';
 import { createAnalyticsProcessor } from './processors/analytics';
@@ -26,6 +26,13 @@ export interface WorkerRuntime {
   runs: RunStore;
   genesys: GenesysClient;
   sink: WarehouseSink;
+  /**
+   * The close as named steps for a shutdown helper to run under its deadline of `timeoutMs`: the
+   * workers finish or hand back their jobs (all but the last second of it), then the queues, the
+   * warehouse sink (when this runtime made it) and the Redis connection close.
+   */
+  closeSteps(timeoutMs?: number): ShutdownStep[];
+  /** Runs `closeSteps` under one deadline; rejects when a step failed or the deadline passed. */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -38,7 +45,7 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
   // The run trail, the rate limiter and the notify marks: commands issued by concurrent jobs in the
   // same event-loop turn go out in one write (BullMQ keeps its own connections).
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const runs = new RunStore(redis, {
     prefix: config.queuePrefix,
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * 3600,
@@ -68,7 +75,7 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     // The embedded warehouse failing to open (another process holds it) is a start-up error; a
     // remote warehouse that is down is an outage: start anyway, writes retry until it is back.
     if (sink.kind === 'embedded') throw err;
-    logger.warn({ err: err instanceof Error ? err.message : String(err), warehouse: sink.kind }, 'warehouse not reachable yet; writes will retry');
+    logger.warn({ err, warehouse: sink.kind }, 'warehouse not reachable yet; writes will retry');
   }
 
   const queues = createQueues(redisConnection(config.redisUrl), config.queuePrefix, opts.jobOptions);
@@ -97,16 +104,23 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     }),
   });
 
+  const closeSteps = (timeoutMs = config.shutdownTimeoutMs): ShutdownStep[] => [
+    { name: 'workers', run: () => workers.close(timeoutMs - Math.min(1_000, timeoutMs / 2)) },
+    { name: 'queues', run: () => queues.close() },
+    ...(ownSink ? [{ name: 'warehouse sink', run: () => sink.close() }] : []),
+    { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },
+  ];
   return {
     queues,
     runs,
     genesys,
     sink,
+    closeSteps,
     async close(timeoutMs = config.shutdownTimeoutMs) {
-      await workers.close(timeoutMs);
-      await queues.close();
-      if (ownSink) await sink.close();
-      await redis.quit().catch(() => redis.disconnect());
+      const outcome = await runSteps(closeSteps(timeoutMs), { deadlineMs: timeoutMs, logger });
+      if (outcome === 'done') return;
+      if (outcome === 'deadline') redis.disconnect();
+      throw new Error(outcome === 'deadline' ? `worker close took over ${timeoutMs} ms` : 'worker close: a step failed');
     },
   };
 }

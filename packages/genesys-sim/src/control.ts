@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import {
   campaignCopies,
   completeCampaign,
@@ -14,13 +15,19 @@ import {
   type TimeRange,
 } from './model/campaigns';
 import { SimError, type RequestLogEntry, type SimState } from './model/state';
-import type { CampaignCopy, CopyReason, CampaignStatus, ExpectedTotals } from './model/types';
+import {
+  CAMPAIGN_STATUSES,
+  DIALING_MODES,
+  type CampaignCopy,
+  type CopyReason,
+  type CampaignStatus,
+  type ExpectedTotals,
+} from './model/types';
 import { campaignView, type CampaignView } from './model/views';
 import type { SimSettings } from './options';
 import {
   deliverFinish,
   GUIDE_STATUSES,
-  type DeliveryOptions,
   type DeliveryResult,
   type FinishedCampaign,
 } from './sender';
@@ -45,12 +52,109 @@ export interface CopyView {
   body: Record<string, unknown>;
 }
 
+/**
+ * The control API's request bodies. They check types, known keys and fixed choices; ranges
+ * (`errorRate` in 0..1, `agents` >= 1, ...) are checked by the operations themselves, which the
+ * in-process Simulator helpers call too.
+ */
+const instant = v.union([v.string(), v.number()]);
+const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
+const nonEmpty = v.pipe(v.string(), v.nonEmpty());
+
+export const CreateCampaignBody = v.strictObject({
+  id: v.optional(v.string()),
+  name: v.optional(v.string()),
+  contactCount: v.optional(v.number()),
+  alwaysRunning: v.optional(v.boolean()),
+  status: v.optional(
+    v.picklist(CAMPAIGN_STATUSES, `must be one of ${CAMPAIGN_STATUSES.join(', ')}`),
+  ),
+  dialingMode: v.optional(v.picklist(DIALING_MODES, `must be one of ${DIALING_MODES.join(', ')}`)),
+  agents: v.optional(v.number()),
+});
+
+const runEntries = {
+  durationSeconds: v.optional(v.number()),
+  connectRate: v.optional(v.number()),
+  abandonRate: v.optional(v.number()),
+  avgHandleMs: v.optional(v.number()),
+  maxAttemptsPerContact: v.optional(v.number()),
+  recallRate: v.optional(v.number()),
+  seed: v.optional(v.number()),
+  endAt: v.optional(instant),
+};
+
+export const CompleteBody = v.strictObject({
+  ...runEntries,
+  outcomes: v.optional(
+    v.strictObject({
+      attempted: v.number(),
+      connected: v.number(),
+      avgHandleMs: v.number(),
+      abandoned: v.optional(v.number()),
+    }),
+  ),
+});
+
+export const StopBody = v.strictObject({
+  ...runEntries,
+  fraction: v.optional(v.number()),
+  forced: v.optional(v.boolean()),
+  stoppingMs: v.optional(v.number()),
+  stayStopping: v.optional(v.boolean()),
+});
+
+export const StartBody = v.strictObject({ at: v.optional(instant) });
+
+export const EditBody = v.strictObject({ name: v.optional(nonEmpty), at: v.optional(instant) });
+
 /** Delivers one published copy of a campaign to a webhook, as Genesys (relay or EventBridge) would. */
-export interface DeliverCopyInput extends DeliveryOptions {
-  url: string;
+export const DeliverCopyBody = v.strictObject({
+  url: v.pipe(v.string(), v.url()),
   /** The copy's `version` (default: the latest copy, the campaign's current status). */
-  version?: number;
-}
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  shape: v.picklist(['guide', 'eventbridge', 'notification']),
+  auth: v.optional(
+    v.strictObject({
+      secret: v.optional(v.string()),
+      apiKey: v.optional(v.string()),
+      apiKeyHeader: v.optional(v.picklist(['x-api-key', 'bearer'])),
+    }),
+  ),
+  duplicates: v.optional(count(10)),
+  retries: v.optional(count(10)),
+  retryDelayMs: v.optional(count(60_000)),
+  eventId: v.optional(nonEmpty),
+  orgId: v.optional(nonEmpty),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+export type DeliverCopyInput = v.InferOutput<typeof DeliverCopyBody>;
+
+const faultEntries = {
+  errorRate: v.optional(v.number()),
+  errorStatus: v.optional(v.picklist([500, 502, 503, 504], 'must be 500, 502, 503 or 504')),
+  latencyMs: v.optional(v.number()),
+  dropRate: v.optional(v.number()),
+  failNext: v.optional(v.number()),
+  dropNext: v.optional(v.number()),
+  includeToken: v.optional(v.boolean()),
+};
+
+/** `POST /faults`: see SettingsPatch. */
+export const SettingsBody = v.strictObject({
+  ...faultEntries,
+  faults: v.optional(v.strictObject(faultEntries)),
+  tokenTtlSeconds: v.optional(v.number()),
+  rateLimitPerMinute: v.optional(v.number()),
+  tokenRateLimitPerMinute: v.optional(v.number()),
+  retryAfterHeader: v.optional(v.boolean()),
+  retryAfterSeconds: v.optional(v.nullable(v.number())),
+  analyticsLagMs: v.optional(v.number()),
+  analyticsLagJitterMs: v.optional(v.number()),
+  omitOptionalFields: v.optional(v.number()),
+  omitVersion: v.optional(v.boolean()),
+  maxIntervalDays: v.optional(v.nullable(v.number())),
+});
 
 export interface DeliverCopyResult extends DeliveryResult {
   copy: Omit<CopyView, 'body'>;

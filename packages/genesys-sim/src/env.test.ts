@@ -41,5 +41,20 @@ describe('readSimEnv', () => {
     expect(() => readSimEnv({ SIM_ANALYTICS_LAG_MS: '-1' })).toThrow(/^SIM_ANALYTICS_LAG_MS/);
     expect(() => readSimEnv({ SIM_REQUEST_LOG_LIMIT: 'lots' })).toThrow(/^SIM_REQUEST_LOG_LIMIT/);
     expect(() => readSimEnv({ SIM_CLIENT_ID: ' ' })).toThrow(/^SIM_CLIENT_ID: must not be empty/);
+    expect(() => readSimEnv({ SIM_SEED: '1.5' })).toThrow(
+      'SIM_SEED: must be an integer, got "1.5"',
+    );
+    expect(() => readSimEnv({ SIM_PORT: '70000' })).toThrow(
+      'SIM_PORT: must be from 0 to 65535, got 70000',
+    );
+  });
+
+  it('trims values, treats an empty number as unset and ignores other variables', () => {
+    expect(
+      readSimEnv({ SIM_PORT: ' 9001 ', SIM_HOST: ' ::1 ', SIM_SEED: '', PATH: '/bin' }),
+    ).toEqual({
+      port: 9001,
+      host: '::1',
+    });
   });
 });

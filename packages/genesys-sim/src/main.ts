@@ -1,5 +1,8 @@
+import { createLogger } from '@wrapup/shared';
 import { readSimEnv, SimEnvError } from './env';
 import { startSimulator } from './server';
+
+const logger = createLogger({ service: 'genesys-sim', level: 'info' });
 
 async function main(): Promise<void> {
   let opts;
@@ -13,32 +16,35 @@ async function main(): Promise<void> {
     throw err;
   }
   const sim = await startSimulator(opts);
-  console.log(`genesys-sim listening on ${sim.url} (login and API)`);
-  console.log(
-    `client: ${sim.clientId} / ${sim.clientSecret === 'wrapup-demo-secret' ? sim.clientSecret : '(from SIM_CLIENT_SECRET)'}`,
-  );
-  console.log(
-    `analytics lag: ${sim.state.settings.analyticsLagMs} ms, rate limit: ${sim.state.settings.rateLimitPerMinute}/min per token`,
+  // the demo secret is public and printed so a local worker can use it; any other is redacted
+  const demoSecret = sim.clientSecret === 'wrapup-demo-secret';
+  logger.info(
+    {
+      url: sim.url,
+      clientId: sim.clientId,
+      clientSecretFrom: demoSecret ? `the demo default ${sim.clientSecret}` : 'SIM_CLIENT_SECRET',
+      analyticsLagMs: sim.state.settings.analyticsLagMs,
+      rateLimitPerMinute: sim.state.settings.rateLimitPerMinute,
+      controlApi: `${sim.url}/__sim (campaigns: create, complete, stop, start, edit, expected, copies, deliver; faults; requests)`,
+    },
+    'genesys-sim listening (login and API)',
   );
   for (const id of sim.demoCampaignIds) {
     const c = sim.state.campaigns.get(id);
-    console.log(`demo campaign ${id}  ${c?.campaignStatus ?? ''}  ${c?.name ?? ''}`);
+    logger.info({ campaignId: id, status: c?.campaignStatus, name: c?.name }, 'demo campaign');
   }
-  console.log(
-    `control API: ${sim.url}/__sim (campaigns: create, complete, stop, start, edit, expected, copies, deliver; faults; requests)`,
-  );
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: closing genesys-sim`);
+    logger.info({ signal }, 'closing genesys-sim');
     const timer = setTimeout(() => process.exit(1), 5000);
     timer.unref();
     sim.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('genesys-sim: close failed', err);
+        logger.error({ err }, 'close failed');
         process.exit(1);
       },
     );
@@ -48,6 +54,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('genesys-sim failed to start:', err instanceof Error ? err.message : err);
+  logger.fatal({ err }, 'genesys-sim failed to start');
   process.exit(1);
 });

@@ -6,3 +6,6 @@ export * from './report-builder';
 export * from './queues';
 export * from './runs';
 export * from './ids';
+export * from './logger';
+export * from './shutdown';
+export * from './valibot';

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { JobsOptions, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import {
   AnalyticsJobSchema,
   analyticsJobOptions,
@@ -69,12 +69,9 @@ export function jobFromRun(
   return buildJob(run, eventId, shape ?? arrived, receivedAt);
 }
 
-// The shared catalog types `removeOn*.age` as optional; the values it sets always carry one.
-const jobOptions = analyticsJobOptions as JobsOptions;
-
 /** The add `enqueueAnalytics` would make, prepared for the intake script to run (see RunStore.intake). */
 export function prepareAnalyticsAdd(queue: Queue, job: AnalyticsJob, jobId: string): PreparedAdd {
-  return prepareAdd(queue, 'run', job, { ...jobOptions, jobId });
+  return prepareAdd(queue, 'run', job, { ...analyticsJobOptions, jobId });
 }
 
 /** Adds the job; BullMQ keeps the first job of a jobId, so a repeat add is harmless. */
@@ -83,5 +80,5 @@ export async function enqueueAnalytics(
   job: AnalyticsJob,
   jobId: string,
 ): Promise<void> {
-  await queue.add('run', job, { ...jobOptions, jobId });
+  await queue.add('run', job, { ...analyticsJobOptions, jobId });
 }

@@ -24,3 +24,12 @@ export const http = got.extend({
   throwHttpErrors: false,
   followRedirect: false,
 });
+
+/** Where a URL points, without path, query or credentials (webhook URLs often embed secrets). */
+export const safeTarget = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '<invalid url>';
+  }
+};

@@ -13,7 +13,7 @@ import {
   type WarehouseJob,
 } from '@wrapup/shared';
 import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
-import { isGenesysError } from '../clients/genesys-errors';
+import { isGenesysError } from '../clients/genesys/errors';
 import { lazyChild, type JobLog } from '../logger';
 import { buildNotification } from '../notifications';
 import { WRITE_AFTER_DELIVERING, enqueueNotifications, parseJobData } from '../queues';

@@ -11,14 +11,14 @@ import {
   type NotifyJob,
 } from '@wrapup/shared';
 import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
-import { createInventory } from '../clients/inventory';
-import { captureLogger, clientFor, simWith } from '../clients/genesys-testkit';
+import { createInventory } from '../clients/inventory/inventory';
+import { captureLogger, clientFor, simWith } from '../clients/genesys/testkit';
 import {
   sampleReport,
   sampleRun,
   startWarehouseWorkers,
   type WarehouseWorkers,
-} from '../clients/warehouse-testkit';
+} from '../clients/sinks/testkit';
 import { buildNotification } from '../notifications';
 import { createQueues, enqueueNotifications, redisConnection, type Queues } from '../queues';
 import { createAnalyticsProcessor } from './analytics';

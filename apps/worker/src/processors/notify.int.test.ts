@@ -5,7 +5,7 @@ import {
   sampleRun,
   startWarehouseWorkers,
   type WarehouseWorkers,
-} from '../clients/warehouse-testkit';
+} from '../clients/sinks/testkit';
 import { enqueueWarehouse, notifyJobId } from '../queues';
 
 describe('a failing notifier', () => {

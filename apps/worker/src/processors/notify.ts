@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { NOTIFY_QUEUE, NotifyJobSchema, notifyTargetHash, type NotifyTarget } from '@wrapup/shared';
-import type { Notifier } from '../clients/notifier';
-import { safeTarget } from '../clients/warehouse-http';
+import type { Notifier } from '../clients/notify/notifier';
+import { safeTarget } from '../clients/http-client';
 import { jobLogger, type Logger } from '../logger';
 import { JobRefusedError, isFinalAttempt, parseJobData } from '../queues';
 

@@ -5,8 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { RunStore } from '@wrapup/runs';
-import { createNotifier } from '../clients/notifier';
-import { createWarehouseSink } from '../clients/warehouse';
+import { createNotifier } from '../clients/notify/notifier';
+import { createWarehouseSink } from '../clients/sinks/factory';
 import { createLogger } from '../logger';
 import { startWorkers } from '../workers';
 

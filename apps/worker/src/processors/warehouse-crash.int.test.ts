@@ -8,7 +8,7 @@ import {
   sampleRun,
   startWarehouseWorkers,
   type WarehouseWorkers,
-} from '../clients/warehouse-testkit';
+} from '../clients/sinks/testkit';
 import { createQueues, enqueueWarehouse, redisConnection, type Queues } from '../queues';
 const childScript = fileURLToPath(new URL('./warehouse-crash-child.ts', import.meta.url));
 const workerDir = fileURLToPath(new URL('../..', import.meta.url));

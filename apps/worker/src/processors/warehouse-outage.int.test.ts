@@ -11,7 +11,7 @@ import {
   sampleRun,
   startWarehouseWorkers,
   type WarehouseWorkers,
-} from '../clients/warehouse-testkit';
+} from '../clients/sinks/testkit';
 import { enqueueWarehouse } from '../queues';
 
 describe('warehouse unreachable, then back', () => {

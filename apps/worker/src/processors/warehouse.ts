@@ -8,7 +8,7 @@ import {
   type WarehouseJob,
 } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
-import type { WarehouseSink } from '../clients/warehouse';
+import type { WarehouseSink } from '../clients/sinks/sink';
 import { jobLogger, type JobLog, type Logger } from '../logger';
 import { buildNotification } from '../notifications';
 import {

@@ -1,13 +1,24 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import type { Control } from '../control';
+import { formatIssues } from '@wrapup/shared';
+import {
+  CompleteBody,
+  CreateCampaignBody,
+  DeliverCopyBody,
+  EditBody,
+  SettingsBody,
+  StartBody,
+  StopBody,
+  type Control,
+} from '../control';
 import type { SimContext, SimEnv } from '../http';
-import type { EditOptions, StartOptions, TimeRange } from '../model/campaigns';
+import type { TimeRange } from '../model/campaigns';
 import { SimError } from '../model/state';
 
-async function jsonBody<T>(c: SimContext): Promise<T> {
+/** A JSON object body (an empty body reads as `{}`); anything else is a 400. */
+async function jsonBody(c: SimContext): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === '') return {} as T;
+  if (text.trim() === '') return {};
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -16,47 +27,18 @@ async function jsonBody<T>(c: SimContext): Promise<T> {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new SimError(400, 'body must be a JSON object');
-  return body as T;
+  return body;
 }
 
-/** Parses a body with a valibot schema; the first issue becomes a 400 naming its path. */
+/** Parses a body with a valibot schema; a mismatch is a 400 naming the first issue's path. */
 async function parsedBody<S extends v.GenericSchema>(
   c: SimContext,
   schema: S,
 ): Promise<v.InferOutput<S>> {
-  const result = v.safeParse(schema, await jsonBody<unknown>(c));
+  const result = v.safeParse(schema, await jsonBody(c));
   if (result.success) return result.output;
-  const issue = result.issues[0];
-  const path = issue.path?.map((p) => String(p.key)).join('.');
-  throw new SimError(400, path ? `${path}: ${issue.message}` : issue.message);
+  throw new SimError(400, formatIssues(result.issues, 1));
 }
-
-const instant = v.union([v.string(), v.number()]);
-const count = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(max));
-
-const StartBody = v.strictObject({ at: v.optional(instant) });
-const EditBody = v.strictObject({
-  name: v.optional(v.pipe(v.string(), v.nonEmpty())),
-  at: v.optional(instant),
-});
-const DeliverBody = v.strictObject({
-  url: v.pipe(v.string(), v.url()),
-  shape: v.picklist(['guide', 'eventbridge', 'notification']),
-  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  auth: v.optional(
-    v.strictObject({
-      secret: v.optional(v.string()),
-      apiKey: v.optional(v.string()),
-      apiKeyHeader: v.optional(v.picklist(['x-api-key', 'bearer'])),
-    }),
-  ),
-  duplicates: v.optional(count(10)),
-  retries: v.optional(count(10)),
-  retryDelayMs: v.optional(count(60_000)),
-  eventId: v.optional(v.pipe(v.string(), v.nonEmpty())),
-  orgId: v.optional(v.pipe(v.string(), v.nonEmpty())),
-  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-});
 
 /** `from` / `to` query parameters: ISO-8601 or epoch ms. */
 function rangeQuery(c: SimContext): TimeRange {
@@ -81,19 +63,21 @@ function rangeQuery(c: SimContext): TimeRange {
 export function controlRoutes(control: Control): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   app.get('/health', (c) => c.json({ ok: true }));
-  app.post('/campaigns', async (c) => c.json(control.createCampaign(await jsonBody(c)), 201));
+  app.post('/campaigns', async (c) =>
+    c.json(control.createCampaign(await parsedBody(c, CreateCampaignBody)), 201),
+  );
   app.post('/campaigns/:id/complete', async (c) =>
-    c.json(control.runToCompletion(c.req.param('id'), await jsonBody(c))),
+    c.json(control.runToCompletion(c.req.param('id'), await parsedBody(c, CompleteBody))),
   );
   app.post('/campaigns/:id/stop', async (c) =>
-    c.json(control.stopCampaign(c.req.param('id'), await jsonBody(c))),
+    c.json(control.stopCampaign(c.req.param('id'), await parsedBody(c, StopBody))),
   );
   app.post('/campaigns/:id/start', async (c) => {
-    const opts: StartOptions = await parsedBody(c, StartBody);
+    const opts = await parsedBody(c, StartBody);
     return c.json({ campaign: control.startCampaign(c.req.param('id'), opts) });
   });
   app.post('/campaigns/:id/edit', async (c) => {
-    const opts: EditOptions = await parsedBody(c, EditBody);
+    const opts = await parsedBody(c, EditBody);
     return c.json({ campaign: control.editCampaign(c.req.param('id'), opts) });
   });
   app.get('/campaigns/:id/expected', (c) =>
@@ -101,10 +85,10 @@ export function controlRoutes(control: Control): Hono<SimEnv> {
   );
   app.get('/campaigns/:id/copies', (c) => c.json({ copies: control.copies(c.req.param('id')) }));
   app.post('/campaigns/:id/deliver', async (c) =>
-    c.json(await control.deliverCopy(c.req.param('id'), await parsedBody(c, DeliverBody))),
+    c.json(await control.deliverCopy(c.req.param('id'), await parsedBody(c, DeliverCopyBody))),
   );
   app.get('/faults', (c) => c.json(control.settings()));
-  app.post('/faults', async (c) => c.json(control.setFaults(await jsonBody(c))));
+  app.post('/faults', async (c) => c.json(control.setFaults(await parsedBody(c, SettingsBody))));
   app.get('/requests', (c) => c.json({ requests: control.requestLog() }));
   app.delete('/requests', (c) => {
     control.resetLog();

@@ -1,7 +1,17 @@
 import * as v from 'valibot';
-import { envSchema, type RawEnv, type TriggerStatus } from './schema';
+import {
+  ENV_NAMES,
+  envSchema,
+  LOG_LEVELS,
+  type EnvName,
+  type RawEnv,
+  type TriggerStatus,
+} from './schema';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Each variable as its schema parses it (defaults applied). */
+export type ParsedEnv = { [K in EnvName]: v.InferOutput<(typeof envSchema)[K]> };
 
 export interface Config {
   nodeEnv: string;
@@ -99,28 +109,20 @@ function echo(name: string, raw: string | undefined): string {
  */
 export function loadConfig(source: RawEnv): Config {
   const problems: string[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(envSchema)) {
-    const raw = source[name];
-    const result = v.safeParse(schema, raw);
-    if (result.success) values[name] = result.output;
-    else {
-      const message = result.issues[0]?.message ?? 'valid';
-      problems.push(`${name} must be ${message}${echo(name, raw)}`);
-    }
-  }
-  const get = <T>(name: keyof typeof envSchema) => values[name] as T;
+  const values = parseEach(envSchema, ENV_NAMES, source, (name, message) =>
+    problems.push(`${name} must be ${message}${echo(name, source[name])}`),
+  );
   /** Cross-checks run whenever the variables they read parsed, so every problem shows at once. */
-  const parsed = (...names: (keyof typeof envSchema)[]) => names.every((n) => n in values);
+  const parsed = (...names: EnvName[]) => names.every((n) => n in values);
 
   if (parsed('WEBHOOK_AUTH', 'NODE_ENV')) {
-    if (get<string>('WEBHOOK_AUTH') === 'none' && get<string>('NODE_ENV') === 'production') {
+    if (values.WEBHOOK_AUTH === 'none' && values.NODE_ENV === 'production') {
       problems.push('WEBHOOK_AUTH must be "required" when NODE_ENV=production, got "none"');
     }
   }
   if (parsed('DASHBOARD_USER', 'DASHBOARD_PASSWORD')) {
-    const user = get<string | undefined>('DASHBOARD_USER');
-    const password = get<string | undefined>('DASHBOARD_PASSWORD');
+    const user = values.DASHBOARD_USER;
+    const password = values.DASHBOARD_PASSWORD;
     if ((user === undefined) !== (password === undefined)) {
       problems.push(
         `${user === undefined ? 'DASHBOARD_USER' : 'DASHBOARD_PASSWORD'} must be set together with ${user === undefined ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER'}`,
@@ -128,8 +130,8 @@ export function loadConfig(source: RawEnv): Config {
     }
   }
   if (parsed('GENESYS_CLIENT_ID', 'GENESYS_CLIENT_SECRET')) {
-    const id = get<string | undefined>('GENESYS_CLIENT_ID');
-    const secret = get<string | undefined>('GENESYS_CLIENT_SECRET');
+    const id = values.GENESYS_CLIENT_ID;
+    const secret = values.GENESYS_CLIENT_SECRET;
     if ((id === undefined) !== (secret === undefined)) {
       problems.push(
         `${id === undefined ? 'GENESYS_CLIENT_ID' : 'GENESYS_CLIENT_SECRET'} must be set together with ${id === undefined ? 'GENESYS_CLIENT_SECRET' : 'GENESYS_CLIENT_ID'}`,
@@ -137,13 +139,13 @@ export function loadConfig(source: RawEnv): Config {
     }
   }
   if (parsed('INVENTORY_URL', 'INVENTORY_FILE')) {
-    if (get<string | undefined>('INVENTORY_URL') && get<string | undefined>('INVENTORY_FILE')) {
+    if (values.INVENTORY_URL && values.INVENTORY_FILE) {
       problems.push('INVENTORY_FILE must not be set together with INVENTORY_URL');
     }
   }
   if (parsed('TLS_CERT_FILE', 'TLS_KEY_FILE')) {
-    const cert = get<string | undefined>('TLS_CERT_FILE');
-    const key = get<string | undefined>('TLS_KEY_FILE');
+    const cert = values.TLS_CERT_FILE;
+    const key = values.TLS_KEY_FILE;
     if ((cert === undefined) !== (key === undefined)) {
       problems.push(
         `${cert === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} must be set together with ${cert === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}`,
@@ -151,78 +153,105 @@ export function loadConfig(source: RawEnv): Config {
     }
   }
   if (parsed('ADMIN_PORT', 'INGEST_PORT')) {
-    if (get<number | undefined>('ADMIN_PORT') !== undefined && get<number>('ADMIN_PORT') === get<number>('INGEST_PORT')) {
-      problems.push(`ADMIN_PORT must differ from INGEST_PORT, got ${get<number>('ADMIN_PORT')}`);
+    if (values.ADMIN_PORT !== undefined && values.ADMIN_PORT === values.INGEST_PORT) {
+      problems.push(`ADMIN_PORT must differ from INGEST_PORT, got ${values.ADMIN_PORT}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !isComplete(values)) throw new ConfigError(problems);
+  return toConfig(values);
+}
 
-  const tlsCert = get<string | undefined>('TLS_CERT_FILE');
-  const tlsKey = get<string | undefined>('TLS_KEY_FILE');
-  const region = get<string>('GENESYS_REGION');
-  const user = get<string | undefined>('DASHBOARD_USER');
-  const password = get<string | undefined>('DASHBOARD_PASSWORD');
+/** Parses each variable with its own schema; the values that parsed, typed by name. */
+function parseEach<S extends { [K in keyof S]: v.GenericSchema }>(
+  schemas: S,
+  names: readonly (keyof S & string)[],
+  source: RawEnv,
+  problem: (name: string, message: string) => void,
+): { [K in keyof S]?: v.InferOutput<S[K]> } {
+  const values: { [K in keyof S]?: v.InferOutput<S[K]> } = {};
+  const read = <K extends keyof S & string>(name: K) => {
+    const result = v.safeParse(schemas[name], source[name]);
+    if (result.success) values[name] = result.output;
+    else problem(name, result.issues[0].message);
+  };
+  for (const name of names) read(name);
+  return values;
+}
+
+/** True when every variable parsed (a failed one is missing from `values`). */
+const isComplete = (values: Partial<ParsedEnv>): values is ParsedEnv =>
+  ENV_NAMES.every((n) => n in values);
+
+/** The parsed variables as the structured Config. */
+function toConfig(env: ParsedEnv): Config {
+  const region = env.GENESYS_REGION;
+  const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = env;
+  const { DASHBOARD_USER: user, DASHBOARD_PASSWORD: password } = env;
   return {
-    nodeEnv: get('NODE_ENV'),
-    redisUrl: get('REDIS_URL'),
-    queuePrefix: get('QUEUE_PREFIX'),
-    logLevel: get('LOG_LEVEL'),
+    nodeEnv: env.NODE_ENV,
+    // url() in schema.ts types its output `string | undefined` even with a fallback, as REDIS_URL has.
+    redisUrl: env.REDIS_URL,
+    queuePrefix: env.QUEUE_PREFIX,
+    logLevel: env.LOG_LEVEL,
     ingest: {
-      host: get('INGEST_HOST'),
-      port: get('INGEST_PORT'),
-      maxBodyBytes: get('MAX_BODY_BYTES'),
-      adminPort: get('ADMIN_PORT'),
-      bodyReadTimeoutMs: get('BODY_READ_TIMEOUT_MS'),
-      maxUnverifiedBodies: get('MAX_UNVERIFIED_BODIES'),
-      tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+      host: env.INGEST_HOST,
+      port: env.INGEST_PORT,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      adminPort: env.ADMIN_PORT,
+      bodyReadTimeoutMs: env.BODY_READ_TIMEOUT_MS,
+      maxUnverifiedBodies: env.MAX_UNVERIFIED_BODIES,
+      tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     },
     webhook: {
-      secrets: get('WEBHOOK_SECRET'),
-      apiKeys: get('WEBHOOK_API_KEYS'),
-      auth: get('WEBHOOK_AUTH'),
-      triggerStatuses: get('TRIGGER_STATUSES'),
-      dedupeTtlHours: get('DEDUPE_TTL_HOURS'),
-      startTtlHours: get('START_TTL_HOURS'),
+      secrets: env.WEBHOOK_SECRET,
+      apiKeys: env.WEBHOOK_API_KEYS,
+      auth: env.WEBHOOK_AUTH,
+      triggerStatuses: env.TRIGGER_STATUSES,
+      dedupeTtlHours: env.DEDUPE_TTL_HOURS,
+      startTtlHours: env.START_TTL_HOURS,
     },
-    runRetentionHours: get('RUN_RETENTION_HOURS'),
+    runRetentionHours: env.RUN_RETENTION_HOURS,
     dashboard: user !== undefined && password !== undefined ? { user, password } : undefined,
-    dashboardReadOnly: get('DASHBOARD_READ_ONLY'),
-    events: { maxAgeDays: get('EVENT_MAX_AGE_DAYS'), maxFutureSeconds: get('EVENT_MAX_FUTURE_SECONDS') },
+    dashboardReadOnly: env.DASHBOARD_READ_ONLY,
+    events: { maxAgeDays: env.EVENT_MAX_AGE_DAYS, maxFutureSeconds: env.EVENT_MAX_FUTURE_SECONDS },
     genesys: {
       region,
-      apiUrl: stripSlash(get<string | undefined>('GENESYS_API_URL') ?? `https://api.${region}`),
-      loginUrl: stripSlash(get<string | undefined>('GENESYS_LOGIN_URL') ?? `https://login.${region}`),
-      clientId: get('GENESYS_CLIENT_ID'),
-      clientSecret: get('GENESYS_CLIENT_SECRET'),
-      maxRps: get('GENESYS_MAX_RPS'),
-      burst: get('GENESYS_BURST'),
-      timeoutMs: get('GENESYS_TIMEOUT_MS'),
+      apiUrl: stripSlash(env.GENESYS_API_URL ?? `https://api.${region}`),
+      loginUrl: stripSlash(env.GENESYS_LOGIN_URL ?? `https://login.${region}`),
+      clientId: env.GENESYS_CLIENT_ID,
+      clientSecret: env.GENESYS_CLIENT_SECRET,
+      maxRps: env.GENESYS_MAX_RPS,
+      burst: env.GENESYS_BURST,
+      timeoutMs: env.GENESYS_TIMEOUT_MS,
     },
     analytics: {
-      retryDelayMs: get('ANALYTICS_RETRY_DELAY_MS'),
-      backoffFactor: get('ANALYTICS_BACKOFF_FACTOR'),
-      maxWaitMs: get('ANALYTICS_MAX_WAIT_MS'),
-      queryBufferMinutes: get('QUERY_BUFFER_MINUTES'),
-      defaultLookbackHours: get('DEFAULT_LOOKBACK_HOURS'),
-      settleMs: get('ANALYTICS_SETTLE_MS'),
-      requireHandled: get('ANALYTICS_REQUIRE_HANDLED'),
-      tailMinutes: get('ANALYTICS_TAIL_MINUTES'),
-      maxWindowDays: get('MAX_WINDOW_DAYS'),
+      retryDelayMs: env.ANALYTICS_RETRY_DELAY_MS,
+      backoffFactor: env.ANALYTICS_BACKOFF_FACTOR,
+      maxWaitMs: env.ANALYTICS_MAX_WAIT_MS,
+      queryBufferMinutes: env.QUERY_BUFFER_MINUTES,
+      defaultLookbackHours: env.DEFAULT_LOOKBACK_HOURS,
+      settleMs: env.ANALYTICS_SETTLE_MS,
+      requireHandled: env.ANALYTICS_REQUIRE_HANDLED,
+      tailMinutes: env.ANALYTICS_TAIL_MINUTES,
+      maxWindowDays: env.MAX_WINDOW_DAYS,
     },
-    eventTimezone: get('EVENT_TIMEZONE'),
-    inventory: { url: get('INVENTORY_URL'), file: get('INVENTORY_FILE') },
-    warehouse: { url: get('WAREHOUSE_URL'), table: get('WAREHOUSE_TABLE'), dataDir: get('DATA_DIR') },
-    notifyUrls: get('NOTIFY_URLS'),
-    workerConcurrency: get('WORKER_CONCURRENCY'),
-    workerLockDurationMs: get('WORKER_LOCK_DURATION_MS'),
-    shutdownTimeoutMs: get('SHUTDOWN_TIMEOUT_MS'),
+    eventTimezone: env.EVENT_TIMEZONE,
+    inventory: { url: env.INVENTORY_URL, file: env.INVENTORY_FILE },
+    warehouse: { url: env.WAREHOUSE_URL, table: env.WAREHOUSE_TABLE, dataDir: env.DATA_DIR },
+    notifyUrls: env.NOTIFY_URLS,
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
 
 /** For main.ts: load or print the problems (one line each) and exit 1. */
-export function loadConfigOrExit(source: RawEnv, exit: (code: number) => never = (code) => process.exit(code)): Config {
+export function loadConfigOrExit(
+  source: RawEnv,
+  exit: (code: number) => never = (code) => process.exit(code),
+): Config {
   try {
     return loadConfig(source);
   } catch (err) {

@@ -69,12 +69,13 @@ const isUrl = (s: string, protocols: string[]) => {
   }
 };
 
-const url = (fallback: string | undefined, protocols: string[], what: string) =>
+/** A URL variable; with a string fallback its output is a string, without one it may be undefined. */
+const url = <F extends string | undefined>(fallback: F, protocols: string[], what: string) =>
   v.pipe(
     v.optional(v.string()),
     v.transform((s) => blankToUndefined(s)),
     v.check((s) => s === undefined || isUrl(s, protocols), what),
-    v.transform((s) => s ?? fallback),
+    v.transform((s): string | F => s ?? fallback),
   );
 
 const list = (separator: RegExp, check: (item: string) => boolean, what: string) =>

@@ -1,14 +1,8 @@
 import type { Got } from 'got';
 import * as v from 'valibot';
-import { GenesysError } from './genesys-errors';
-import {
-  correlationIdOf,
-  errorFromResponse,
-  safeJson,
-  send,
-  type GenesysLogger,
-} from './genesys-http';
-import { TokenResponseSchema } from './genesys-schemas';
+import { GenesysError } from './errors';
+import { correlationIdOf, errorFromResponse, safeJson, send, type GenesysLogger } from './http';
+import { TokenResponseSchema } from './schemas';
 
 export interface TokenSourceOptions {
   loginUrl: string;

@@ -1,18 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Report } from '@wrapup/shared';
-import type { WriteResult } from './warehouse';
-import {
-  COLUMNS,
-  columnType,
-  type Column,
-  type SqlQueryable,
-  type TableName,
-} from './warehouse-schema';
+import type { WriteResult } from './sink';
+import { COLUMNS, columnType, type Column, type SqlQueryable, type TableName } from './schema';
 
 /**
  * One report as one row, in SQL shared by the PostgreSQL sink (pg) and the embedded sink
  * (PGlite): both speak real PostgreSQL, so the upsert and the read-back live here once. The
- * table itself (name, columns, create and migrate) is in warehouse-schema.ts.
+ * table itself (name, columns, create and migrate) is in schema.ts.
  */
 
 /** Parameters whose text PostgreSQL must be told the type of. */

@@ -7,11 +7,11 @@ import {
 } from 'got';
 import type { Logger } from 'pino';
 import * as v from 'valibot';
-import type { RateLimiter } from '../limiter';
-import { GenesysError, GenesysNotFound } from './genesys-errors';
-import { parseRetryAfter, retryDelay, RETRY_STATUSES } from './genesys-retry';
-import { ErrorBodySchema } from './genesys-schemas';
-import { http } from './http-client';
+import type { RateLimiter } from '../../limiter';
+import { GenesysError, GenesysNotFound } from './errors';
+import { parseRetryAfter, retryDelay, RETRY_STATUSES } from './retry';
+import { ErrorBodySchema } from './schemas';
+import { http } from '../http-client';
 
 export type GenesysLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 

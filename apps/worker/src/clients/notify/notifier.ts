@@ -1,6 +1,5 @@
 import type { Notification } from '@wrapup/shared';
-import { http } from './http-client';
-import { safeTarget } from './warehouse-http';
+import { http, safeTarget } from '../http-client';
 
 export interface Notifier {
   /**

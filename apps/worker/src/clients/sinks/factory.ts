@@ -1,26 +1,10 @@
-import type { Report } from '@wrapup/shared';
-import type { Logger } from '../logger';
-import { createEmbeddedSink } from './warehouse-embedded';
-import { createHttpSink } from './warehouse-http';
-import { createPostgresSink } from './warehouse-postgres';
+import type { Logger } from '../../logger';
+import { createEmbeddedSink } from './embedded';
+import { createHttpSink } from './http';
+import { createPostgresSink } from './postgres';
+import type { WarehouseSink } from './sink';
 
-/** Returned only once the warehouse has confirmed the write; every other outcome throws. */
-export interface WriteResult {
-  confirmed: true;
-}
-
-/**
- * Where reports go. `write` upserts one report (one row per reportId, so rewriting the same
- * report never adds a second one) and resolves only after the warehouse confirmed it; any
- * failure throws, and the warehouse job retries with backoff.
- */
-export interface WarehouseSink {
-  readonly kind: 'postgres' | 'http' | 'embedded';
-  /** Connects / creates the table / takes the data-dir lock. `write` also does this lazily. */
-  init(): Promise<void>;
-  write(report: Report): Promise<WriteResult>;
-  close(): Promise<void>;
-}
+export type { WarehouseSink, WriteResult } from './sink';
 
 export interface WarehouseConfig {
   url: string | undefined;

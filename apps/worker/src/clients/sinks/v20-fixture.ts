@@ -3,7 +3,7 @@
  * service created it, and what the v2.1 columns of a row hold for a report without v2.1 fields.
  */
 
-/** The table exactly as the v2.0 service created it (warehouse-sql.ts before v2.1), as a literal. */
+/** The table exactly as the v2.0 service created it (sql.ts before v2.1), as a literal. */
 export const V20_DDL = (table: string): string => `create table if not exists ${table} (
   report_id text primary key,
   campaign_id text not null,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
-import { V20_DEFAULTS } from './warehouse-v20-fixture';
-import { addColumnsSql, COLUMNS, parseTableName, quoteIdent } from './warehouse-schema';
-import { diffRow, rowFor } from './warehouse-sql';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './testkit';
+import { V20_DEFAULTS } from './v20-fixture';
+import { addColumnsSql, COLUMNS, parseTableName, quoteIdent } from './schema';
+import { diffRow, rowFor } from './sql';
 
 describe('parseTableName', () => {
   it('quotes plain and schema-qualified names', () => {

@@ -3,13 +3,14 @@ import {
   addCounts,
   AggregatesResponseSchema,
   extractCounts,
+  formatIssues,
   splitInterval,
   zeroCounts,
   type AggregatesResponse,
   type AnalyticsCounts,
 } from '@wrapup/shared';
-import { campaignAggregatesQuery, MAX_QUERY_DAYS, type AggregatesQuery } from './genesys-analytics';
-import { GenesysError, GenesysNotFound } from './genesys-errors';
+import { campaignAggregatesQuery, MAX_QUERY_DAYS, type AggregatesQuery } from './analytics';
+import { GenesysError, GenesysNotFound } from './errors';
 import {
   correlationIdOf,
   createGenesysHttp,
@@ -17,14 +18,14 @@ import {
   safeJson,
   send,
   type GenesysHttpOptions,
-} from './genesys-http';
+} from './http';
 import {
   CampaignProgressSchema,
   CampaignSchema,
   type Campaign,
   type CampaignProgress,
-} from './genesys-schemas';
-import { createTokenSource } from './genesys-token';
+} from './schemas';
+import { createTokenSource } from './token';
 
 export interface GenesysClientOptions extends GenesysHttpOptions {
   /** `https://api.<region>` or a simulator; from config.genesys.apiUrl. */
@@ -119,10 +120,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     }
     const parsed = v.safeParse(schema, safeJson(res.body));
     if (!parsed.success) {
-      const issues = parsed.issues
-        .slice(0, 3)
-        .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
-        .join('; ');
+      const issues = formatIssues(parsed.issues, 3);
       opts.logger.error(
         { what, correlationId, issues },
         'genesys answer does not match the schema',
@@ -188,10 +186,10 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   return client;
 }
 
-export { GenesysError, GenesysNotFound, isGenesysError } from './genesys-errors';
-export type { Campaign, CampaignProgress, KnownCampaignStatus } from './genesys-schemas';
-export { CAMPAIGN_STATUSES } from './genesys-schemas';
-export type { AggregatesQuery, AggregatesFilter } from './genesys-analytics';
-export { campaignAggregatesQuery, CAMPAIGN_METRICS, MAX_QUERY_DAYS } from './genesys-analytics';
-export type { GenesysLogger } from './genesys-http';
+export { GenesysError, GenesysNotFound, isGenesysError } from './errors';
+export type { Campaign, CampaignProgress, KnownCampaignStatus } from './schemas';
+export { CAMPAIGN_STATUSES } from './schemas';
+export type { AggregatesQuery, AggregatesFilter } from './analytics';
+export { campaignAggregatesQuery, CAMPAIGN_METRICS, MAX_QUERY_DAYS } from './analytics';
+export type { GenesysLogger } from './http';
 export type { AggregatesResponse, AnalyticsCounts } from '@wrapup/shared';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { CampaignProgressSchema, CampaignSchema, TokenResponseSchema } from './genesys-schemas';
-import { campaignAggregatesQuery, CAMPAIGN_METRICS } from './genesys-analytics';
+import { CampaignProgressSchema, CampaignSchema, TokenResponseSchema } from './schemas';
+import { campaignAggregatesQuery, CAMPAIGN_METRICS } from './analytics';
 
 describe('Genesys answer schemas', () => {
   it('accept real answers and keep extra fields', () => {

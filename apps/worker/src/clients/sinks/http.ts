@@ -1,7 +1,7 @@
-import { http } from './http-client';
+import { http, safeTarget } from '../http-client';
 import type { Report } from '@wrapup/shared';
-import type { Logger } from '../logger';
-import type { WarehouseSink, WriteResult } from './warehouse';
+import type { Logger } from '../../logger';
+import type { WarehouseSink, WriteResult } from './sink';
 
 export interface HttpSinkOptions {
   url: string;
@@ -16,15 +16,6 @@ export function echoesReportId(body: unknown, reportId: string, depth = 4): bool
   if (record.reportId === reportId) return true;
   return Object.values(record).some((value) => echoesReportId(value, reportId, depth - 1));
 }
-
-/** Where a URL points, without path, query or credentials (webhook URLs often embed secrets). */
-export const safeTarget = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '<invalid url>';
-  }
-};
 
 /**
  * WAREHOUSE_URL=http(s)://...: POSTs the report with `Idempotency-Key: <reportId>`; written only

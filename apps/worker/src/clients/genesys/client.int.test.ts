@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Simulator } from '@wrapup/genesys-sim';
 import { createRedisFixture, waitFor } from '@wrapup/shared/testing';
-import { RateLimiter } from '../limiter';
-import { GenesysError, GenesysNotFound } from './genesys';
-import { apiRequests, clientFor, simWith, tokenRequests } from './genesys-testkit';
+import { RateLimiter } from '../../limiter';
+import { GenesysError, GenesysNotFound } from './client';
+import { apiRequests, clientFor, simWith, tokenRequests } from './testkit';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Report } from '@wrapup/shared';
-import type { Logger } from '../logger';
-import type { WarehouseSink, WriteResult } from './warehouse';
-import { ensureTable, parseTableName, type SqlQueryable } from './warehouse-schema';
-import { upsertAndConfirm } from './warehouse-sql';
-import { memoizeUntilFailure, serialByKey } from './warehouse-ready';
+import type { Logger } from '../../logger';
+import type { WarehouseSink, WriteResult } from './sink';
+import { ensureTable, parseTableName, type SqlQueryable } from './schema';
+import { upsertAndConfirm } from './sql';
+import { memoizeUntilFailure, serialByKey } from './ready';
 
 export interface PostgresSinkOptions {
   url: string;

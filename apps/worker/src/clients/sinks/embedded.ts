@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Report } from '@wrapup/shared';
-import type { Logger } from '../logger';
-import type { WarehouseSink, WriteResult } from './warehouse';
-import { acquireDirLock, type DirLock } from './warehouse-lock';
-import { memoizeUntilFailure, serialByKey } from './warehouse-ready';
-import { ensureTable, parseTableName } from './warehouse-schema';
-import { upsertAndConfirm } from './warehouse-sql';
+import type { Logger } from '../../logger';
+import type { WarehouseSink, WriteResult } from './sink';
+import { acquireDirLock, type DirLock } from './lock';
+import { memoizeUntilFailure, serialByKey } from './ready';
+import { ensureTable, parseTableName } from './schema';
+import { upsertAndConfirm } from './sql';
 
 export interface EmbeddedSinkOptions {
   /** DATA_DIR; the database lives in `<dataDir>/warehouse`, the lock in `<dataDir>/warehouse.lock`. */
@@ -18,7 +18,7 @@ export interface EmbeddedSinkOptions {
  * The embedded warehouse (no WAREHOUSE_URL), so `pnpm start` needs no database server.
  *
  * Why PGlite: it is PostgreSQL itself compiled to WASM, so the table, the upsert and the
- * read-back are the very SQL the PostgreSQL sink runs (warehouse-sql.ts, one code path, same
+ * read-back are the very SQL the PostgreSQL sink runs (sql.ts, one code path, same
  * timestamptz/jsonb semantics); WASM means no native build on any Node version or platform;
  * and it persists to a plain directory. SQLite would need a second dialect (no timestamptz or
  * jsonb, different upsert) and a native module. PGlite is single-process, hence the lock file.

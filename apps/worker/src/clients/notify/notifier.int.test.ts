@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
-import { buildNotification } from '../notifications';
+import { buildNotification } from '../../notifications';
 import { createNotifier, NotifyError, NotifyRequestError } from './notifier';
-import { sampleReport } from './warehouse-testkit';
+import { sampleReport } from '../sinks/testkit';
 
 describe('notifier', () => {
   let receiver: JsonReceiver | undefined;

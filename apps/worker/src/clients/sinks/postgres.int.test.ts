@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPgFixture, type PgFixture } from '@wrapup/shared/testing';
 import type { Report } from '@wrapup/shared';
-import { createLogger } from '../logger';
-import { createWarehouseSink, type WarehouseSink } from './warehouse';
-import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
-import { V20_DDL, V20_DEFAULTS } from './warehouse-v20-fixture';
+import { createLogger } from '../../logger';
+import { createWarehouseSink, type WarehouseSink } from './factory';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './testkit';
+import { V20_DDL, V20_DEFAULTS } from './v20-fixture';
 
 const logger = createLogger({ level: 'silent' });
 

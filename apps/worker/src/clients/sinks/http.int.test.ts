@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
-import { createLogger } from '../logger';
-import { createWarehouseSink } from './warehouse';
-import { echoesReportId } from './warehouse-http';
-import { sampleReport, sampleReportV20 } from './warehouse-testkit';
+import { createLogger } from '../../logger';
+import { createWarehouseSink } from './factory';
+import { echoesReportId } from './http';
+import { sampleReport, sampleReportV20 } from './testkit';
 
 const logger = createLogger({ level: 'silent' });
 

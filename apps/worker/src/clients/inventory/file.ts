@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import * as v from 'valibot';
-import { InventoryError } from './inventory-error';
+import { InventoryError } from './error';
 
 const IdsSchema = v.array(
   v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.looseObject({ id: v.string() }), v.transform((c) => c.id))]),

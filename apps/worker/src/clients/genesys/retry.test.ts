@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter, retryDelay, type RetryState } from './genesys-retry';
+import { parseRetryAfter, retryDelay, type RetryState } from './retry';
 
 const timing = { defaultRetryAfterMs: 3000, retryBaseMs: 100 };
 const answer = (s: Partial<RetryState> = {}): RetryState => ({

@@ -1,12 +1,12 @@
 import { RequestError } from 'got';
-import { http } from './http-client';
+import { http } from '../http-client';
 import type { Config } from '@wrapup/shared';
-import type { GenesysClient } from './genesys';
-import type { Campaign } from './genesys-schemas';
-import { InventoryError } from './inventory-error';
-import { createFileIds } from './inventory-file';
+import type { GenesysClient } from '../genesys/client';
+import type { Campaign } from '../genesys/schemas';
+import { InventoryError } from './error';
+import { createFileIds } from './file';
 
-export { InventoryError } from './inventory-error';
+export { InventoryError } from './error';
 
 export type InventoryResult =
   /** `campaign` is there when the check asked Genesys Cloud (saves the caller a second call). */

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger';
-import { createWarehouseSink, type WarehouseSink } from './warehouse';
-import { DataDirLockedError } from './warehouse-lock';
-import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './warehouse-testkit';
-import { V20_DDL, V20_DEFAULTS } from './warehouse-v20-fixture';
+import { createLogger } from '../../logger';
+import { createWarehouseSink, type WarehouseSink } from './factory';
+import { DataDirLockedError } from './lock';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './testkit';
+import { V20_DDL, V20_DEFAULTS } from './v20-fixture';
 
 const logger = createLogger({ level: 'silent' });
 
