@@ -54,11 +54,17 @@ async function waitHealthy(url: string, group: ProcessGroup, what: string): Prom
   );
 }
 
-async function load(url: string, pool: SignedEventPool, opts: { duration?: number; amount?: number }): Promise<autocannon.Result> {
+async function load(
+  url: string,
+  pool: SignedEventPool,
+  opts: { duration?: number; amount?: number },
+): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: CONNECTIONS,
-    ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.duration ?? DURATION_S }),
+    ...(opts.amount !== undefined
+      ? { amount: opts.amount }
+      : { duration: opts.duration ?? DURATION_S }),
     timeout: 10,
     requests: [
       {
@@ -66,7 +72,13 @@ async function load(url: string, pool: SignedEventPool, opts: { duration?: numbe
         path: '/webhooks/genesys',
         setupRequest: (req) => {
           const r = pool.take();
-          return { ...req, method: 'POST', path: '/webhooks/genesys', headers: r.headers, body: r.body };
+          return {
+            ...req,
+            method: 'POST',
+            path: '/webhooks/genesys',
+            headers: r.headers,
+            body: r.body,
+          };
         },
       },
     ],
@@ -90,7 +102,13 @@ async function heapUsed(base: string): Promise<number> {
 }
 
 /** Warm-up, then the measured run; the server's CPU seconds during the measured run. */
-async function measure(label: string, base: string, pool: SignedEventPool, pid: number | undefined, redisUrl?: string): Promise<Measured> {
+async function measure(
+  label: string,
+  base: string,
+  pool: SignedEventPool,
+  pid: number | undefined,
+  redisUrl?: string,
+): Promise<Measured> {
   await load(base, pool, { duration: WARMUP_S });
   const cpu0 = pid === undefined ? undefined : cpuSeconds(pid);
   const redis0 = redisUrl === undefined ? undefined : await redisCpuSeconds(redisUrl);
@@ -121,7 +139,16 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
   const fixtures: RedisFixture[] = [];
   const results: Measured[] = [];
   let rss:
-    | { before: number; after: number; heapBefore: number; heapAfter: number; events: number; accepted: number; other: string; seconds: number }
+    | {
+        before: number;
+        after: number;
+        heapBefore: number;
+        heapAfter: number;
+        events: number;
+        accepted: number;
+        other: string;
+        seconds: number;
+      }
     | undefined;
   let onDemand = 0;
   try {
@@ -144,10 +171,22 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       const fx = await createRedisFixture('bench-intake-b');
       fixtures.push(fx);
       const port = await freePort();
-      const [proc] = group.start(benchPath('servers/queue-add.ts'), { PORT: String(port), REDIS_URL: fx.redisUrl, QUEUE_PREFIX: fx.prefix });
+      const [proc] = group.start(benchPath('servers/queue-add.ts'), {
+        PORT: String(port),
+        REDIS_URL: fx.redisUrl,
+        QUEUE_PREFIX: fx.prefix,
+      });
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(`${base}/healthz`, group, 'the Hono + queue.add server');
-      results.push(await measure('(b) Hono route + one BullMQ queue.add', base, pool, proc?.child.pid, fx.redisUrl));
+      results.push(
+        await measure(
+          '(b) Hono route + one BullMQ queue.add',
+          base,
+          pool,
+          proc?.child.pid,
+          fx.redisUrl,
+        ),
+      );
       log(`    (b) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       await group.stop();
     }
@@ -164,7 +203,15 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       });
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(`${base}/healthz`, group, 'the checked queue.add server');
-      results.push(await measure('(b2) Hono + signature check + schema parse + one queue.add', base, pool, proc?.child.pid, fx.redisUrl));
+      results.push(
+        await measure(
+          '(b2) Hono + signature check + schema parse + one queue.add',
+          base,
+          pool,
+          proc?.child.pid,
+          fx.redisUrl,
+        ),
+      );
       log(`    (b2) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       await group.stop();
     }
@@ -186,7 +233,15 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       const base = `http://127.0.0.1:${port}`;
       await waitHealthy(`${base}/readyz`, group, 'the ingest');
       const pid = proc?.child.pid;
-      results.push(await measure('(c) real ingest (Standard Webhooks signatures)', base, pool, pid, fx.redisUrl));
+      results.push(
+        await measure(
+          '(c) real ingest (Standard Webhooks signatures)',
+          base,
+          pool,
+          pid,
+          fx.redisUrl,
+        ),
+      );
       log(`    (c) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       onDemand += pool.signedOnDemand;
 
@@ -202,7 +257,16 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
         const after = rssBytes(pid);
         const heapAfter = await heapUsed(base);
         const { accepted, other } = statusSummary(r, 202);
-        rss = { before, after, heapBefore, heapAfter, events: RSS_EVENTS, accepted, other, seconds };
+        rss = {
+          before,
+          after,
+          heapBefore,
+          heapAfter,
+          events: RSS_EVENTS,
+          accepted,
+          other,
+          seconds,
+        };
         log(`    RSS ${fmt.mb(before)} -> ${fmt.mb(after)}`);
         onDemand += pool.signedOnDemand;
       }
@@ -210,7 +274,10 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
     }
   } catch (err) {
     const outputs = group.procs.map((p) => tail(p.output(), 15)).join('\n');
-    throw new Error(`${err instanceof Error ? err.message : String(err)}${outputs ? `\n${outputs}` : ''}`, { cause: err });
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}${outputs ? `\n${outputs}` : ''}`,
+      { cause: err },
+    );
   } finally {
     await group.stop();
     for (const fx of fixtures) await fx.cleanup();
@@ -223,7 +290,8 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
   const ca = c.reqPerSec / a.reqPerSec;
   const p99Ratio = c.p99 / b.p99;
   const growthMb = rss ? (rss.after - rss.before) / 2 ** 20 : NaN;
-  const perRequest = (cpu: number | undefined, m: Measured) => (cpu === undefined ? 'n/a' : `${fmt.n((cpu * 1e6) / Math.max(1, m.requests))} µs`);
+  const perRequest = (cpu: number | undefined, m: Measured) =>
+    cpu === undefined ? 'n/a' : `${fmt.n((cpu * 1e6) / Math.max(1, m.requests))} µs`;
 
   return {
     id: 'ingest',
@@ -233,7 +301,17 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
       `p99 ${fmt.ms(a.p99)} / ${fmt.ms(b.p99)} / ${fmt.ms(c.p99)}; RSS growth ${fmt.n(growthMb, 1)} MB over ${rss?.events ?? 0} events`,
     tables: [
       {
-        headers: ['server', 'req/s', 'p50', 'p99', 'requests', '202 answers', 'other answers', 'server CPU per request', 'Redis CPU per request'],
+        headers: [
+          'server',
+          'req/s',
+          'p50',
+          'p99',
+          'requests',
+          '202 answers',
+          'other answers',
+          'server CPU per request',
+          'Redis CPU per request',
+        ],
         rows: results.map((m) => [
           m.label,
           fmt.n(m.reqPerSec),
@@ -253,35 +331,59 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
           ['throughput c/a', fmt.ratio(ca)],
           ['p99 c/b', fmt.ratio(p99Ratio)],
           ['throughput b2/b (what authentication and validation cost)', fmt.ratio(b2b)],
-          ['throughput c/b2 (what dedupe, the run record and the trigger filter cost)', fmt.ratio(cb2)],
+          [
+            'throughput c/b2 (what dedupe, the run record and the trigger filter cost)',
+            fmt.ratio(cb2),
+          ],
           ...(rss
             ? [
                 ['ingest RSS before / after', `${fmt.mb(rss.before)} / ${fmt.mb(rss.after)}`],
-                ['ingest V8 heap used before / after (from its /metrics)', `${fmt.mb(rss.heapBefore)} / ${fmt.mb(rss.heapAfter)}`],
-                [`RSS growth over ${rss.events} new events`, `${fmt.n(growthMb, 1)} MB (${rss.accepted} answered 202 in ${fmt.n(rss.seconds, 1)} s; other: ${rss.other})`],
+                [
+                  'ingest V8 heap used before / after (from its /metrics)',
+                  `${fmt.mb(rss.heapBefore)} / ${fmt.mb(rss.heapAfter)}`,
+                ],
+                [
+                  `RSS growth over ${rss.events} new events`,
+                  `${fmt.n(growthMb, 1)} MB (${rss.accepted} answered 202 in ${fmt.n(rss.seconds, 1)} s; other: ${rss.other})`,
+                ],
               ]
             : []),
         ],
       },
     ],
     targets: [
-      { name: 'ingest throughput / queue.add floor (c/b)', value: fmt.ratio(cb), target: `>= ${TARGET_THROUGHPUT}`, pass: cb >= TARGET_THROUGHPUT },
-      { name: 'ingest p99 / queue.add floor p99', value: fmt.ratio(p99Ratio), target: `<= ${TARGET_P99}`, pass: p99Ratio <= TARGET_P99 },
+      {
+        name: 'ingest throughput / queue.add floor (c/b)',
+        value: fmt.ratio(cb),
+        target: `>= ${TARGET_THROUGHPUT}`,
+        pass: cb >= TARGET_THROUGHPUT,
+      },
+      {
+        name: 'ingest p99 / queue.add floor p99',
+        value: fmt.ratio(p99Ratio),
+        target: `<= ${TARGET_P99}`,
+        pass: p99Ratio <= TARGET_P99,
+      },
       {
         name: `ingest RSS growth over ${rss?.events ?? RSS_EVENTS} events`,
         value: `${fmt.n(growthMb, 1)} MB`,
         target: `< ${TARGET_RSS_MB} MB${QUICK ? ' (over 100,000 in the full run)' : ''}`,
         pass: growthMb < TARGET_RSS_MB,
       },
-      { name: 'every ingest request answered 202 (a new event)', value: c.other === 'none' ? 'yes' : c.other, target: 'yes', pass: c.other === 'none' && c.accepted === c.requests },
+      {
+        name: 'every ingest request answered 202 (a new event)',
+        value: c.other === 'none' ? 'yes' : c.other,
+        target: 'yes',
+        pass: c.other === 'none' && c.accepted === c.requests,
+      },
     ],
     method: [
       `autocannon (programmatic API, in the bench process) with ${CONNECTIONS} connections against each server in turn: a ${WARMUP_S} s warm-up, then ${DURATION_S} s measured; req/s is autocannon's mean, p50/p99 its latency percentiles.`,
       'Each server runs in a child process of its own (bench/servers/bare.ts, bench/servers/queue-add.ts, bench/servers/checked-add.ts, and the production apps/ingest/src/main.ts configured by env), so the load generator does not share its event loop; all are served by the same @hono/node-server setup (`serveApp`).',
-      '(a) reads the body and answers 202. (b) parses the JSON and does one BullMQ `queue.add` on the analytics queue with the catalog job options (retention included), then 202. (b2) is (b) plus what any authenticated, validated intake pays: the ingest\'s own Standard Webhooks verifier over the raw bytes and the shared event schema, then one `queue.add` of the parsed event; no dedupe and no run record. (c) the real ingest with WEBHOOK_SECRET set (Standard Webhooks HMAC over the raw bytes, timestamp tolerance), body limit, schema parse, one Lua round trip that deduplicates, records the run and adds the analytics job with BullMQ\'s own add script (atomically), LOG_LEVEL=warn.',
+      "(a) reads the body and answers 202. (b) parses the JSON and does one BullMQ `queue.add` on the analytics queue with the catalog job options (retention included), then 202. (b2) is (b) plus what any authenticated, validated intake pays: the ingest's own Standard Webhooks verifier over the raw bytes and the shared event schema, then one `queue.add` of the parsed event; no dedupe and no run record. (c) the real ingest with WEBHOOK_SECRET set (Standard Webhooks HMAC over the raw bytes, timestamp tolerance), body limit, schema parse, one Lua round trip that deduplicates, records the run and adds the analytics job with BullMQ's own add script (atomically), LOG_LEVEL=warn.",
       `For (c) every request is a distinct finish event (its own campaign id and webhook-id, so each one creates a run and a job), pre-signed with the reference \`standardwebhooks\` package and handed out by autocannon's \`setupRequest\`; (a), (b) and (b2) get the same kind of signed requests from a pool of ${size(60_000, 15_000)} that they cycle through (they do not dedupe; (a) and (b) ignore the signature, (b2) checks it). ${onDemand > 0 ? `${onDemand} events beyond the pre-signed pools were signed on demand.` : 'No event had to be signed on demand.'}`,
       `RSS: after (c), the ingest's resident set (/proc/PID/status VmRSS) is read, ${RSS_EVENTS} more new events are sent (autocannon \`amount\`, ${CONNECTIONS} connections), and read again 1 s later; the V8 heap in use is read from the ingest's /metrics at the same moments (no forced GC, so it includes garbage not yet collected).`,
-      'Server CPU per request: user+system CPU seconds of the server process during the measured run over the requests served. Redis CPU per request: the change of Redis\'s INFO used_cpu_user + used_cpu_sys over the same run (the bench is Redis\'s only client then) over the requests served.',
+      "Server CPU per request: user+system CPU seconds of the server process during the measured run over the requests served. Redis CPU per request: the change of Redis's INFO used_cpu_user + used_cpu_sys over the same run (the bench is Redis's only client then) over the requests served.",
     ],
     notes: QUICK ? [`BENCH_QUICK: ${DURATION_S} s runs and ${RSS_EVENTS} events for RSS.`] : [],
   };

@@ -9,7 +9,8 @@ const LAG_MS = 2_000;
 const RETRY_MS = 100;
 const PER_SECOND = 20;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 /** Section 5: from "analytics complete in the simulator" to the confirmed warehouse row. */
 export async function latencySection(log: (line: string) => void): Promise<SectionResult> {
@@ -23,9 +24,20 @@ export async function latencySection(log: (line: string) => void): Promise<Secti
   let calls: number;
   try {
     await ingest.ready();
-    group.start(WORKER_MAIN, workerEnv(lab, { ANALYTICS_RETRY_DELAY_MS: RETRY_MS, GENESYS_MAX_RPS: 2000, GENESYS_BURST: 50 }), 2);
-    for (const q of ['analytics', 'warehouse', 'notify']) await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, 2, group);
-    log(`  ${runs} campaigns finishing at ${PER_SECOND}/s, analytics lag ${LAG_MS} ms, ANALYTICS_RETRY_DELAY_MS=${RETRY_MS}, 2 worker processes`);
+    group.start(
+      WORKER_MAIN,
+      workerEnv(lab, {
+        ANALYTICS_RETRY_DELAY_MS: RETRY_MS,
+        GENESYS_MAX_RPS: 2000,
+        GENESYS_BURST: 50,
+      }),
+      2,
+    );
+    for (const q of ['analytics', 'warehouse', 'notify'])
+      await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, 2, group);
+    log(
+      `  ${runs} campaigns finishing at ${PER_SECOND}/s, analytics lag ${LAG_MS} ms, ANALYTICS_RETRY_DELAY_MS=${RETRY_MS}, 2 worker processes`,
+    );
     const started = Date.now();
     for (let i = 0; i < runs; i++) {
       const due = started + (i * 1000) / PER_SECOND;
@@ -37,7 +49,12 @@ export async function latencySection(log: (line: string) => void): Promise<Secti
     const rows = await waitFor(
       async () => {
         group.checkAlive('a worker process');
-        const res = await lab.pg.pool.query<{ campaign_id: string; written_at: Date; complete: boolean; total_calls_attempted: number }>(
+        const res = await lab.pg.pool.query<{
+          campaign_id: string;
+          written_at: Date;
+          complete: boolean;
+          total_calls_attempted: number;
+        }>(
           `select campaign_id, written_at, complete, total_calls_attempted from ${lab.pg.table()}`,
         );
         return res.rows.length >= runs ? res.rows : undefined;
@@ -65,11 +82,38 @@ export async function latencySection(log: (line: string) => void): Promise<Secti
     summary: `analytics complete -> confirmed warehouse row: p50 ${fmt.ms(p50)}, p99 ${fmt.ms(p99)} (retry delay ${RETRY_MS} ms)`,
     tables: [
       {
-        headers: ['runs', 'min', 'p50', 'p90', 'p99', 'max', 'complete reports with the right count', 'Genesys calls per run'],
-        rows: [[latencies.length, fmt.ms(latencies[0] ?? NaN), fmt.ms(p50), fmt.ms(percentile(latencies, 90)), fmt.ms(p99), fmt.ms(latencies.at(-1) ?? NaN), `${latencies.length - incomplete} / ${latencies.length}`, fmt.n(calls / Math.max(1, runs), 1)]],
+        headers: [
+          'runs',
+          'min',
+          'p50',
+          'p90',
+          'p99',
+          'max',
+          'complete reports with the right count',
+          'Genesys calls per run',
+        ],
+        rows: [
+          [
+            latencies.length,
+            fmt.ms(latencies[0] ?? NaN),
+            fmt.ms(p50),
+            fmt.ms(percentile(latencies, 90)),
+            fmt.ms(p99),
+            fmt.ms(latencies.at(-1) ?? NaN),
+            `${latencies.length - incomplete} / ${latencies.length}`,
+            fmt.n(calls / Math.max(1, runs), 1),
+          ],
+        ],
       },
     ],
-    targets: [{ name: 'every report complete with the simulator\'s count', value: `${latencies.length - incomplete} / ${runs}`, target: `${runs} / ${runs}`, pass: incomplete === 0 && latencies.length === runs }],
+    targets: [
+      {
+        name: "every report complete with the simulator's count",
+        value: `${latencies.length - incomplete} / ${runs}`,
+        target: `${runs} / ${runs}`,
+        pass: incomplete === 0 && latencies.length === runs,
+      },
+    ],
     method: [
       `${runs} campaigns finish one after another at ${PER_SECOND} per second in the simulator (analyticsLagMs=${LAG_MS}: a conversation shows in the aggregates ${LAG_MS} ms after it ends); each finish event is delivered at once through the real ingest (in process), as Genesys would send it.`,
       `2 production worker processes with ANALYTICS_RETRY_DELAY_MS=${RETRY_MS} (backoff factor 1), GENESYS_MAX_RPS=2000: each run checks the aggregates, waits ${RETRY_MS} ms with moveToDelayed while they are incomplete, then builds the report, writes and reads back its PostgreSQL row and notifies.`,

@@ -20,7 +20,10 @@ interface LimiterRun {
 }
 
 async function measureLimiter(procs: number, runs: number): Promise<LimiterRun> {
-  const lab = await openLab(`limiter${procs}`, { rateLimitPerMinute: 100_000_000, analyticsLagMs: 0 });
+  const lab = await openLab(`limiter${procs}`, {
+    rateLimitPerMinute: 100_000_000,
+    analyticsLagMs: 0,
+  });
   const group = new ProcessGroup();
   const queues = new QueueHandles(lab.redis.redisUrl, lab.redis.prefix);
   const ingest = new InProcessIngest(lab.redis.redisUrl, lab.redis.prefix);
@@ -29,17 +32,28 @@ async function measureLimiter(procs: number, runs: number): Promise<LimiterRun> 
     await ingest.ready();
     await queues.analytics.pause();
     await ingest.deliverAll(campaigns, 50);
-    group.start(WORKER_MAIN, workerEnv(lab, { GENESYS_MAX_RPS: MAX_RPS, GENESYS_BURST: BURST }), procs);
-    for (const q of ['analytics', 'warehouse', 'notify']) await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, procs, group);
+    group.start(
+      WORKER_MAIN,
+      workerEnv(lab, { GENESYS_MAX_RPS: MAX_RPS, GENESYS_BURST: BURST }),
+      procs,
+    );
+    for (const q of ['analytics', 'warehouse', 'notify'])
+      await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, procs, group);
     await lab.sim.resetLog();
     await queues.analytics.resume();
     await waitFor(
       async () => {
         group.checkAlive('a worker process');
-        const { rows } = await lab.pg.pool.query<{ n: number }>(`select count(*)::int as n from ${lab.pg.table()}`);
+        const { rows } = await lab.pg.pool.query<{ n: number }>(
+          `select count(*)::int as n from ${lab.pg.table()}`,
+        );
         return (rows[0]?.n ?? 0) >= runs;
       },
-      { timeoutMs: 60_000 + (runs * 3 * 1000) / MAX_RPS, intervalMs: 200, what: `${runs} warehouse rows` },
+      {
+        timeoutMs: 60_000 + (runs * 3 * 1000) / MAX_RPS,
+        intervalMs: 200,
+        what: `${runs} warehouse rows`,
+      },
     );
     const entries = await lab.sim.requestLog();
     const m = measureWindows(entries.map((e) => Date.parse(e.time)));
@@ -64,9 +78,13 @@ export async function limiterSection(log: (line: string) => void): Promise<Secti
   const runs = size(150, 50);
   const out: LimiterRun[] = [];
   for (const procs of [1, 2, 4]) {
-    log(`  ${procs} worker process(es), backlog of ${runs} runs, GENESYS_MAX_RPS=${MAX_RPS} burst ${BURST}`);
+    log(
+      `  ${procs} worker process(es), backlog of ${runs} runs, GENESYS_MAX_RPS=${MAX_RPS} burst ${BURST}`,
+    );
     const r = await measureLimiter(procs, runs);
-    log(`    ${r.calls} calls in ${fmt.s(r.spanMs)}: ${fmt.n(r.rate, 2)}/s (${fmt.ratio(r.rate / MAX_RPS)} of the rate), worst 1 s window ${r.maxWindow}`);
+    log(
+      `    ${r.calls} calls in ${fmt.s(r.spanMs)}: ${fmt.n(r.rate, 2)}/s (${fmt.ratio(r.rate / MAX_RPS)} of the rate), worst 1 s window ${r.maxWindow}`,
+    );
     out.push(r);
   }
   const cap = MAX_RPS + BURST;
@@ -78,13 +96,41 @@ export async function limiterSection(log: (line: string) => void): Promise<Secti
     summary: `achieved/configured ${out.map((r) => fmt.ratio(r.rate / MAX_RPS)).join(' / ')} with 1/2/4 processes; worst 1 s window ${out.map((r) => r.maxWindow).join(' / ')} (cap ${cap})`,
     tables: [
       {
-        headers: ['worker processes', 'Genesys calls', 'busy period', 'achieved calls/s', 'achieved / configured', 'largest count in any 1 s window', 'rate + burst', '429 answers'],
-        rows: out.map((r) => [r.procs, r.calls, fmt.s(r.spanMs), fmt.n(r.rate, 2), fmt.ratio(r.rate / MAX_RPS), r.maxWindow, cap, r.status429]),
+        headers: [
+          'worker processes',
+          'Genesys calls',
+          'busy period',
+          'achieved calls/s',
+          'achieved / configured',
+          'largest count in any 1 s window',
+          'rate + burst',
+          '429 answers',
+        ],
+        rows: out.map((r) => [
+          r.procs,
+          r.calls,
+          fmt.s(r.spanMs),
+          fmt.n(r.rate, 2),
+          fmt.ratio(r.rate / MAX_RPS),
+          r.maxWindow,
+          cap,
+          r.status429,
+        ]),
       },
     ],
     targets: [
-      { name: 'achieved / configured rate (worst of 1, 2, 4 processes)', value: fmt.ratio(worstShare), target: `>= ${TARGET_SHARE}`, pass: worstShare >= TARGET_SHARE },
-      { name: 'largest one-second window (worst of 1, 2, 4 processes)', value: String(worstWindow), target: `<= ${cap} (rate + burst)`, pass: worstWindow <= cap },
+      {
+        name: 'achieved / configured rate (worst of 1, 2, 4 processes)',
+        value: fmt.ratio(worstShare),
+        target: `>= ${TARGET_SHARE}`,
+        pass: worstShare >= TARGET_SHARE,
+      },
+      {
+        name: 'largest one-second window (worst of 1, 2, 4 processes)',
+        value: String(worstWindow),
+        target: `<= ${cap} (rate + burst)`,
+        pass: worstWindow <= cap,
+      },
     ],
     method: [
       `A backlog of ${runs} finished campaigns (events through the real ingest in process, analytics queue paused) is drained by 1, 2 and 4 production worker processes with GENESYS_MAX_RPS=${MAX_RPS}, GENESYS_BURST=${BURST} and WORKER_CONCURRENCY=10; the simulator itself allows far more (so it never answers 429 unless the limiter leaks).`,

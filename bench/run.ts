@@ -30,7 +30,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 for (const url of [TEST_REDIS_URL, TEST_DATABASE_URL]) {
   const host = new URL(url).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the bench talks only to 127.0.0.1; got ${url}`);
+  if (host !== '127.0.0.1' && host !== 'localhost')
+    throw new Error(`the bench talks only to 127.0.0.1; got ${url}`);
 }
 
 async function versions(): Promise<{ redis: string; postgres: string }> {
@@ -53,7 +54,9 @@ async function versions(): Promise<{ redis: string; postgres: string }> {
 const ids = selectedSections();
 const machine = machineInfo(await versions());
 log(`wrapup bench${QUICK ? ' (BENCH_QUICK)' : ''}: ${ids.join(', ')}`);
-log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB; Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}; commit ${machine.commit}`);
+log(
+  `${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GiB; Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}; commit ${machine.commit}`,
+);
 
 const started = Date.now();
 const results: SectionResult[] = [];
@@ -69,7 +72,8 @@ for (const id of ids) {
     result.load = [load0, loadavg()[0] ?? 0];
     results.push(result);
     log(`=> ${result.summary}`);
-    for (const t of result.targets) log(`   ${t.pass ? 'PASS' : 'MISS'} ${t.name}: ${t.value} (target ${t.target})`);
+    for (const t of result.targets)
+      log(`   ${t.pass ? 'PASS' : 'MISS'} ${t.name}: ${t.value} (target ${t.target})`);
   } catch (err) {
     const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     failed.push({ id, title, error });
@@ -79,6 +83,9 @@ for (const id of ids) {
 
 const durationMs = Date.now() - started;
 const path = repoPath('BENCHMARKS.md');
-writeFileSync(path, renderMarkdown({ machine, quick: QUICK, durationMs, sections: results, failed }));
+writeFileSync(
+  path,
+  renderMarkdown({ machine, quick: QUICK, durationMs, sections: results, failed }),
+);
 log(`\nwrote ${path} in ${(durationMs / 60_000).toFixed(1)} min`);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -11,7 +11,9 @@ export async function scaleoutSection(log: (line: string) => void): Promise<Sect
   for (const procs of [1, 2, 4]) {
     log(`  ${procs} worker process(es), ${runs} runs`);
     const r = await runRealPipeline({ label: `scale${procs}`, runs, procs });
-    log(`    ${fmt.n(r.runsPerSecond)} runs/s (worker CPU ${r.workerCpuSeconds === undefined ? 'n/a' : fmt.n(r.workerCpuSeconds, 1)} s)`);
+    log(
+      `    ${fmt.n(r.runsPerSecond)} runs/s (worker CPU ${r.workerCpuSeconds === undefined ? 'n/a' : fmt.n(r.workerCpuSeconds, 1)} s)`,
+    );
     out.push(r);
   }
   const one = out[0]!.runsPerSecond;
@@ -27,19 +29,36 @@ export async function scaleoutSection(log: (line: string) => void): Promise<Sect
     summary: `runs/s with 1/2/4 processes: ${out.map((r) => fmt.n(r.runsPerSecond)).join(' / ')}; 2 vs 1 = ${fmt.ratio(speedup)}x (target >= ${TARGET}x)`,
     tables: [
       {
-        headers: ['worker processes', 'runs', 'time to last delivery', 'runs/s', 'vs 1 process', 'worker CPU per run', 'busy cores (workers + bench/simulator + Redis)'],
+        headers: [
+          'worker processes',
+          'runs',
+          'time to last delivery',
+          'runs/s',
+          'vs 1 process',
+          'worker CPU per run',
+          'busy cores (workers + bench/simulator + Redis)',
+        ],
         rows: out.map((r) => [
           r.procs,
           r.runs,
           fmt.s(r.deliveredMs),
           fmt.n(r.runsPerSecond),
           `${fmt.ratio(r.runsPerSecond / one)}x`,
-          r.workerCpuSeconds === undefined ? 'n/a' : `${fmt.n((r.workerCpuSeconds * 1000) / r.runs, 2)} ms`,
+          r.workerCpuSeconds === undefined
+            ? 'n/a'
+            : `${fmt.n((r.workerCpuSeconds * 1000) / r.runs, 2)} ms`,
           cpu(r),
         ]),
       },
     ],
-    targets: [{ name: '2 processes / 1 process runs per second', value: `${fmt.ratio(speedup)}x`, target: `>= ${TARGET}x`, pass: speedup >= TARGET }],
+    targets: [
+      {
+        name: '2 processes / 1 process runs per second',
+        value: `${fmt.ratio(speedup)}x`,
+        target: `>= ${TARGET}x`,
+        pass: speedup >= TARGET,
+      },
+    ],
     method: [
       `The pipeline measurement of section 2 (paused backlog taken by the real ingest, then resumed; time to the last confirmed PostgreSQL row) with ${runs} runs and 1, 2 and 4 production worker processes (WORKER_CONCURRENCY=10 each), each on a fresh prefix, schema and simulator.`,
       'The rate limit is not the bottleneck: GENESYS_MAX_RPS=5000 (burst 50) and the simulator allows 100,000,000 calls a minute; each run makes 2 Genesys calls.',

@@ -175,7 +175,9 @@ const server = started.server as RunningIngest;
 const scheme = config.ingest.tls ? 'https' : 'http';
 const ingestUrl = `${scheme}://${reachableHost(config.ingest.host)}:${server.public.port}`;
 // with ADMIN_PORT the dashboard and admin API live on their own listener
-const adminUrl = server.admin ? `${scheme}://${reachableHost(config.ingest.host)}:${server.admin.port}` : ingestUrl;
+const adminUrl = server.admin
+  ? `${scheme}://${reachableHost(config.ingest.host)}:${server.admin.port}`
+  : ingestUrl;
 const dashboard = config.dashboard ?? { user: 'admin', password: '' };
 const apiKey = config.webhook.apiKeys[0];
 const webhookSecret = config.webhook.secrets[0];

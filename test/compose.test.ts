@@ -16,7 +16,9 @@ interface Service {
 }
 
 const root = new URL('..', import.meta.url);
-const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), { merge: true }) as {
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), {
+  merge: true,
+}) as {
   services: Record<string, Service>;
 };
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
@@ -24,7 +26,13 @@ const { services } = compose;
 
 describe('docker-compose.yml', () => {
   it('has redis, postgres, ingest, worker and a simulator behind a profile', () => {
-    expect(Object.keys(services).sort()).toEqual(['ingest', 'postgres', 'redis', 'simulator', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'ingest',
+      'postgres',
+      'redis',
+      'simulator',
+      'worker',
+    ]);
     expect(services.simulator?.profiles).toEqual(['sim']);
   });
 
@@ -60,7 +68,8 @@ describe('docker-compose.yml', () => {
 
   it('builds every app target that compose names from the Dockerfile', () => {
     for (const svc of Object.values(services)) {
-      if (svc.build) expect(dockerfile).toMatch(new RegExp(`^FROM .* AS ${svc.build.target}$`, 'm'));
+      if (svc.build)
+        expect(dockerfile).toMatch(new RegExp(`^FROM .* AS ${svc.build.target}$`, 'm'));
     }
   });
 });
@@ -70,7 +79,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24[-.\w]*$/m);
     expect((dockerfile.match(/^FROM /gm) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod/);
-    const finals = dockerfile.split(/^FROM /m).filter((s) => /^\$\{NODE_IMAGE\} AS (ingest|worker|simulator)$/m.test(s));
+    const finals = dockerfile
+      .split(/^FROM /m)
+      .filter((s) => /^\$\{NODE_IMAGE\} AS (ingest|worker|simulator)$/m.test(s));
     expect(finals).toHaveLength(3);
     for (const stage of finals) expect(stage).toMatch(/^USER node$/m);
   });

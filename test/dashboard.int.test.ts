@@ -11,10 +11,23 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_CAMPAIGN_IDS, deliverFinish, startSimulator, type Simulator } from '@wrapup/genesys-sim';
+import {
+  DEMO_CAMPAIGN_IDS,
+  deliverFinish,
+  startSimulator,
+  type Simulator,
+} from '@wrapup/genesys-sim';
 import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
 import { loadConfig } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, startJsonReceiver, waitFor, type JsonReceiver, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import {
+  createPgFixture,
+  createRedisFixture,
+  startJsonReceiver,
+  waitFor,
+  type JsonReceiver,
+  type PgFixture,
+  type RedisFixture,
+} from '@wrapup/shared/testing';
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { chromiumMissing, launchChromium, pngSize } from './support/browser';
 
@@ -114,7 +127,9 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
 
     const run = await waitFor(
       async () => {
-        const res = await fetch(`${base}/admin/campaigns/${id}/runs`, { headers: { authorization: BASIC } });
+        const res = await fetch(`${base}/admin/campaigns/${id}/runs`, {
+          headers: { authorization: BASIC },
+        });
         const body = (await res.json()) as { runs: { runId: string; stage: string }[] };
         return body.runs.find((r) => r.stage === 'delivered');
       },
@@ -123,13 +138,17 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
     // the notification may finish just after the run is marked delivered: let every queue settle
     await waitFor(
       async () => {
-        const counts = await Promise.all(QUEUES.map((q) => workerQueues[q].getJobCounts('completed')));
+        const counts = await Promise.all(
+          QUEUES.map((q) => workerQueues[q].getJobCounts('completed')),
+        );
         return counts.every((c) => c.completed === 1);
       },
       { timeoutMs: 10_000, intervalMs: 100, what: 'one completed job in each queue' },
     );
     expect(receiver.requests).toHaveLength(1);
-    const rows = await pg.pool.query<{ campaign_id: string }>(`select campaign_id from ${pg.table()}`);
+    const rows = await pg.pool.query<{ campaign_id: string }>(
+      `select campaign_id from ${pg.table()}`,
+    );
     expect(rows.rows.map((r) => r.campaign_id)).toEqual([id]);
 
     // Hermetic: the board links a web font; only our own server is reachable from the page.
@@ -137,7 +156,10 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
 
     const anonymous = await browser.newContext();
     try {
-      await anonymous.route((url) => !local(url), (route) => route.abort());
+      await anonymous.route(
+        (url) => !local(url),
+        (route) => route.abort(),
+      );
       // Chromium answers a Basic challenge it has no credentials for by failing the navigation
       // (net::ERR_INVALID_AUTH_CREDENTIALS): read the 401 off the response instead.
       const page = await anonymous.newPage();
@@ -160,7 +182,10 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       colorScheme: 'light',
     });
     try {
-      await ctx.route((url) => !local(url), (route) => route.abort());
+      await ctx.route(
+        (url) => !local(url),
+        (route) => route.abort(),
+      );
       const page = await ctx.newPage();
       const overview = await page.goto(`${base}/admin/queues`);
       expect(overview?.status()).toBe(200);
@@ -173,9 +198,15 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
         expect(await card.locator(`a[title="${queue}"]`).innerText()).toBe(queue);
         // the card's bar is all "completed" (nothing failed, waiting or delayed)
         expect(await card.locator('[class*="completed-"]').count()).toBe(1);
-        expect(await card.locator('[class*="failed-"], [class*="waiting-"], [class*="delayed-"]').count()).toBe(0);
+        expect(
+          await card
+            .locator('[class*="failed-"], [class*="waiting-"], [class*="delayed-"]')
+            .count(),
+        ).toBe(0);
       }
-      expect(await page.locator('main li a[href^="/admin/queues/queue/"]').count()).toBe(QUEUES.length);
+      expect(await page.locator('main li a[href^="/admin/queues/queue/"]').count()).toBe(
+        QUEUES.length,
+      );
       const completedTab = page.locator('main a[href="/admin/queues/?status=completed"]');
       expect((await completedTab.innerText()).replace(/\s+/g, ' ').trim()).toBe('COMPLETED 3');
 

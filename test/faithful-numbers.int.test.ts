@@ -36,7 +36,11 @@ const settled = (campaignId: string, count: number) => stack.settled(campaignId,
 const rowsOf = (campaignId: string) => stack.rowsOf(campaignId);
 
 /** Delivers the campaign's published copy (default the latest) as a Notification API message. */
-async function deliver(campaignId: string, version?: number, shape: 'notification' | 'eventbridge' = 'notification') {
+async function deliver(
+  campaignId: string,
+  version?: number,
+  shape: 'notification' | 'eventbridge' = 'notification',
+) {
   const result = await sim.deliverCopy(campaignId, {
     url: stack.webhookUrl,
     shape,
@@ -53,12 +57,19 @@ function expectTruth(report: Report, truth: ExpectedTotals) {
   expect(report.metrics.successfulContacts).toBe(truth.connected);
   expect(report.metrics.abandonedCalls).toBe(truth.abandoned);
   expect(report.metrics.handledCalls).toBe(truth.handled);
-  expect(report.metrics.avgHandleTimeSeconds).toBeCloseTo(truth.handleSumMs / truth.handled / 1000, 3);
+  expect(report.metrics.avgHandleTimeSeconds).toBeCloseTo(
+    truth.handleSumMs / truth.handled / 1000,
+    3,
+  );
   expect(report.metrics.avgAcwSeconds).toBeCloseTo(truth.acw.sumMs / truth.acw.count / 1000, 3);
   const codes = Object.fromEntries((report.wrapUpCodes ?? []).map((w) => [w.code, w.count]));
   expect(codes).toEqual(truth.wrapUpCodes);
   expect(report.dataComplete).toBe(true);
-  expect(report.completeness).toMatchObject({ verdict: 'settled', attemptsReachedContacts: true, allConnectedHandled: true });
+  expect(report.completeness).toMatchObject({
+    verdict: 'settled',
+    attemptsReachedContacts: true,
+    allConnectedHandled: true,
+  });
 }
 
 describe('faithful numbers against a simulator that tells the truth (issue 12)', () => {
@@ -98,7 +109,7 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
     expect(report.metadata.version).toBe('2.1');
   });
 
-  it("counts the handle time of after-call work that ends after the finish", async () => {
+  it('counts the handle time of after-call work that ends after the finish', async () => {
     const c = await sim.createCampaign({ contactCount: 12, status: 'off' });
     await sim.startCampaign(c.id, { at: Date.now() - 5 * MIN });
     await deliver(c.id);
@@ -141,7 +152,11 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
 
     await sim.startCampaign(c.id, { at: Date.now() - 10 * MIN });
     await deliver(c.id);
-    const done = await sim.runToCompletion(c.id, { durationSeconds: 300, endAt: Date.now() - 2 * MIN, avgHandleMs: 2000 });
+    const done = await sim.runToCompletion(c.id, {
+      durationSeconds: 300,
+      endAt: Date.now() - 2 * MIN,
+      avgHandleMs: 2000,
+    });
     // progress carried over: the contacts of both segments
     expect(done.expected.contactsCalled).toBe(40);
     expect((await deliver(c.id)).status).toBe(202);
@@ -162,7 +177,9 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
     expectTruth(completed, done.expected);
     expect(completed.expectedCount).toBe(40);
     expect(completed.window?.start).toBe(new Date(Date.parse(firstOn.at) - 5 * MIN).toISOString());
-    expect(completed.metrics.totalCallsAttempted).toBeGreaterThan(stopped.metrics.totalCallsAttempted);
+    expect(completed.metrics.totalCallsAttempted).toBeGreaterThan(
+      stopped.metrics.totalCallsAttempted,
+    );
   });
 
   it('an edit that re-sends the finished campaign creates no new run and no new row', async () => {
@@ -170,7 +187,11 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
     await sim.startCampaign(c.id, { at: Date.now() - 5 * MIN });
     await deliver(c.id);
     // EventBridge dates the finish by Genesys's own detail.timestamp: two minutes ago
-    await sim.runToCompletion(c.id, { durationSeconds: 60, endAt: Date.now() - 2 * MIN, avgHandleMs: 1500 });
+    await sim.runToCompletion(c.id, {
+      durationSeconds: 60,
+      endAt: Date.now() - 2 * MIN,
+      avgHandleMs: 1500,
+    });
     expect((await deliver(c.id, undefined, 'eventbridge')).status).toBe(202);
     await settled(c.id, 1);
 
@@ -195,7 +216,12 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
     let firstSegment: ExpectedTotals | undefined;
     try {
       firstSegment = (
-        await sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 60, endAt: Date.now() - 5_000, avgHandleMs: 1500 })
+        await sim.stopCampaign(c.id, {
+          fraction: 0.5,
+          durationSeconds: 60,
+          endAt: Date.now() - 5_000,
+          avgHandleMs: 1500,
+        })
       ).expected;
       const stopCopies = (await sim.copies(c.id)).slice(-2);
       await deliver(c.id, stopCopies[0]!.version);
@@ -227,6 +253,8 @@ describe('faithful numbers against a simulator that tells the truth (issue 12)',
     expect(stopped.window?.endFrom).toBe('resumed');
     expect(stopped.completeness?.rule.requireHandled).toBe(false);
     expect(stopped.metrics.totalCallsAttempted).toBe(firstSegment?.attempted);
-    expect((rows[1]?.report as Report).metrics.totalCallsAttempted).toBe((await sim.expected(c.id)).attempted);
+    expect((rows[1]?.report as Report).metrics.totalCallsAttempted).toBe(
+      (await sim.expected(c.id)).attempted,
+    );
   });
 });

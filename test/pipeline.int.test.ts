@@ -25,16 +25,40 @@ const rowsOf = (campaignId: string) => stack.rowsOf(campaignId);
 describe('ingest -> analytics -> warehouse, end to end', () => {
   it('turns one finish delivered twice in two shapes (EventBridge, guide) into one delivered report', async () => {
     const c = await sim.createCampaign({ contactCount: 30 });
-    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 600, avgHandleMs: 1500 });
-    const finished = { id: c.id, status: 'complete' as const, occurredAt: expected.lastDial!, durationSeconds: 600 };
+    const { expected } = await sim.runToCompletion(c.id, {
+      durationSeconds: 600,
+      avgHandleMs: 1500,
+    });
+    const finished = {
+      id: c.id,
+      status: 'complete' as const,
+      occurredAt: expected.lastDial!,
+      durationSeconds: 600,
+    };
     const webhookUrl = `${server.url}/webhooks/genesys`;
 
-    const eb = await deliverFinish({ webhookUrl, campaign: finished, shape: 'eventbridge', auth: { apiKey: KEY }, duplicates: 2 });
-    const guide = await deliverFinish({ webhookUrl, campaign: finished, shape: 'guide', auth: { apiKey: KEY } });
+    const eb = await deliverFinish({
+      webhookUrl,
+      campaign: finished,
+      shape: 'eventbridge',
+      auth: { apiKey: KEY },
+      duplicates: 2,
+    });
+    const guide = await deliverFinish({
+      webhookUrl,
+      campaign: finished,
+      shape: 'guide',
+      auth: { apiKey: KEY },
+    });
     expect(eb.finals.map((a) => a.status)).toEqual([202, 200, 200]);
-    expect(eb.finals.slice(1).map((a) => (a.body as { status: string }).status)).toEqual(['duplicate', 'duplicate']);
+    expect(eb.finals.slice(1).map((a) => (a.body as { status: string }).status)).toEqual([
+      'duplicate',
+      'duplicate',
+    ]);
     expect(guide.finals[0]?.status).toBe(200); // same finish, other shape: joins the run
-    const jobIds = new Set([...eb.finals, ...guide.finals].map((a) => (a.body as { jobId: string }).jobId));
+    const jobIds = new Set(
+      [...eb.finals, ...guide.finals].map((a) => (a.body as { jobId: string }).jobId),
+    );
     expect(jobIds.size).toBe(1);
 
     const [run] = await settled(c.id);
@@ -51,10 +75,18 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
 
   it('replays the latest report into the same row', async () => {
     const c = await sim.createCampaign({ contactCount: 12 });
-    const { expected } = await sim.runToCompletion(c.id, { durationSeconds: 300, avgHandleMs: 1500 });
+    const { expected } = await sim.runToCompletion(c.id, {
+      durationSeconds: 300,
+      avgHandleMs: 1500,
+    });
     await deliverFinish({
       webhookUrl: `${server.url}/webhooks/genesys`,
-      campaign: { id: c.id, status: 'complete', occurredAt: expected.lastDial!, durationSeconds: 300 },
+      campaign: {
+        id: c.id,
+        status: 'complete',
+        occurredAt: expected.lastDial!,
+        durationSeconds: 300,
+      },
       shape: 'guide',
       auth: { apiKey: KEY },
     });
@@ -62,13 +94,26 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
     const writtenBefore = (await rowsOf(c.id))[0]?.written_at as Date;
 
     for (let i = 1; i <= 2; i++) {
-      const res = await fetch(`${server.url}/admin/campaigns/${c.id}/replay`, { method: 'POST', headers: { authorization: auth } });
+      const res = await fetch(`${server.url}/admin/campaigns/${c.id}/replay`, {
+        method: 'POST',
+        headers: { authorization: auth },
+      });
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ runId: first?.runId, jobId: `${first?.runId}-replay-${i}` });
-      await waitFor(async () => {
-        const [row] = await rowsOf(c.id);
-        return row && (row.written_at as Date).getTime() > writtenBefore.getTime() && (await runsOf(c.id))[0]?.stage === 'delivered';
-      }, { timeoutMs: 15_000, what: `replay ${i} to rewrite the row` });
+      expect(await res.json()).toEqual({
+        runId: first?.runId,
+        jobId: `${first?.runId}-replay-${i}`,
+      });
+      await waitFor(
+        async () => {
+          const [row] = await rowsOf(c.id);
+          return (
+            row &&
+            (row.written_at as Date).getTime() > writtenBefore.getTime() &&
+            (await runsOf(c.id))[0]?.stage === 'delivered'
+          );
+        },
+        { timeoutMs: 15_000, what: `replay ${i} to rewrite the row` },
+      );
     }
     const rows = await rowsOf(c.id);
     expect(rows).toHaveLength(1);
@@ -77,17 +122,29 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]?.replays).toBe(2);
 
-    const missing = await fetch(`${server.url}/admin/campaigns/never-ran/replay`, { method: 'POST', headers: { authorization: auth } });
+    const missing = await fetch(`${server.url}/admin/campaigns/never-ran/replay`, {
+      method: 'POST',
+      headers: { authorization: auth },
+    });
     expect(missing.status).toBe(404);
   });
 
   it('starts a second run when a recycled campaign finishes again later', async () => {
     const c = await sim.createCampaign({ contactCount: 10 });
-    const first = await sim.runToCompletion(c.id, { durationSeconds: 120, endAt: Date.now() - 3_600_000, avgHandleMs: 1500 });
+    const first = await sim.runToCompletion(c.id, {
+      durationSeconds: 120,
+      endAt: Date.now() - 3_600_000,
+      avgHandleMs: 1500,
+    });
     const webhookUrl = `${server.url}/webhooks/genesys`;
     await deliverFinish({
       webhookUrl,
-      campaign: { id: c.id, status: 'complete', occurredAt: first.expected.lastDial!, durationSeconds: 120 },
+      campaign: {
+        id: c.id,
+        status: 'complete',
+        occurredAt: first.expected.lastDial!,
+        durationSeconds: 120,
+      },
       shape: 'guide',
       auth: { apiKey: KEY },
     });
@@ -97,7 +154,12 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
     const second = await sim.runToCompletion(c.id, { durationSeconds: 120, avgHandleMs: 1500 });
     const answer = await deliverFinish({
       webhookUrl,
-      campaign: { id: c.id, status: 'complete', occurredAt: second.expected.lastDial!, durationSeconds: 120 },
+      campaign: {
+        id: c.id,
+        status: 'complete',
+        occurredAt: second.expected.lastDial!,
+        durationSeconds: 120,
+      },
       shape: 'guide',
       auth: { apiKey: KEY },
     });

@@ -22,7 +22,8 @@ const defaultOf = (name: EnvName) => {
   const value: unknown = v.parse(envSchema[name], undefined);
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',');
   if (value === undefined) return undefined;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
   throw new Error(`unexpected default for ${name}: ${JSON.stringify(value)}`);
 };
 

@@ -21,10 +21,15 @@ export type SectionId = (typeof SECTION_IDS)[number];
 /** BENCH_ONLY=ingest,limiter selects sections (default: all). Unknown names stop the run. */
 export function selectedSections(raw = process.env.BENCH_ONLY): SectionId[] {
   if (!raw || raw.trim() === '') return [...SECTION_IDS];
-  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(SECTION_IDS as readonly string[]).includes(n));
   if (unknown.length > 0) {
-    throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; choose from ${SECTION_IDS.join(', ')}`);
+    throw new Error(
+      `BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; choose from ${SECTION_IDS.join(', ')}`,
+    );
   }
   return SECTION_IDS.filter((id) => names.includes(id));
 }
@@ -42,7 +47,11 @@ export interface MachineInfo {
 
 const tryExec = (cmd: string, args: string[], cwd = REPO_ROOT): string | undefined => {
   try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return undefined;
   }

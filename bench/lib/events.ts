@@ -35,7 +35,13 @@ export class SignedEventPool {
     const occurredAt = new Date().toISOString();
     const body = JSON.stringify(
       buildFinishEvent(
-        { id: `bench-${randomUUID()}`, status: 'complete', occurredAt, durationSeconds: 600, contactCount: 20 },
+        {
+          id: `bench-${randomUUID()}`,
+          status: 'complete',
+          occurredAt,
+          durationSeconds: 600,
+          contactCount: 20,
+        },
         'guide',
         { eventId },
       ),

@@ -3,9 +3,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { createIngest, type Ingest } from '@wrapup/ingest';
-import { buildFinishEvent, startSimulator, type FinishedCampaign, type SimOptions, type Simulator } from '@wrapup/genesys-sim';
+import {
+  buildFinishEvent,
+  startSimulator,
+  type FinishedCampaign,
+  type SimOptions,
+  type Simulator,
+} from '@wrapup/genesys-sim';
 import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE, loadConfig } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import {
+  createPgFixture,
+  createRedisFixture,
+  type PgFixture,
+  type RedisFixture,
+} from '@wrapup/shared/testing';
 
 /**
  * One isolated pipeline experiment: its own QUEUE_PREFIX and PostgreSQL schema, a simulated
@@ -23,7 +34,11 @@ export interface Lab {
 export async function openLab(label: string, sim: SimOptions): Promise<Lab> {
   const redis = await createRedisFixture(`bench-${label}`);
   const pg = await createPgFixture(`bench_${label}`);
-  const simulator = await startSimulator({ demoCampaigns: false, tokenRateLimitPerMinute: 100_000, ...sim });
+  const simulator = await startSimulator({
+    demoCampaigns: false,
+    tokenRateLimitPerMinute: 100_000,
+    ...sim,
+  });
   let received = 0;
   const receiver: Server = createServer((req, res) => {
     req.resume();
@@ -51,7 +66,10 @@ export async function openLab(label: string, sim: SimOptions): Promise<Lab> {
 }
 
 /** The worker's environment, as a container would set it. */
-export function workerEnv(lab: Lab, over: Record<string, string | number> = {}): Record<string, string> {
+export function workerEnv(
+  lab: Lab,
+  over: Record<string, string | number> = {},
+): Record<string, string> {
   const env: Record<string, string | number> = {
     REDIS_URL: lab.redis.redisUrl,
     QUEUE_PREFIX: lab.redis.prefix,
@@ -94,7 +112,11 @@ export async function finishCampaigns(
     const endAt = count === 1 ? end : end - spread + Math.round((spread * i) / (count - 1));
     const c = await sim.createCampaign({ id: `bench-${randomUUID()}`, contactCount: contacts });
     // short calls, so the last after-call work ends seconds after the finish
-    const { campaign, expected } = await sim.runToCompletion(c.id, { endAt, durationSeconds, avgHandleMs: 2000 });
+    const { campaign, expected } = await sim.runToCompletion(c.id, {
+      endAt,
+      durationSeconds,
+      avgHandleMs: 2000,
+    });
     out.push({
       id: c.id,
       status: 'complete',
@@ -117,7 +139,12 @@ export class InProcessIngest {
   readonly ingest: Ingest;
 
   constructor(redisUrl: string, prefix: string) {
-    const config = loadConfig({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, WEBHOOK_API_KEYS: this.key, LOG_LEVEL: 'warn' });
+    const config = loadConfig({
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_API_KEYS: this.key,
+      LOG_LEVEL: 'warn',
+    });
     this.ingest = createIngest(config);
   }
 
@@ -131,7 +158,11 @@ export class InProcessIngest {
     const res = await this.ingest.app.fetch(
       new Request('http://ingest.local/webhooks/genesys', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': this.key, 'webhook-id': randomUUID() },
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': this.key,
+          'webhook-id': randomUUID(),
+        },
         body,
       }),
     );

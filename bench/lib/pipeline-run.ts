@@ -3,7 +3,15 @@ import type { JobsOptions } from 'bullmq';
 import { analyticsJobOptions } from '@wrapup/shared';
 import { createRedisFixture, waitFor } from '@wrapup/shared/testing';
 import { benchPath } from './env';
-import { InProcessIngest, QueueHandles, finishCampaigns, openLab, redisServerPid, redisUsedMemory, workerEnv } from './lab';
+import {
+  InProcessIngest,
+  QueueHandles,
+  finishCampaigns,
+  openLab,
+  redisServerPid,
+  redisUsedMemory,
+  workerEnv,
+} from './lab';
 import { ProcessGroup, WORKER_MAIN, cpuSeconds, tail, waitForWorkers } from './procs';
 
 export interface PipelineRun {
@@ -36,11 +44,19 @@ const QUEUES = ['analytics', 'warehouse', 'notify'] as const;
  * 10,000 campaigns. So each campaign has one contact and the simulated finish times are one second
  * apart (an 11-minute query interval then overlaps ~660 other campaigns instead of all of them).
  */
-export const SIM_SHAPE = (runs: number) => ({ contacts: 1, durationSeconds: 60, spreadMs: Math.max(60_000, runs * 1000) });
+export const SIM_SHAPE = (runs: number) => ({
+  contacts: 1,
+  durationSeconds: 60,
+  spreadMs: Math.max(60_000, runs * 1000),
+});
 
 const cpuOf = (group: ProcessGroup) => {
-  const all = group.procs.map((p) => (p.child.pid === undefined ? undefined : cpuSeconds(p.child.pid)));
-  return all.some((x) => x === undefined) ? undefined : all.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const all = group.procs.map((p) =>
+    p.child.pid === undefined ? undefined : cpuSeconds(p.child.pid),
+  );
+  return all.some((x) => x === undefined)
+    ? undefined
+    : all.reduce<number>((a, b) => a + (b ?? 0), 0);
 };
 
 /**
@@ -68,12 +84,15 @@ export async function runRealPipeline(opts: {
     const redisBefore = await redisUsedMemory(lab.redis.redis);
 
     group.start(WORKER_MAIN, workerEnv(lab, { WORKER_CONCURRENCY: concurrency }), opts.procs);
-    for (const q of QUEUES) await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, opts.procs, group);
+    for (const q of QUEUES)
+      await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, opts.procs, group);
 
     const enqueueStart = performance.now();
     await ingest.deliverAll(campaigns, 50);
     const enqueueMs = performance.now() - enqueueStart;
-    opts.log?.(`    ${opts.runs} events accepted by the ingest in ${(enqueueMs / 1000).toFixed(1)} s; draining with ${opts.procs} worker process(es)`);
+    opts.log?.(
+      `    ${opts.runs} events accepted by the ingest in ${(enqueueMs / 1000).toFixed(1)} s; draining with ${opts.procs} worker process(es)`,
+    );
 
     const cpuStart = cpuOf(group);
     const redisPid = await redisServerPid(lab.redis.redis);
@@ -94,10 +113,16 @@ export async function runRealPipeline(opts: {
       },
       { timeoutMs, intervalMs: 100, what: `${opts.runs} warehouse rows` },
     ).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}; failed jobs: ${await queues.failed()}\n${group.procs.map((p) => tail(p.output(), 10)).join('\n')}`);
+      throw new Error(
+        `${String(err)}; failed jobs: ${await queues.failed()}\n${group.procs.map((p) => tail(p.output(), 10)).join('\n')}`,
+      );
     });
     const deliveredMs = last.getTime() - t0;
-    await waitFor(() => lab.notifications() >= opts.runs, { timeoutMs: 60_000, intervalMs: 50, what: 'every notification' });
+    await waitFor(() => lab.notifications() >= opts.runs, {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      what: 'every notification',
+    });
     const notifiedMs = Date.now() - t0;
     const cpuEnd = cpuOf(group);
     const benchCpu = process.cpuUsage(benchCpuStart);
@@ -116,9 +141,13 @@ export async function runRealPipeline(opts: {
       enqueuePerSecond: (opts.runs * 1000) / enqueueMs,
       redisBefore,
       redisAfter,
-      workerCpuSeconds: cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
+      workerCpuSeconds:
+        cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
       benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
-      redisCpuSeconds: redisCpuStart !== undefined && redisCpuEnd !== undefined ? redisCpuEnd - redisCpuStart : undefined,
+      redisCpuSeconds:
+        redisCpuStart !== undefined && redisCpuEnd !== undefined
+          ? redisCpuEnd - redisCpuStart
+          : undefined,
       genesysCalls,
     };
   } finally {
@@ -140,7 +169,11 @@ export interface BaselineRun {
 }
 
 /** The floor: bare BullMQ no-op workers chaining three jobs per run, on the same Redis. */
-export async function runNoopBaseline(opts: { runs: number; procs: number; concurrency?: number }): Promise<BaselineRun> {
+export async function runNoopBaseline(opts: {
+  runs: number;
+  procs: number;
+  concurrency?: number;
+}): Promise<BaselineRun> {
   const concurrency = opts.concurrency ?? 10;
   const redis = await createRedisFixture('bench-noop');
   const group = new ProcessGroup();
@@ -149,10 +182,15 @@ export async function runNoopBaseline(opts: { runs: number; procs: number; concu
     await queues.analytics.pause();
     group.start(
       benchPath('servers/noop-worker.ts'),
-      { REDIS_URL: redis.redisUrl, QUEUE_PREFIX: redis.prefix, WORKER_CONCURRENCY: String(concurrency) },
+      {
+        REDIS_URL: redis.redisUrl,
+        QUEUE_PREFIX: redis.prefix,
+        WORKER_CONCURRENCY: String(concurrency),
+      },
       opts.procs,
     );
-    for (const q of QUEUES) await waitForWorkers(redis.redisUrl, redis.prefix, q, opts.procs, group);
+    for (const q of QUEUES)
+      await waitForWorkers(redis.redisUrl, redis.prefix, q, opts.procs, group);
     const options = analyticsJobOptions as JobsOptions;
     for (let i = 0; i < opts.runs; i += 1000) {
       const batch = Array.from({ length: Math.min(1000, opts.runs - i) }, () => {
@@ -185,7 +223,11 @@ export async function runNoopBaseline(opts: { runs: number; procs: number; concu
         group.checkAlive('a no-op worker process');
         return (await queues.notify.getCompletedCount()) >= opts.runs;
       },
-      { timeoutMs: Math.max(60_000, opts.runs * 20), intervalMs: 50, what: `${opts.runs} completed notify jobs` },
+      {
+        timeoutMs: Math.max(60_000, opts.runs * 20),
+        intervalMs: 50,
+        what: `${opts.runs} completed notify jobs`,
+      },
     );
     const doneMs = Date.now() - t0;
     const cpuEnd = cpuOf(group);
@@ -195,7 +237,8 @@ export async function runNoopBaseline(opts: { runs: number; procs: number; concu
       concurrency,
       doneMs,
       runsPerSecond: (opts.runs * 1000) / doneMs,
-      workerCpuSeconds: cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
+      workerCpuSeconds:
+        cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
     };
   } finally {
     await group.stop();

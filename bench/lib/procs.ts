@@ -10,7 +10,11 @@ export class ProcessGroup {
 
   start(entry: string, env: Record<string, string>, count = 1): AppProcess[] {
     const nodeArgs =
-      entry === WORKER_MAIN ? splitArgs(process.env.BENCH_WORKER_NODE_ARGS) : entry === INGEST_MAIN ? splitArgs(process.env.BENCH_INGEST_NODE_ARGS) : [];
+      entry === WORKER_MAIN
+        ? splitArgs(process.env.BENCH_WORKER_NODE_ARGS)
+        : entry === INGEST_MAIN
+          ? splitArgs(process.env.BENCH_INGEST_NODE_ARGS)
+          : [];
     const started = Array.from({ length: count }, () => spawnTs(entry, env, undefined, nodeArgs));
     this.procs.push(...started);
     return started;
@@ -20,7 +24,9 @@ export class ProcessGroup {
   checkAlive(what: string): void {
     for (const p of this.procs) {
       if (p.child.exitCode !== null || p.child.signalCode !== null) {
-        throw new Error(`${what} exited (code ${p.child.exitCode}, signal ${p.child.signalCode}):\n${tail(p.output())}`);
+        throw new Error(
+          `${what} exited (code ${p.child.exitCode}, signal ${p.child.signalCode}):\n${tail(p.output())}`,
+        );
       }
     }
   }
@@ -43,7 +49,11 @@ export class ProcessGroup {
  * worker or ingest processes, split on spaces, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
  * (NODE_OPTIONS refuses --cpu-prof).
  */
-const splitArgs = (raw: string | undefined) => (raw ?? '').split(' ').map((a) => a.trim()).filter(Boolean);
+const splitArgs = (raw: string | undefined) =>
+  (raw ?? '')
+    .split(' ')
+    .map((a) => a.trim())
+    .filter(Boolean);
 
 export const tail = (text: string, lines = 30) => text.trim().split('\n').slice(-lines).join('\n');
 
@@ -83,7 +93,10 @@ export function rssBytes(pid: number): number {
   } catch {
     // not Linux: fall through to ps
   }
-  return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) * 1024;
+  return (
+    Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) *
+    1024
+  );
 }
 
 /** CPU seconds (user + system) a process used so far (Linux only; undefined elsewhere). */

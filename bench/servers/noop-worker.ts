@@ -25,7 +25,11 @@ const workers = [
     ANALYTICS_QUEUE,
     async (job) => {
       const data = job.data as { runId: string };
-      await warehouse.add('write', { runId: data.runId }, { ...(warehouseJobOptions as JobsOptions), jobId: `rpt-${data.runId}` });
+      await warehouse.add(
+        'write',
+        { runId: data.runId },
+        { ...(warehouseJobOptions as JobsOptions), jobId: `rpt-${data.runId}` },
+      );
     },
     { connection, prefix, concurrency },
   ),
@@ -33,16 +37,25 @@ const workers = [
     WAREHOUSE_QUEUE,
     async (job) => {
       const data = job.data as { runId: string };
-      await notify.add('report.delivered', { runId: data.runId }, { ...(notifyJobOptions as JobsOptions), jobId: `n-${data.runId}` });
+      await notify.add(
+        'report.delivered',
+        { runId: data.runId },
+        { ...(notifyJobOptions as JobsOptions), jobId: `n-${data.runId}` },
+      );
     },
     { connection, prefix, concurrency },
   ),
   new Worker(NOTIFY_QUEUE, () => Promise.resolve(), { connection, prefix, concurrency }),
 ];
-for (const w of workers) w.on('error', (err) => process.stderr.write(`noop worker error: ${err.message}\n`));
+for (const w of workers)
+  w.on('error', (err) => process.stderr.write(`noop worker error: ${err.message}\n`));
 
 const stop = () => {
-  void Promise.allSettled([...workers.map((w) => w.close()), warehouse.close(), notify.close()]).then(() => process.exit(0));
+  void Promise.allSettled([
+    ...workers.map((w) => w.close()),
+    warehouse.close(),
+    notify.close(),
+  ]).then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

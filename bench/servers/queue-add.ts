@@ -24,4 +24,11 @@ app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
 const running = await serveApp(app, { host: '127.0.0.1', port: Number(process.env.PORT ?? '0') });
 process.stdout.write(`READY ${running.port}\n`);
-process.on('SIGTERM', () => void running.close(2_000).then(() => queue.close()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void running
+      .close(2_000)
+      .then(() => queue.close())
+      .then(() => process.exit(0)),
+);

@@ -6,7 +6,9 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export function chromiumMissing(): string | undefined {
-  return existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} not found (apt-get install chromium)`;
+  return existsSync(CHROMIUM_PATH)
+    ? undefined
+    : `${CHROMIUM_PATH} not found (apt-get install chromium)`;
 }
 
 const ARGS = [
@@ -22,7 +24,12 @@ const ARGS = [
 
 /** Launches the system Chromium; playwright gives it a fresh temporary profile and removes it on close. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ARGS, timeout: 20_000 });
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ARGS,
+    timeout: 20_000,
+  });
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -30,7 +37,11 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** Width and height from a PNG's IHDR chunk; throws when the file is not a PNG. */
 export function pngSize(file: string): { width: number; height: number; bytes: number } {
   const buf = readFileSync(file);
-  if (buf.length < 24 || !buf.subarray(0, 8).equals(PNG_SIGNATURE) || buf.toString('ascii', 12, 16) !== 'IHDR') {
+  if (
+    buf.length < 24 ||
+    !buf.subarray(0, 8).equals(PNG_SIGNATURE) ||
+    buf.toString('ascii', 12, 16) !== 'IHDR'
+  ) {
     throw new Error(`${file} is not a PNG`);
   }
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20), bytes: buf.length };

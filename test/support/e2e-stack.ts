@@ -9,7 +9,13 @@ import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { startSimulator, type SimOptions, type Simulator } from '@wrapup/genesys-sim';
 import { loadConfig } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, waitFor, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import {
+  createPgFixture,
+  createRedisFixture,
+  waitFor,
+  type PgFixture,
+  type RedisFixture,
+} from '@wrapup/shared/testing';
 
 const FINAL_STAGES = ['delivered', 'incomplete', 'rejected', 'failed'];
 
@@ -42,7 +48,11 @@ export interface E2eStack {
   close(): Promise<void>;
 }
 
-export async function startE2eStack(opts: { name: string; sim?: SimOptions; env?: Record<string, string> }): Promise<E2eStack> {
+export async function startE2eStack(opts: {
+  name: string;
+  sim?: SimOptions;
+  env?: Record<string, string>;
+}): Promise<E2eStack> {
   const apiKey = `${opts.name}-test-key-0123456789`;
   const admin = { user: 'ops', password: `${opts.name}-secret-1` };
   const sim = await startSimulator({ demoCampaigns: false, ...opts.sim });
@@ -71,7 +81,9 @@ export async function startE2eStack(opts: { name: string; sim?: SimOptions; env?
   const adminAuth = `Basic ${Buffer.from(`${admin.user}:${admin.password}`).toString('base64')}`;
 
   const runsOf = async (campaignId: string) => {
-    const res = await fetch(`${server.url}/admin/campaigns/${campaignId}/runs`, { headers: { authorization: adminAuth } });
+    const res = await fetch(`${server.url}/admin/campaigns/${campaignId}/runs`, {
+      headers: { authorization: adminAuth },
+    });
     expect(res.status).toBe(200);
     return ((await res.json()) as { runs: StackRun[] }).runs;
   };
@@ -96,8 +108,12 @@ export async function startE2eStack(opts: { name: string; sim?: SimOptions; env?
         { timeoutMs, what: `${count} runs of ${campaignId} to settle` },
       ),
     rowsOf: async (campaignId) =>
-      (await pg.pool.query(`select * from ${pg.table()} where campaign_id = $1 order by completion_timestamp`, [campaignId]))
-        .rows as Record<string, unknown>[],
+      (
+        await pg.pool.query(
+          `select * from ${pg.table()} where campaign_id = $1 order by completion_timestamp`,
+          [campaignId],
+        )
+      ).rows as Record<string, unknown>[],
     async close() {
       await worker.close(2_000);
       await server.close(1_000);

@@ -26,7 +26,10 @@ let w: Harness;
 let writable: RunningServer;
 beforeAll(async () => {
   const creds = { DASHBOARD_USER: DASHBOARD.user, DASHBOARD_PASSWORD: DASHBOARD.password };
-  h = await startHarness({ ...creds, LOG_LEVEL: 'debug' }, { logger: pino({ level: 'debug' }, capture) });
+  h = await startHarness(
+    { ...creds, LOG_LEVEL: 'debug' },
+    { logger: pino({ level: 'debug' }, capture) },
+  );
   off = await startHarness();
   w = await startHarness({ ...creds, DASHBOARD_READ_ONLY: 'false' });
   const dashboard = w.config.dashboard;
@@ -60,15 +63,23 @@ describe('admin surface', () => {
     for (const path of ['/admin', '/admin/queues', '/admin/campaigns/c-1/runs']) {
       expect((await fetch(`${off.url}${path}`, { headers: admin })).status).toBe(404);
     }
-    expect((await fetch(`${off.url}/admin/campaigns/c-1/replay`, { method: 'POST', headers: admin })).status).toBe(404);
+    expect(
+      (await fetch(`${off.url}/admin/campaigns/c-1/replay`, { method: 'POST', headers: admin }))
+        .status,
+    ).toBe(404);
   });
 
   it('needs Basic credentials: 401 without or with wrong ones, 200 with them', async () => {
     const none = await fetch(`${h.url}/admin/queues`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
-    expect((await fetch(`${h.url}/admin/queues`, { headers: basic(DASHBOARD.user, 'wrong') })).status).toBe(401);
-    expect((await fetch(`${h.url}/admin/queues`, { headers: basic('someone', DASHBOARD.password) })).status).toBe(401);
+    expect(
+      (await fetch(`${h.url}/admin/queues`, { headers: basic(DASHBOARD.user, 'wrong') })).status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${h.url}/admin/queues`, { headers: basic('someone', DASHBOARD.password) }))
+        .status,
+    ).toBe(401);
     expect((await fetch(`${h.url}/admin/campaigns/x/runs`)).status).toBe(401);
     expect((await fetch(`${h.url}/admin/campaigns/x/replay`, { method: 'POST' })).status).toBe(401);
 
@@ -104,26 +115,44 @@ describe('admin surface', () => {
 
     const res = await fetch(`${h.url}/admin/campaigns/${id}/runs`, { headers: admin });
     expect(res.status).toBe(200);
-    const listed = (await res.json()) as { campaignId: string; runs: { runId: string; stage: string; stages: Record<string, string> }[] };
+    const listed = (await res.json()) as {
+      campaignId: string;
+      runs: { runId: string; stage: string; stages: Record<string, string> }[];
+    };
     expect(listed.campaignId).toBe(id);
     expect(listed.runs).toHaveLength(1);
     expect(listed.runs[0]).toMatchObject({ runId, stage: 'delivered', reportId: 'rpt-1' });
     expect(Object.keys(listed.runs[0]?.stages ?? {}).sort()).toEqual(['delivered', 'received']);
 
-    const replay = await fetch(`${h.url}/admin/campaigns/${id}/replay`, { method: 'POST', headers: admin });
+    const replay = await fetch(`${h.url}/admin/campaigns/${id}/replay`, {
+      method: 'POST',
+      headers: admin,
+    });
     expect(replay.status).toBe(202);
     expect(await replay.json()).toEqual({ runId, jobId: `${runId}-replay-1` });
     const job = await h.ingest.queues.analytics.getJob(`${runId}-replay-1`);
-    expect(job?.data).toMatchObject({ runId, campaignId: id, shape: 'replay', durationSeconds: 600, occurredAt: at });
+    expect(job?.data).toMatchObject({
+      runId,
+      campaignId: id,
+      shape: 'replay',
+      durationSeconds: 600,
+      occurredAt: at,
+    });
 
-    const again = await fetch(`${h.url}/admin/campaigns/${id}/replay`, { method: 'POST', headers: admin });
+    const again = await fetch(`${h.url}/admin/campaigns/${id}/replay`, {
+      method: 'POST',
+      headers: admin,
+    });
     expect(await again.json()).toEqual({ runId, jobId: `${runId}-replay-2` });
     expect((await h.ingest.runs.get(runId))?.replays).toBe(2);
   });
 
   it('answers 404 for a replay of a campaign without runs, 200 with an empty list for its runs', async () => {
     const id = campaignId('none');
-    expect((await fetch(`${h.url}/admin/campaigns/${id}/replay`, { method: 'POST', headers: admin })).status).toBe(404);
+    expect(
+      (await fetch(`${h.url}/admin/campaigns/${id}/replay`, { method: 'POST', headers: admin }))
+        .status,
+    ).toBe(404);
     const res = await fetch(`${h.url}/admin/campaigns/${id}/runs`, { headers: admin });
     expect(await res.json()).toEqual({ campaignId: id, runs: [] });
   });
@@ -138,7 +167,10 @@ async function campaignWithRun(label: string): Promise<string> {
 }
 
 /** A request with a Host header of our choosing (fetch always sends the real one). */
-function rawRequest(url: string, opts: { method: string; headers: Record<string, string> }): Promise<{ status: number; body: string }> {
+function rawRequest(
+  url: string,
+  opts: { method: string; headers: Record<string, string> },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: opts.method, headers: opts.headers }, (res) => {
       let body = '';
@@ -153,21 +185,35 @@ function rawRequest(url: string, opts: { method: string; headers: Record<string,
 
 describe('admin writes come from the same origin only', () => {
   const replay = (id: string, headers: Record<string, string>, body?: string) =>
-    fetch(`${h.url}/admin/campaigns/${id}/replay`, { method: 'POST', headers: { ...admin, ...headers }, ...(body !== undefined ? { body } : {}) });
+    fetch(`${h.url}/admin/campaigns/${id}/replay`, {
+      method: 'POST',
+      headers: { ...admin, ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
 
   it('refuses a cross-site form post (Origin of another site) with 403 and enqueues nothing', async () => {
     const id = await campaignWithRun('csrf');
-    const res = await replay(id, { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, 'a=1');
+    const res = await replay(
+      id,
+      { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      'a=1',
+    );
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ error: 'cross_site_request' });
-    const runs = (await (await fetch(`${h.url}/admin/campaigns/${id}/runs`, { headers: admin })).json()) as { runs: { replays?: number }[] };
+    const runs = (await (
+      await fetch(`${h.url}/admin/campaigns/${id}/runs`, { headers: admin })
+    ).json()) as { runs: { replays?: number }[] };
     expect(runs.runs[0]?.replays ?? 0).toBe(0);
   });
 
   it('refuses Sec-Fetch-Site cross-site, same-site and none, whatever the Origin says', async () => {
     const id = await campaignWithRun('sfs');
     for (const site of ['cross-site', 'same-site', 'none']) {
-      const res = await replay(id, { 'sec-fetch-site': site, origin: h.url, 'content-type': 'application/json' });
+      const res = await replay(id, {
+        'sec-fetch-site': site,
+        origin: h.url,
+        'content-type': 'application/json',
+      });
       expect(res.status, site).toBe(403);
       expect(await res.json()).toEqual({ error: 'cross_site_request' });
     }
@@ -176,14 +222,23 @@ describe('admin writes come from the same origin only', () => {
   it('refuses an Origin of another port or scheme, and the opaque Origin null', async () => {
     const id = await campaignWithRun('origin');
     const port = new URL(h.url).port;
-    for (const origin of ['null', `http://127.0.0.1:${Number(port) + 1}`, `https://127.0.0.1:${port}`, 'http://localhost']) {
+    for (const origin of [
+      'null',
+      `http://127.0.0.1:${Number(port) + 1}`,
+      `https://127.0.0.1:${port}`,
+      'http://localhost',
+    ]) {
       expect((await replay(id, { origin })).status, origin).toBe(403);
     }
   });
 
   it('accepts a same-origin JSON replay: Sec-Fetch-Site same-origin, or a matching Origin without it', async () => {
     const id = await campaignWithRun('same');
-    const bySite = await replay(id, { 'sec-fetch-site': 'same-origin', origin: h.url, 'content-type': 'application/json' }, '{}');
+    const bySite = await replay(
+      id,
+      { 'sec-fetch-site': 'same-origin', origin: h.url, 'content-type': 'application/json' },
+      '{}',
+    );
     expect(bySite.status).toBe(202);
     const byOrigin = await replay(id, { origin: h.url });
     expect(byOrigin.status).toBe(202);
@@ -193,8 +248,17 @@ describe('admin writes come from the same origin only', () => {
     const id = await campaignWithRun('host');
     const url = `${h.url}/admin/campaigns/${id}/replay`;
     const headers = { ...admin, host: 'admin.example:8443' };
-    expect((await rawRequest(url, { method: 'POST', headers: { ...headers, origin: 'http://admin.example:8443' } })).status).toBe(202);
-    expect((await rawRequest(url, { method: 'POST', headers: { ...headers, origin: h.url } })).status).toBe(403);
+    expect(
+      (
+        await rawRequest(url, {
+          method: 'POST',
+          headers: { ...headers, origin: 'http://admin.example:8443' },
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (await rawRequest(url, { method: 'POST', headers: { ...headers, origin: h.url } })).status,
+    ).toBe(403);
   });
 
   it('lets a client that sends neither Sec-Fetch-Site nor Origin (curl, scripts) through, but only with JSON or no body', async () => {
@@ -211,25 +275,45 @@ describe('admin writes come from the same origin only', () => {
       expect(res.status, type).toBe(415);
       expect(await res.json()).toMatchObject({ error: 'unsupported_media_type' });
     }
-    const sameOriginText = await replay(id, { 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' }, 'x');
+    const sameOriginText = await replay(
+      id,
+      { 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' },
+      'x',
+    );
     expect(sameOriginText.status).toBe(415);
   });
 
   it('reads are never refused for their origin', async () => {
-    const res = await fetch(`${h.url}/admin/queues/api/queues`, { headers: { ...admin, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } });
+    const res = await fetch(`${h.url}/admin/queues/api/queues`, {
+      headers: { ...admin, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    });
     expect(res.status).toBe(200);
   });
 
   it('checks Bull Board’s API too: cross-site or text/plain writes are refused', async () => {
     const api = `${writable.url}/admin/queues/api/queues/${ANALYTICS_QUEUE}`;
-    const crossSite = await fetch(`${api}/pause`, { method: 'PUT', headers: { ...admin, 'sec-fetch-site': 'cross-site' } });
+    const crossSite = await fetch(`${api}/pause`, {
+      method: 'PUT',
+      headers: { ...admin, 'sec-fetch-site': 'cross-site' },
+    });
     expect(crossSite.status).toBe(403);
     expect(await crossSite.json()).toEqual({ error: 'cross_site_request' });
-    const text = await fetch(`${api}/clean/completed`, { method: 'PUT', headers: { ...admin, 'content-type': 'text/plain' }, body: '{}' });
+    const text = await fetch(`${api}/clean/completed`, {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(text.status).toBe(415);
-    const add = await fetch(`${api}/add`, { method: 'POST', headers: { ...admin, 'content-type': 'text/plain' }, body: '{"name":"x","data":{}}' });
+    const add = await fetch(`${api}/add`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'text/plain' },
+      body: '{"name":"x","data":{}}',
+    });
     expect([403, 415]).toContain(add.status);
-    expect(await w.ingest.queues.analytics.getJobCounts('waiting', 'prioritized')).toEqual({ waiting: 0, prioritized: 0 });
+    expect(await w.ingest.queues.analytics.getJobCounts('waiting', 'prioritized')).toEqual({
+      waiting: 0,
+      prioritized: 0,
+    });
   });
 });
 
@@ -239,8 +323,16 @@ describe('Bull Board write actions', () => {
   /** A failed job in `harness`'s analytics queue, failed the way a worker fails it (LIFO: taken next). */
   async function failedJob(harness: Harness): Promise<string> {
     const id = `failed-${campaignId()}`;
-    await harness.ingest.queues.analytics.add('run', { test: true }, { jobId: id, attempts: 1, lifo: true });
-    const worker = new Worker(ANALYTICS_QUEUE, null, { connection: harness.fx.redis, prefix: harness.fx.prefix, autorun: false });
+    await harness.ingest.queues.analytics.add(
+      'run',
+      { test: true },
+      { jobId: id, attempts: 1, lifo: true },
+    );
+    const worker = new Worker(ANALYTICS_QUEUE, null, {
+      connection: harness.fx.redis,
+      prefix: harness.fx.prefix,
+      autorun: false,
+    });
     try {
       const job = await worker.getNextJob('test-token');
       expect(job?.id).toBe(id);
@@ -275,7 +367,9 @@ describe('Bull Board write actions', () => {
     expect(await h.ingest.queues.analytics.getJobState(id)).toBe('failed');
     expect(await h.ingest.queues.analytics.isPaused()).toBe(false);
 
-    const board = (await (await fetch(`${h.url}/admin/queues/api/queues`, { headers: admin })).json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
+    const board = (await (
+      await fetch(`${h.url}/admin/queues/api/queues`, { headers: admin })
+    ).json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
     expect(board.queues.map((q) => [q.readOnlyMode, q.allowRetries])).toEqual([
       [true, false],
       [true, false],
@@ -292,10 +386,18 @@ describe('Bull Board write actions', () => {
     expect(await w.ingest.queues.analytics.getJobState(id)).toBe('waiting');
 
     const json = { ...sameOrigin, 'content-type': 'application/json' };
-    const add = await fetch(`${api}/add`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'x', data: { campaignId: 'c-1' } }) });
+    const add = await fetch(`${api}/add`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'x', data: { campaignId: 'c-1' } }),
+    });
     expect(add.status).toBe(403);
     expect(await add.json()).toEqual({ error: 'job_creation_disabled' });
-    const edit = await fetch(`${api}/${id}/update-data`, { method: 'PATCH', headers: json, body: JSON.stringify({ data: { evil: true } }) });
+    const edit = await fetch(`${api}/${id}/update-data`, {
+      method: 'PATCH',
+      headers: json,
+      body: JSON.stringify({ data: { evil: true } }),
+    });
     expect(edit.status).toBe(403);
     expect((await w.ingest.queues.analytics.getJob(id))?.data).toEqual({ test: true });
     expect(await w.ingest.queues.analytics.getJobCounts('waiting')).toEqual({ waiting: 1 });
@@ -320,9 +422,17 @@ describe('Basic auth', () => {
   });
 
   it('never logs the dashboard password or the Authorization header', async () => {
-    await fetch(`${h.url}/admin/campaigns/x/runs`, { headers: basic(DASHBOARD.user, `${DASHBOARD.password}-wrong`) });
-    await fetch(`${h.url}/admin/campaigns/${await campaignWithRun('log')}/replay`, { method: 'POST', headers: admin });
-    await fetch(`${h.url}/admin/campaigns/x/replay`, { method: 'POST', headers: { ...admin, origin: 'https://evil.example' } });
+    await fetch(`${h.url}/admin/campaigns/x/runs`, {
+      headers: basic(DASHBOARD.user, `${DASHBOARD.password}-wrong`),
+    });
+    await fetch(`${h.url}/admin/campaigns/${await campaignWithRun('log')}/replay`, {
+      method: 'POST',
+      headers: admin,
+    });
+    await fetch(`${h.url}/admin/campaigns/x/replay`, {
+      method: 'POST',
+      headers: { ...admin, origin: 'https://evil.example' },
+    });
     expect(logLines.length).toBeGreaterThan(0);
     const logged = logLines.join('');
     expect(logged).not.toContain(DASHBOARD.password);
@@ -344,7 +454,9 @@ describe('health and metrics', () => {
     const text = await res.text();
     expect(text).toMatch(/wrapup_ingest_requests_total\{outcome="unauthorized"\} [1-9]/);
     expect(text).toMatch(/wrapup_ingest_requests_total\{outcome="accepted"\} [1-9]/);
-    expect(text).toMatch(/wrapup_ingest_intake_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
+    expect(text).toMatch(
+      /wrapup_ingest_intake_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/,
+    );
     expect(text).toMatch(/wrapup_queue_jobs\{queue="analytics",state="waiting"\} [1-9]/);
     expect(text).toMatch(/wrapup_queue_jobs\{queue="notify",state="failed"\} 0/);
     expect(text).toMatch(/wrapup_ingest_redis_up 1/);

@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { API_KEY, API_KEY_2, SECRET_A, SECRET_B, campaignId, guideEvent, startHarness, type Harness } from './test-support';
+import {
+  API_KEY,
+  API_KEY_2,
+  SECRET_A,
+  SECRET_B,
+  campaignId,
+  guideEvent,
+  startHarness,
+  type Harness,
+} from './test-support';
 
 /** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
-const recentEvent = (id: string) => guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
+const recentEvent = (id: string) =>
+  guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
 
 let h: Harness;
 beforeAll(async () => {
@@ -32,13 +42,19 @@ describe('webhook authentication', () => {
     const raw = JSON.stringify(recentEvent(campaignId()));
     const id = `msg_${randomBytes(6).toString('hex')}`;
     const headers = signedHeaders(raw, SECRET_B, id);
-    const stale = new Webhook(`whsec_${randomBytes(24).toString('base64')}`).sign(id, new Date(), raw);
+    const stale = new Webhook(`whsec_${randomBytes(24).toString('base64')}`).sign(
+      id,
+      new Date(),
+      raw,
+    );
     headers['webhook-signature'] = `${stale} v2,abc ${headers['webhook-signature']}`;
     expect((await h.post(raw, headers)).status).toBe(202);
   });
 
   it('rejects a signature from an unknown secret', async () => {
-    const res = await h.postSigned(recentEvent(campaignId()), { secret: `whsec_${randomBytes(24).toString('base64')}` });
+    const res = await h.postSigned(recentEvent(campaignId()), {
+      secret: `whsec_${randomBytes(24).toString('base64')}`,
+    });
     expect(res.status).toBe(401);
   });
 
@@ -54,11 +70,17 @@ describe('webhook authentication', () => {
   });
 
   it('rejects a replayed signature outside the 5-minute tolerance, either direction', async () => {
-    const old = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() - 6 * 60_000) });
+    const old = await h.postSigned(recentEvent(campaignId()), {
+      at: new Date(Date.now() - 6 * 60_000),
+    });
     expect(old.status).toBe(401);
-    const future = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() + 6 * 60_000) });
+    const future = await h.postSigned(recentEvent(campaignId()), {
+      at: new Date(Date.now() + 6 * 60_000),
+    });
     expect(future.status).toBe(401);
-    const edge = await h.postSigned(recentEvent(campaignId()), { at: new Date(Date.now() - 4 * 60_000) });
+    const edge = await h.postSigned(recentEvent(campaignId()), {
+      at: new Date(Date.now() - 4 * 60_000),
+    });
     expect(edge.status).toBe(202);
   });
 
@@ -70,12 +92,22 @@ describe('webhook authentication', () => {
   });
 
   it('accepts an API key as Bearer or x-api-key, both rotated keys, and nothing else', async () => {
-    expect((await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}` })).status).toBe(202);
-    expect((await h.post(recentEvent(campaignId()), { authorization: `bearer ${API_KEY_2}` })).status).toBe(202);
+    expect(
+      (await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}` })).status,
+    ).toBe(202);
+    expect(
+      (await h.post(recentEvent(campaignId()), { authorization: `bearer ${API_KEY_2}` })).status,
+    ).toBe(202);
     expect((await h.post(recentEvent(campaignId()), { 'x-api-key': API_KEY_2 })).status).toBe(202);
-    expect((await h.post(recentEvent(campaignId()), { authorization: `Basic ${API_KEY}` })).status).toBe(401);
-    expect((await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}x` })).status).toBe(401);
-    expect((await h.post(recentEvent(campaignId()), { 'x-api-key': API_KEY.slice(0, -1) })).status).toBe(401);
+    expect(
+      (await h.post(recentEvent(campaignId()), { authorization: `Basic ${API_KEY}` })).status,
+    ).toBe(401);
+    expect(
+      (await h.post(recentEvent(campaignId()), { authorization: `Bearer ${API_KEY}x` })).status,
+    ).toBe(401);
+    expect(
+      (await h.post(recentEvent(campaignId()), { 'x-api-key': API_KEY.slice(0, -1) })).status,
+    ).toBe(401);
   });
 
   it('checks credentials before reading the body: 401, not 400 or 413, for an unauthenticated request', async () => {
@@ -86,7 +118,11 @@ describe('webhook authentication', () => {
 
 describe('WEBHOOK_AUTH=none', () => {
   it('accepts without credentials', async () => {
-    const open = await startHarness({ WEBHOOK_AUTH: 'none', WEBHOOK_SECRET: '', WEBHOOK_API_KEYS: '' });
+    const open = await startHarness({
+      WEBHOOK_AUTH: 'none',
+      WEBHOOK_SECRET: '',
+      WEBHOOK_API_KEYS: '',
+    });
     try {
       expect((await open.post(recentEvent(campaignId()))).status).toBe(202);
     } finally {
@@ -95,6 +131,8 @@ describe('WEBHOOK_AUTH=none', () => {
   });
 
   it('refuses to build an ingest with auth required and no secret or key', async () => {
-    await expect(startHarness({ WEBHOOK_SECRET: '', WEBHOOK_API_KEYS: '' })).rejects.toThrow(/WEBHOOK_AUTH=required/);
+    await expect(startHarness({ WEBHOOK_SECRET: '', WEBHOOK_API_KEYS: '' })).rejects.toThrow(
+      /WEBHOOK_AUTH=required/,
+    );
   });
 });

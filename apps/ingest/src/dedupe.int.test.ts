@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
-import { campaignId, eventBridgeEvent, guideEvent, startHarness, type Harness } from './test-support';
+import {
+  campaignId,
+  eventBridgeEvent,
+  guideEvent,
+  startHarness,
+  type Harness,
+} from './test-support';
 
 let h: Harness;
 beforeAll(async () => {
@@ -18,7 +24,10 @@ describe('deduplication', () => {
       Array.from({ length: 200 }, () => h.postSigned(guideEvent(id), { id: `msg_burst_${id}` })),
     );
     const statuses = responses.map((r) => r.status);
-    const bodies = (await Promise.all(responses.map((r) => r.json()))) as { status: string; jobId: string }[];
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+      status: string;
+      jobId: string;
+    }[];
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(199);
     const runId = runIdFor(id, '2024-05-01T10:00:00.000Z');
@@ -69,7 +78,9 @@ describe('deduplication', () => {
     expect(job?.data).toMatchObject({ runId: first.runId, campaignId: id, eventId: 'msg_crash' });
     // a joining event of another shape does not add a second job
     expect((await h.postKeyed(eventBridgeEvent(id))).status).toBe(200);
-    expect((await h.analyticsJobIds()).filter((j) => j.startsWith(first.runId))).toEqual([first.runId]);
+    expect((await h.analyticsJobIds()).filter((j) => j.startsWith(first.runId))).toEqual([
+      first.runId,
+    ]);
   });
 
   it('the same webhook-id for two campaigns is two runs, each with its own job', async () => {
@@ -99,7 +110,10 @@ describe('deduplication', () => {
     const next = await h.postKeyed(guideEvent(id, { timestamp: '2024-05-01T10:00:03.000Z' }));
     expect(next.status).toBe(202);
     expect(await next.json()).toMatchObject({ jobId: runIdFor(id, '2024-05-01T10:00:03.000Z') });
-    expect(await h.ingest.runs.get(runId)).toMatchObject({ stage: 'failed', outcome: 'orphaned: its job is gone' });
+    expect(await h.ingest.runs.get(runId)).toMatchObject({
+      stage: 'failed',
+      outcome: 'orphaned: its job is gone',
+    });
 
     // the same event again while its run waits without a job: the job is added again
     const other = campaignId('orphan-same');
@@ -110,7 +124,9 @@ describe('deduplication', () => {
     const retry = await h.postSigned(guideEvent(other), { id: `msg_${other}` });
     expect(retry.status).toBe(200);
     expect(await retry.json()).toMatchObject({ status: 'duplicate', jobId: otherRun });
-    expect((await h.ingest.queues.analytics.getJob(otherRun))?.data).toMatchObject({ campaignId: other });
+    expect((await h.ingest.queues.analytics.getJob(otherRun))?.data).toMatchObject({
+      campaignId: other,
+    });
     expect(await h.ingest.runs.get(otherRun)).toMatchObject({ stage: 'received' });
   });
 });

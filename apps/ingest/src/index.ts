@@ -1,6 +1,14 @@
 export { createApp, type AppDeps, type IngestApps } from './app';
 export { createIngest, type Ingest, type IngestOptions } from './ingest';
-export { serveApp, serveIngest, TLS_MIN_VERSION, type RunningServer, type RunningIngest, type ServeOptions, type TlsFiles } from './serve';
+export {
+  serveApp,
+  serveIngest,
+  TLS_MIN_VERSION,
+  type RunningServer,
+  type RunningIngest,
+  type ServeOptions,
+  type TlsFiles,
+} from './serve';
 export { authConfigProblem } from './auth-check';
 export { createProducerConnection, closeConnection } from './redis';
 export { createQueues, closeQueues, queueList, type IngestQueues } from './queues';

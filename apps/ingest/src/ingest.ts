@@ -55,7 +55,14 @@ export function createIngest(config: Config, opts: IngestOptions = {}): Ingest {
     startTtlSeconds: config.webhook.startTtlHours * HOUR,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const { app, admin } = createApp({ config, redis, runs, queues, logger, ...(opts.now ? { now: opts.now } : {}) });
+  const { app, admin } = createApp({
+    config,
+    redis,
+    runs,
+    queues,
+    logger,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   let closing: Promise<void> | undefined;
   return {
     app,

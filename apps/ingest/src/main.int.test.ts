@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { API_KEY, campaignId, guideEvent } from './test-support';
 
 /** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
-const recentEvent = (id: string) => guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
+const recentEvent = (id: string) =>
+  guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
 
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -69,7 +70,10 @@ describe('main.ts', () => {
       DASHBOARD_PASSWORD: 'correct horse battery staple',
     });
     try {
-      await waitFor(() => p.out().includes('ingest listening'), { timeoutMs: 15_000, what: 'ingest to listen' });
+      await waitFor(() => p.out().includes('ingest listening'), {
+        timeoutMs: 15_000,
+        what: 'ingest to listen',
+      });
       expect(p.out()).toContain(`"dashboard":"http://127.0.0.1:${adminPort}/admin/queues"`);
       expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -90,23 +94,37 @@ describe('main.ts', () => {
   it('serves, then shuts down gracefully on SIGTERM', async () => {
     const port = await freePort();
     const prefix = uniquePrefix('main');
-    const p = runMain({ INGEST_PORT: String(port), QUEUE_PREFIX: prefix, WEBHOOK_API_KEYS: API_KEY });
+    const p = runMain({
+      INGEST_PORT: String(port),
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_API_KEYS: API_KEY,
+    });
     try {
-      await waitFor(() => p.out().includes('ingest listening'), { timeoutMs: 15_000, what: 'ingest to listen' });
+      await waitFor(() => p.out().includes('ingest listening'), {
+        timeoutMs: 15_000,
+        what: 'ingest to listen',
+      });
       const res = await fetch(`http://127.0.0.1:${port}/webhooks/genesys`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
         body: JSON.stringify(recentEvent(campaignId('main'))),
       });
       expect(res.status).toBe(202);
-      await waitFor(() => p.out().includes('event accepted'), { timeoutMs: 5_000, what: 'the accepted log line' });
+      await waitFor(() => p.out().includes('event accepted'), {
+        timeoutMs: 5_000,
+        what: 'the accepted log line',
+      });
       expect(p.out()).toMatch(/"eventId":"evt-[0-9a-f]+".*"campaignId":"main-/);
       expect(p.out()).not.toContain(API_KEY);
       // a request still arriving when SIGTERM lands is finished, not cut
       const body = JSON.stringify(recentEvent(campaignId('inflight')));
       const req = request(`http://127.0.0.1:${port}/webhooks/genesys`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'transfer-encoding': 'chunked' },
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': API_KEY,
+          'transfer-encoding': 'chunked',
+        },
       });
       const answered = new Promise<number>((resolve, reject) => {
         req.on('response', (r) => {
@@ -118,7 +136,10 @@ describe('main.ts', () => {
       req.write(body.slice(0, 10));
       await new Promise((r) => setTimeout(r, 100));
       p.child.kill('SIGTERM');
-      await waitFor(() => p.out().includes('shutting down'), { timeoutMs: 5_000, what: 'shutdown to start' });
+      await waitFor(() => p.out().includes('shutting down'), {
+        timeoutMs: 5_000,
+        what: 'shutdown to start',
+      });
       req.end(body.slice(10));
       expect(await answered).toBe(202);
       expect(await p.exited).toBe(0);

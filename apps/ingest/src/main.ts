@@ -19,9 +19,11 @@ const ingest = (() => {
   }
 })();
 const { logger } = ingest;
-if (config.webhook.auth === 'none') logger.warn('WEBHOOK_AUTH=none: webhooks are accepted without authentication');
+if (config.webhook.auth === 'none')
+  logger.warn('WEBHOOK_AUTH=none: webhooks are accepted without authentication');
 
-if (!(await ingest.ready(5_000))) logger.warn('redis is not reachable yet; answering 503 until it is');
+if (!(await ingest.ready(5_000)))
+  logger.warn('redis is not reachable yet; answering 503 until it is');
 const running = await (async () => {
   try {
     return await serveIngest(ingest, config.ingest);

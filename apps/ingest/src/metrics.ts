@@ -3,7 +3,15 @@ import type { Queue } from 'bullmq';
 import { OUTCOME_KINDS, type OutcomeKind } from './services/outcome';
 import { withTimeout } from './timeout';
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'failed',
+  'completed',
+] as const;
 
 export interface IngestMetrics {
   registry: Registry;

@@ -14,10 +14,16 @@ export function createQueues(connection: Redis, prefix: string, logger: Logger):
   const make = (name: string) => {
     const queue = new Queue(name, { connection, prefix });
     // BullMQ re-emits connection errors here; without a listener they would crash the process.
-    queue.on('error', (err) => logger.debug({ queue: name, err: err.message }, 'queue connection error'));
+    queue.on('error', (err) =>
+      logger.debug({ queue: name, err: err.message }, 'queue connection error'),
+    );
     return queue;
   };
-  return { analytics: make(ANALYTICS_QUEUE), warehouse: make(WAREHOUSE_QUEUE), notify: make(NOTIFY_QUEUE) };
+  return {
+    analytics: make(ANALYTICS_QUEUE),
+    warehouse: make(WAREHOUSE_QUEUE),
+    notify: make(NOTIFY_QUEUE),
+  };
 }
 
 export const queueList = (q: IngestQueues): Queue[] => [q.analytics, q.warehouse, q.notify];

@@ -6,7 +6,11 @@ import type { Logger } from 'pino';
  * (`enableOfflineQueue: false`, one retry, a command timeout), so an outage is a 503 within a
  * second; it reconnects by itself every <= 1 s.
  */
-export function createProducerConnection(url: string, logger: Logger, commandTimeoutMs = 1_000): Redis {
+export function createProducerConnection(
+  url: string,
+  logger: Logger,
+  commandTimeoutMs = 1_000,
+): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -16,7 +20,8 @@ export function createProducerConnection(url: string, logger: Logger, commandTim
   });
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) logger.warn({ err: err.message }, 'redis connection lost; answering 503 until it returns');
+    if (!down)
+      logger.warn({ err: err.message }, 'redis connection lost; answering 503 until it returns');
     down = true;
   });
   redis.on('ready', () => {

@@ -24,12 +24,18 @@ export interface Harness {
   /** POSTs JSON with an API key. */
   postKeyed(body: object, headers?: Record<string, string>): Promise<Response>;
   /** POSTs JSON signed with `secret` by the standardwebhooks reference library. */
-  postSigned(body: object | string, opts?: { secret?: string; id?: string; at?: Date }): Promise<Response>;
+  postSigned(
+    body: object | string,
+    opts?: { secret?: string; id?: string; at?: Date },
+  ): Promise<Response>;
   analyticsJobIds(): Promise<string[]>;
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, opts: IngestOptions = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  opts: IngestOptions = {},
+): Promise<Harness> {
   const fx = await createRedisFixture('ingest');
   const config = loadConfig({
     REDIS_URL: fx.redisUrl,
@@ -76,7 +82,14 @@ export async function startHarness(env: Record<string, string> = {}, opts: Inges
       });
     },
     async analyticsJobIds() {
-      const jobs = await ingest.queues.analytics.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed']);
+      const jobs = await ingest.queues.analytics.getJobs([
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'completed',
+        'failed',
+      ]);
       return jobs.map((j) => j.id ?? '').sort();
     },
     async close() {
@@ -89,9 +102,13 @@ export async function startHarness(env: Record<string, string> = {}, opts: Inges
 
 let counter = 0;
 /** A unique campaign id per call, so tests never share runs. */
-export const campaignId = (label = 'c') => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+export const campaignId = (label = 'c') =>
+  `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
-export const guideEvent = (id: string, over: { status?: string; timestamp?: string; durationSeconds?: number } = {}) => ({
+export const guideEvent = (
+  id: string,
+  over: { status?: string; timestamp?: string; durationSeconds?: number } = {},
+) => ({
   eventType: `outbound.campaign.${over.status ?? 'completed'}`,
   timestamp: over.timestamp ?? '2024-05-01T10:00:00.000Z',
   data: {
@@ -102,7 +119,10 @@ export const guideEvent = (id: string, over: { status?: string; timestamp?: stri
   },
 });
 
-export const eventBridgeEvent = (id: string, over: { campaignStatus?: string; time?: string; eventId?: string } = {}) => ({
+export const eventBridgeEvent = (
+  id: string,
+  over: { campaignStatus?: string; time?: string; eventId?: string } = {},
+) => ({
   version: '0',
   id: over.eventId ?? `eb-${randomBytes(6).toString('hex')}`,
   'detail-type': 'v2.outbound.campaigns.{id}',

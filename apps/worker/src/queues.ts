@@ -49,7 +49,10 @@ const CATALOG: Record<QueueName, DefaultJobOptions> = {
 };
 
 /** The catalog's job options for a queue with an override merged on top, as BullMQ takes them. */
-export function jobOptionsFor(name: QueueName, overrides: JobOptionOverrides = {}): DefaultJobOptions {
+export function jobOptionsFor(
+  name: QueueName,
+  overrides: JobOptionOverrides = {},
+): DefaultJobOptions {
   return { ...CATALOG[name], ...overrides[name] };
 }
 

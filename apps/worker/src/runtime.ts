@@ -37,14 +37,20 @@ export interface WorkerRuntime {
 }
 
 /** Builds every client from the config and starts the three queue workers of one process. */
-export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+export async function startWorkerRuntime(
+  config: Config,
+  opts: WorkerRuntimeOptions,
+): Promise<WorkerRuntime> {
   const { logger } = opts;
   if (!config.genesys.clientId || !config.genesys.clientSecret) {
     throw new Error('GENESYS_CLIENT_ID must be set (with GENESYS_CLIENT_SECRET) for the worker');
   }
   // The run trail, the rate limiter and the notify marks: commands issued by concurrent jobs in the
   // same event-loop turn go out in one write (BullMQ keeps its own connections).
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
+  });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const runs = new RunStore(redis, {
     prefix: config.queuePrefix,
@@ -66,7 +72,10 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     timeoutMs: config.genesys.timeoutMs,
     logger: logger.child({ component: 'genesys' }),
   });
-  const inventory = createInventory(config.inventory, { genesys, timeoutMs: config.genesys.timeoutMs });
+  const inventory = createInventory(config.inventory, {
+    genesys,
+    timeoutMs: config.genesys.timeoutMs,
+  });
   const ownSink = opts.sink === undefined;
   const sink = opts.sink ?? createWarehouseSink(config.warehouse, logger);
   try {
@@ -78,7 +87,11 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
     logger.warn({ err, warehouse: sink.kind }, 'warehouse not reachable yet; writes will retry');
   }
 
-  const queues = createQueues(redisConnection(config.redisUrl), config.queuePrefix, opts.jobOptions);
+  const queues = createQueues(
+    redisConnection(config.redisUrl),
+    config.queuePrefix,
+    opts.jobOptions,
+  );
   const workers = await startWorkers({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
@@ -120,7 +133,11 @@ export async function startWorkerRuntime(config: Config, opts: WorkerRuntimeOpti
       const outcome = await runSteps(closeSteps(timeoutMs), { deadlineMs: timeoutMs, logger });
       if (outcome === 'done') return;
       if (outcome === 'deadline') redis.disconnect();
-      throw new Error(outcome === 'deadline' ? `worker close took over ${timeoutMs} ms` : 'worker close: a step failed');
+      throw new Error(
+        outcome === 'deadline'
+          ? `worker close took over ${timeoutMs} ms`
+          : 'worker close: a step failed',
+      );
     },
   };
 }

@@ -8,7 +8,13 @@ import type { WarehouseSink } from './clients/sinks/sink';
 import type { Logger } from './logger';
 import { createNotifyProcessor } from './processors/notify';
 import { createWarehouseProcessor } from './processors/warehouse';
-import { createQueues, JobRefusedError, redisConnection, type JobOptionOverrides, type Queues } from './queues';
+import {
+  createQueues,
+  JobRefusedError,
+  redisConnection,
+  type JobOptionOverrides,
+  type Queues,
+} from './queues';
 
 /** Queues whose jobs carry the run they finish. */
 const RUN_QUEUES: readonly QueueName[] = [ANALYTICS_QUEUE, WAREHOUSE_QUEUE];
@@ -55,7 +61,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const queues = deps.queues ?? createQueues(connection, deps.prefix, deps.jobOptions);
   const ownRedis = deps.redis === undefined;
   const redis =
-    deps.redis ?? new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+    deps.redis ??
+    new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   if (ownRedis)
     redis.on('error', (err) => deps.logger.warn({ err: err.message }, 'redis connection error'));
 

@@ -13,7 +13,10 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   it('waits for lagging analytics without spending attempts, then reports the right numbers', async () => {
     p = await startPipeline({ sim: { analyticsLagMs: 1_200 } });
     const c = await p.sim.createCampaign({ contactCount: 40 });
-    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
+    const { expected } = await p.sim.runToCompletion(c.id, {
+      durationSeconds: 2,
+      avgHandleMs: 1500,
+    });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 40 });
 
     const run = await p.waitForRun(runId);
@@ -38,14 +41,20 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
       complete: true,
     });
     expect(row?.contact_rate).toBeCloseTo(expected.connected / expected.attempted, 4);
-    expect(row?.avg_handle_time_seconds).toBeCloseTo(expected.handleSumMs / expected.handled / 1000, 3);
+    expect(row?.avg_handle_time_seconds).toBeCloseTo(
+      expected.handleSumMs / expected.handled / 1000,
+      3,
+    );
     const report = row?.report as { dataComplete: boolean; waitedMs: number };
     expect(report.dataComplete).toBe(true);
     expect(report.waitedMs).toBeGreaterThan(0);
   });
 
   it('writes an incomplete report, not a failure, when analytics lag past the maximum wait', async () => {
-    p = await startPipeline({ sim: { analyticsLagMs: 60_000 }, env: { ANALYTICS_MAX_WAIT_MS: '700' } });
+    p = await startPipeline({
+      sim: { analyticsLagMs: 60_000 },
+      env: { ANALYTICS_MAX_WAIT_MS: '700' },
+    });
     const c = await p.sim.createCampaign({ contactCount: 25 });
     await p.sim.runToCompletion(c.id, { durationSeconds: 5, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 5, contactCount: 25 });
@@ -55,11 +64,18 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(run.lastError).toBeUndefined();
     const [row] = await p.rows();
     expect(row?.complete).toBe(false);
-    const report = row?.report as { dataComplete: boolean; expectedCount: number; observedCount: number; waitedMs: number };
+    const report = row?.report as {
+      dataComplete: boolean;
+      expectedCount: number;
+      observedCount: number;
+      waitedMs: number;
+    };
     expect(report).toMatchObject({ dataComplete: false, expectedCount: 25 });
     expect(report.observedCount).toBeLessThan(25);
     expect(report.waitedMs).toBeGreaterThanOrEqual(700);
-    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.incomplete');
+    await expect
+      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .toContain('report.incomplete');
   });
 
   it('rejects an unknown campaign without querying analytics and says so', async () => {
@@ -70,9 +86,11 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(run.outcome).toMatch(/does not exist|not found|unknown/i);
     expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
     expect(await p.rows()).toHaveLength(0);
-    await expect.poll(() => p!.receiver.delivered()).toEqual([
-      expect.objectContaining({ event: 'campaign.rejected', campaignId: 'no-such-campaign' }),
-    ]);
+    await expect
+      .poll(() => p!.receiver.delivered())
+      .toEqual([
+        expect.objectContaining({ event: 'campaign.rejected', campaignId: 'no-such-campaign' }),
+      ]);
   });
 
   it('rejects an alwaysRunning campaign reported as complete', async () => {
@@ -87,13 +105,21 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     p = await startPipeline();
     const c = await p.sim.createCampaign({ contactCount: 60 });
     // dials closer together than ANALYTICS_SETTLE_MS (300 ms here), as a busy dialler places them
-    const { expected } = await p.sim.stopCampaign(c.id, { fraction: 0.5, durationSeconds: 3, avgHandleMs: 1500 });
+    const { expected } = await p.sim.stopCampaign(c.id, {
+      fraction: 0.5,
+      durationSeconds: 3,
+      avgHandleMs: 1500,
+    });
     const runId = await p.finish({ campaignId: c.id, status: 'stopped', durationSeconds: 3 });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');
     expect(run.expectedCount).toBe(expected.contactsCalled);
     const [row] = await p.rows();
-    expect(row).toMatchObject({ status: 'stopped', end_time: null, total_calls_attempted: expected.attempted });
+    expect(row).toMatchObject({
+      status: 'stopped',
+      end_time: null,
+      total_calls_attempted: expected.attempted,
+    });
     expect((row?.report as { endTime: unknown }).endTime).toBeNull();
   });
 
@@ -101,7 +127,10 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     p = await startPipeline({ env: { QUERY_BUFFER_MINUTES: '5' } });
     const c = await p.sim.createCampaign({ contactCount: 30 });
     // 23:20-00:20 in Berlin (UTC+1 in November) is 22:20-23:20 UTC on the 26th.
-    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 3600, endAt: '2026-11-26T23:20:00.000Z' });
+    const { expected } = await p.sim.runToCompletion(c.id, {
+      durationSeconds: 3600,
+      endAt: '2026-11-26T23:20:00.000Z',
+    });
     const event = parseOrThrow(
       {
         eventType: 'outbound.campaign.completed',
@@ -115,19 +144,27 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect((await p.waitForRun(runId)).stage).toBe('delivered');
     const [row] = await p.rows();
     // the start widened by the buffer, the end by the after-call-work tail (30 minutes)
-    expect((row?.report as { interval: string }).interval).toBe('2026-11-26T22:15:00.000Z/2026-11-26T23:50:00.000Z');
+    expect((row?.report as { interval: string }).interval).toBe(
+      '2026-11-26T22:15:00.000Z/2026-11-26T23:50:00.000Z',
+    );
     expect(row?.total_calls_attempted).toBe(expected.attempted);
   });
 
   it('clamps a start more than MAX_WINDOW_DAYS before the end, querying only that window', async () => {
     p = await startPipeline();
     const c = await p.sim.createCampaign({ contactCount: 10 });
-    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
+    const { expected } = await p.sim.runToCompletion(c.id, {
+      durationSeconds: 2,
+      avgHandleMs: 1500,
+    });
     // 1.7e9 s (about 54 years) would be some 2,800 week-long aggregates queries
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 1.7e9, contactCount: 10 });
     expect((await p.waitForRun(runId)).stage).toBe('delivered');
     const [row] = await p.rows();
-    const report = row?.report as { window: { start: string; end: string; startFrom: string }; completeness: { checks: number } };
+    const report = row?.report as {
+      window: { start: string; end: string; startFrom: string };
+      completeness: { checks: number };
+    };
     expect(report.window.startFrom).toBe('clamped');
     expect(Date.parse(report.window.end) - Date.parse(report.window.start)).toBe(31 * 86_400_000);
     expect(row?.total_calls_attempted).toBe(expected.attempted);
@@ -143,14 +180,20 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 10 });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('failed');
-    expect(run.lastError).toMatch(/^no analytics interval can be built: .*outside the years 1970 to 9999/);
+    expect(run.lastError).toMatch(
+      /^no analytics interval can be built: .*outside the years 1970 to 9999/,
+    );
     const queue = p.runtime!.queues.analytics;
     // the run is marked failed just before BullMQ fails the job
-    await expect.poll(async () => (await queue.getJob(runId))?.failedReason).toMatch(/^no analytics interval can be built/);
+    await expect
+      .poll(async () => (await queue.getJob(runId))?.failedReason)
+      .toMatch(/^no analytics interval can be built/);
     const job = await queue.getJob(runId);
     expect(job?.attemptsMade).toBe(1); // 3 allowed: not retried
     expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
-    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.failed');
+    await expect
+      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .toContain('report.failed');
   });
 
   it('fails a run on its first attempt when Genesys answers 400, naming the 400 in lastError', async () => {
@@ -158,29 +201,58 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     p = await startPipeline({ sim: { maxIntervalDays: 1 } });
     const c = await p.sim.createCampaign({ contactCount: 10 });
     await p.sim.runToCompletion(c.id, { durationSeconds: 2 * 86_400, avgHandleMs: 1500 });
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2 * 86_400, contactCount: 10 });
+    const runId = await p.finish({
+      campaignId: c.id,
+      durationSeconds: 2 * 86_400,
+      contactCount: 10,
+    });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('failed');
-    expect(run.lastError).toMatch(/^POST \/api\/v2\/analytics\/conversations\/aggregates\/query answered 400: interval is longer than 1 days/);
+    expect(run.lastError).toMatch(
+      /^POST \/api\/v2\/analytics\/conversations\/aggregates\/query answered 400: interval is longer than 1 days/,
+    );
     const queue = p.runtime!.queues.analytics;
-    await expect.poll(async () => (await queue.getJob(runId))?.failedReason).toMatch(/answered 400/);
+    await expect
+      .poll(async () => (await queue.getJob(runId))?.failedReason)
+      .toMatch(/answered 400/);
     expect((await queue.getJob(runId))?.attemptsMade).toBe(1); // 3 allowed: not retried
     // neither got nor BullMQ asked again
-    expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH).map((r) => r.status)).toEqual([400]);
-    await expect.poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event)).toContain('report.failed');
+    expect(
+      (await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH).map((r) => r.status),
+    ).toEqual([400]);
+    await expect
+      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .toContain('report.failed');
   });
 
   it('still completes every run through 429s and 503s', async () => {
-    p = await startPipeline({ sim: { rateLimitPerMinute: 3, retryAfterSeconds: 1, faults: { failNext: 3, errorStatus: 503 } } });
+    p = await startPipeline({
+      sim: {
+        rateLimitPerMinute: 3,
+        retryAfterSeconds: 1,
+        faults: { failNext: 3, errorStatus: 503 },
+      },
+    });
     const endAt = Date.now() - 120_000;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const c = await p.sim.createCampaign({ contactCount: 5 });
       await p.sim.runToCompletion(c.id, { durationSeconds: 60, endAt, avgHandleMs: 1500 });
-      ids.push(await p.finish({ campaignId: c.id, durationSeconds: 60, contactCount: 5, occurredAt: new Date(endAt).toISOString() }));
+      ids.push(
+        await p.finish({
+          campaignId: c.id,
+          durationSeconds: 60,
+          contactCount: 5,
+          occurredAt: new Date(endAt).toISOString(),
+        }),
+      );
     }
     // Genesys throttles and fails for a while; nothing may fail or be dropped meanwhile.
-    await expect.poll(async () => (await p!.sim.requestLog()).some((r) => r.status === 429), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await p!.sim.requestLog()).some((r) => r.status === 429), {
+        timeout: 10_000,
+      })
+      .toBe(true);
     expect((await p.sim.requestLog()).filter((r) => r.status === 503)).toHaveLength(3);
     for (const id of ids) expect((await p.runtime!.runs.get(id))?.stage).not.toBe('failed');
     await p.sim.setFaults({ rateLimitPerMinute: 100_000 });
@@ -192,7 +264,10 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
 
   it('renews a token that expires mid-run', async () => {
     // the last after-call work posts seconds after the finish, then lags 2.5 s: wait long enough
-    p = await startPipeline({ sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 }, env: { ANALYTICS_MAX_WAIT_MS: '20000' } });
+    p = await startPipeline({
+      sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 },
+      env: { ANALYTICS_MAX_WAIT_MS: '20000' },
+    });
     const c = await p.sim.createCampaign({ contactCount: 20 });
     await p.sim.runToCompletion(c.id, { durationSeconds: 1, avgHandleMs: 1500 });
     const runId = await p.finish({ campaignId: c.id, durationSeconds: 1, contactCount: 20 });
@@ -200,6 +275,8 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(run.stage).toBe('delivered');
     const log = await p.sim.requestLog();
     expect(log.filter((r) => r.path === '/oauth/token').length).toBeGreaterThanOrEqual(2);
-    expect(log.filter((r) => r.status === 401 && r.path.startsWith('/api/v2')).length).toBeLessThanOrEqual(1);
+    expect(
+      log.filter((r) => r.status === 401 && r.path.startsWith('/api/v2')).length,
+    ).toBeLessThanOrEqual(1);
   });
 });

@@ -11,7 +11,15 @@ import {
   type Config,
   type RunRecord,
 } from '@wrapup/shared';
-import { createPgFixture, createRedisFixture, startJsonReceiver, waitFor, type JsonReceiver, type PgFixture, type RedisFixture } from '@wrapup/shared/testing';
+import {
+  createPgFixture,
+  createRedisFixture,
+  startJsonReceiver,
+  waitFor,
+  type JsonReceiver,
+  type PgFixture,
+  type RedisFixture,
+} from '@wrapup/shared/testing';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src';
 
 export interface Pipeline {
@@ -34,9 +42,18 @@ export interface Pipeline {
 }
 
 export async function startPipeline(
-  opts: { sim?: SimOptions; env?: Record<string, string>; startWorker?: boolean; runtime?: Partial<WorkerRuntimeOptions> } = {},
+  opts: {
+    sim?: SimOptions;
+    env?: Record<string, string>;
+    startWorker?: boolean;
+    runtime?: Partial<WorkerRuntimeOptions>;
+  } = {},
 ): Promise<Pipeline> {
-  const sim = await startSimulator({ demoCampaigns: false, rateLimitPerMinute: 100_000, ...opts.sim });
+  const sim = await startSimulator({
+    demoCampaigns: false,
+    rateLimitPerMinute: 100_000,
+    ...opts.sim,
+  });
   const redis = await createRedisFixture('pipe');
   const pg = await createPgFixture('pipe');
   const receiver = await startJsonReceiver();
@@ -70,7 +87,10 @@ export async function startPipeline(
     retentionSeconds: 3600,
     startTtlSeconds: 3600,
   });
-  const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, { connection: { url: redis.redisUrl }, prefix: redis.prefix });
+  const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, {
+    connection: { url: redis.redisUrl },
+    prefix: redis.prefix,
+  });
 
   return {
     sim,
@@ -86,7 +106,13 @@ export async function startPipeline(
       const occurredAt = e.occurredAt ?? new Date().toISOString();
       const status = (e.status ?? 'completed') as 'completed' | 'stopped';
       const eventId = `evt-${e.campaignId}-${occurredAt}`;
-      const intake = await runs.intake({ eventId, campaignId: e.campaignId, status, occurredAt, now: new Date().toISOString() });
+      const intake = await runs.intake({
+        eventId,
+        campaignId: e.campaignId,
+        status,
+        occurredAt,
+        now: new Date().toISOString(),
+      });
       if (intake.outcome === 'duplicate' && !intake.needsEnqueue) return intake.runId;
       const job: AnalyticsJob = {
         runId: intake.runId,
@@ -99,14 +125,20 @@ export async function startPipeline(
         ...(e.durationSeconds !== undefined && { durationSeconds: e.durationSeconds }),
         ...(e.contactCount !== undefined && { contactCount: e.contactCount }),
       };
-      await analytics.add('run', job, { jobId: intake.runId, attempts: 3, backoff: { type: 'fixed', delay: 100 } });
+      await analytics.add('run', job, {
+        jobId: intake.runId,
+        attempts: 3,
+        backoff: { type: 'fixed', delay: 100 },
+      });
       return intake.runId;
     },
     async waitForRun(runId, timeoutMs = 25_000) {
       return waitFor(
         async () => {
           const run = await runs.get(runId);
-          return run && ['delivered', 'incomplete', 'rejected', 'failed'].includes(run.stage) ? run : undefined;
+          return run && ['delivered', 'incomplete', 'rejected', 'failed'].includes(run.stage)
+            ? run
+            : undefined;
         },
         { timeoutMs, what: `run ${runId} to finish` },
       );

@@ -31,6 +31,8 @@ describe('worker start-up', () => {
   it('refuses to start without Genesys credentials, naming the variable', async () => {
     redis = await createRedisFixture('rt');
     const config = loadConfig({ REDIS_URL: redis.redisUrl, QUEUE_PREFIX: redis.prefix });
-    await expect(startWorkerRuntime(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(/GENESYS_CLIENT_ID/);
+    await expect(startWorkerRuntime(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(
+      /GENESYS_CLIENT_ID/,
+    );
   });
 });

@@ -20,7 +20,11 @@ describe('two worker processes on one Redis', () => {
     const burst = 1;
     p = await startPipeline({
       startWorker: false,
-      env: { GENESYS_MAX_RPS: String(maxRps), GENESYS_BURST: String(burst), WORKER_CONCURRENCY: '25' },
+      env: {
+        GENESYS_MAX_RPS: String(maxRps),
+        GENESYS_BURST: String(burst),
+        WORKER_CONCURRENCY: '25',
+      },
     });
     // finished 15 minutes ago: every call's after-call work is over and visible
     const endAt = Date.now() - 15 * 60_000;
@@ -29,12 +33,18 @@ describe('two worker processes on one Redis', () => {
     for (let i = 0; i < 200; i++) {
       const c = await p.sim.createCampaign({ contactCount: 3 + (i % 5) });
       const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 120, endAt });
-      campaigns.push({ id: c.id, attempted: expected.attempted, contacts: expected.contactsCalled });
+      campaigns.push({
+        id: c.id,
+        attempted: expected.attempted,
+        contacts: expected.contactsCalled,
+      });
     }
     await p.sim.resetLog();
     procs = [spawnTs(WORKER_MAIN, p.env), spawnTs(WORKER_MAIN, p.env)];
     const runIds = await Promise.all(
-      campaigns.map((c) => p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.contacts, occurredAt })),
+      campaigns.map((c) =>
+        p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.contacts, occurredAt }),
+      ),
     );
 
     // 200 runs x 3 calls (the campaign, two checks to see the counts settle) at 20/s is about
@@ -57,7 +67,8 @@ describe('two worker processes on one Redis', () => {
     const rows = await p.rows();
     expect(rows).toHaveLength(200);
     const byCampaign = new Map(campaigns.map((c) => [c.id, c.attempted]));
-    for (const row of rows) expect(row.total_calls_attempted).toBe(byCampaign.get(row.campaign_id as string));
+    for (const row of rows)
+      expect(row.total_calls_attempted).toBe(byCampaign.get(row.campaign_id as string));
 
     // Every Genesys call of both processes, as the simulator saw them arrive.
     const log = await p.sim.requestLog();
@@ -83,9 +94,16 @@ describe('two worker processes on one Redis', () => {
     const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
     const victim = spawnTs(WORKER_MAIN, p.env);
     procs = [victim];
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 10, contactCount: 20, occurredAt: new Date(endAt).toISOString() });
+    const runId = await p.finish({
+      campaignId: c.id,
+      durationSeconds: 10,
+      contactCount: 20,
+      occurredAt: new Date(endAt).toISOString(),
+    });
     // Validated; the aggregates query is now in flight inside the victim.
-    await expect.poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 }).toBe('waiting_for_analytics');
+    await expect
+      .poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 })
+      .toBe('waiting_for_analytics');
     expect(await (await p.analytics.getJob(runId))?.getState()).toBe('active');
     await victim.kill('SIGKILL');
     const survivor = spawnTs(WORKER_MAIN, p.env);
@@ -111,8 +129,15 @@ describe('two worker processes on one Redis', () => {
     await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
     const first = spawnTs(WORKER_MAIN, p.env);
     procs = [first];
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 10, contactCount: 8, occurredAt: new Date(endAt).toISOString() });
-    await expect.poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 }).toBe('waiting_for_analytics');
+    const runId = await p.finish({
+      campaignId: c.id,
+      durationSeconds: 10,
+      contactCount: 8,
+      occurredAt: new Date(endAt).toISOString(),
+    });
+    await expect
+      .poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 })
+      .toBe('waiting_for_analytics');
     const t0 = Date.now();
     const code = await first.kill('SIGTERM');
     expect(code).toBe(0);

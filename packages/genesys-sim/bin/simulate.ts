@@ -136,7 +136,11 @@ async function main(): Promise<void> {
   const simUrl = env('SIM_URL') ?? session.simUrl ?? 'http://127.0.0.1:8787';
   // the runs are watched through the admin API: the ADMIN_PORT listener when there is one
   const ingestUrl =
-    env('ADMIN_URL') ?? env('INGEST_URL') ?? session.adminUrl ?? session.ingestUrl ?? new URL(webhookUrl).origin;
+    env('ADMIN_URL') ??
+    env('INGEST_URL') ??
+    session.adminUrl ??
+    session.ingestUrl ??
+    new URL(webhookUrl).origin;
   const auth: SenderAuth = {};
   const secret = env('WEBHOOK_SECRET');
   const apiKey = env('WEBHOOK_API_KEYS')?.split(',')[0]?.trim();

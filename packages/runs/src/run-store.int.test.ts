@@ -30,7 +30,8 @@ const finish = finishInput;
 /** The intake as the ingest makes it: a new run's analytics job is in the queue (a real BullMQ job). */
 async function intake(i: IntakeInput) {
   const result = await store.intake(i);
-  if (result.outcome === 'new') await queue.add('run', { runId: result.runId }, { jobId: result.runId });
+  if (result.outcome === 'new')
+    await queue.add('run', { runId: result.runId }, { jobId: result.runId });
   return result;
 }
 
@@ -51,49 +52,99 @@ describe('RunStore.intake', () => {
       if (r.outcome === 'duplicate') expect(r.reason).toBe('same-event');
     }
     const run = await store.get(runId);
-    expect(run).toMatchObject({ runId, campaignId: 'camp-1', status: 'completed', stage: 'received', eventIds: ['evt-1'] });
+    expect(run).toMatchObject({
+      runId,
+      campaignId: 'camp-1',
+      status: 'completed',
+      stage: 'received',
+      eventIds: ['evt-1'],
+    });
     expect(run?.stages.received).toBe('2024-05-01T10:00:01.000Z');
     expect(await store.listForCampaign('camp-1')).toHaveLength(1);
   });
 
   it('joins a second finish of a campaign whose run is in flight', async () => {
     const first = await intake(finish());
-    const second = await intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
-    expect(second).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
+    const second = await intake(
+      finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }),
+    );
+    expect(second).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'joined-in-flight',
+      runId: first.runId,
+    });
     expect((await store.get(first.runId))?.eventIds).toEqual(['evt-1', 'evt-2']);
-    const again = await intake(finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }));
+    const again = await intake(
+      finish({ eventId: 'evt-2', occurredAt: '2024-05-01T10:00:03.000Z' }),
+    );
     expect(again).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId });
   });
 
   it('after delivery: the same event is still a duplicate, another copy is already reported, a later finish is a new run', async () => {
     const first = await intake(finish());
-    await store.setStage(first.runId, 'delivered', { reportId: 'rpt-x', observedCount: 3, expectedCount: null });
+    await store.setStage(first.runId, 'delivered', {
+      reportId: 'rpt-x',
+      observedCount: 3,
+      expectedCount: null,
+    });
     expect(await fx.redis.exists(store.keys.active('camp-1'))).toBe(0);
 
-    expect(await intake(finish())).toMatchObject({ outcome: 'duplicate', reason: 'same-event', runId: first.runId, needsEnqueue: false });
-    const copy = await intake(finish({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:02.000Z' }));
-    expect(copy).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
-    const older = await intake(finish({ eventId: 'evt-old', occurredAt: '2024-04-30T10:00:00.000Z' }));
+    expect(await intake(finish())).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'same-event',
+      runId: first.runId,
+      needsEnqueue: false,
+    });
+    const copy = await intake(
+      finish({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:02.000Z' }),
+    );
+    expect(copy).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'already-reported',
+      runId: first.runId,
+    });
+    const older = await intake(
+      finish({ eventId: 'evt-old', occurredAt: '2024-04-30T10:00:00.000Z' }),
+    );
     expect(older).toMatchObject({ outcome: 'duplicate', reason: 'already-reported' });
 
-    const later = await intake(finish({ eventId: 'evt-3', occurredAt: '2024-05-02T09:00:00.000Z', now: '2024-05-02T09:00:01.000Z' }));
+    const later = await intake(
+      finish({
+        eventId: 'evt-3',
+        occurredAt: '2024-05-02T09:00:00.000Z',
+        now: '2024-05-02T09:00:01.000Z',
+      }),
+    );
     expect(later.outcome).toBe('new');
     expect(later.runId).toBe(runIdFor('camp-1', '2024-05-02T09:00:00.000Z'));
     const runs = await store.listForCampaign('camp-1');
     expect(runs.map((r) => r.runId)).toEqual([later.runId, first.runId]);
-    expect(runs[1]).toMatchObject({ stage: 'delivered', reportId: 'rpt-x', observedCount: 3, expectedCount: null });
+    expect(runs[1]).toMatchObject({
+      stage: 'delivered',
+      reportId: 'rpt-x',
+      observedCount: 3,
+      expectedCount: null,
+    });
   });
 
   it('starts a new run when the in-flight run is already delivering an earlier finish', async () => {
     const first = await intake(finish());
     await store.setStage(first.runId, 'delivering');
-    const later = await intake(finish({ eventId: 'evt-9', occurredAt: '2024-05-01T12:00:00.000Z' }));
+    const later = await intake(
+      finish({ eventId: 'evt-9', occurredAt: '2024-05-01T12:00:00.000Z' }),
+    );
     expect(later.outcome).toBe('new');
     // the earlier run finishing does not release the newer run's slot
     await store.setStage(first.runId, 'delivered');
     expect(await fx.redis.get(store.keys.active('camp-1'))).toBe(later.runId);
-    const joined = await intake(finish({ eventId: 'evt-10', occurredAt: '2024-05-01T12:00:05.000Z' }));
-    expect(joined).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: later.runId });
+    const joined = await intake(
+      finish({ eventId: 'evt-10', occurredAt: '2024-05-01T12:00:05.000Z' }),
+    );
+    expect(joined).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'joined-in-flight',
+      runId: later.runId,
+    });
   });
 
   it('asks for a re-enqueue while the job is missing, at any stage before a final one', async () => {
@@ -105,7 +156,9 @@ describe('RunStore.intake', () => {
 
     const third = await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }));
     await store.setStage(third.runId, 'validating');
-    expect(await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({ needsEnqueue: false });
+    expect(await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({
+      needsEnqueue: false,
+    });
     // the job cleaned in the dashboard while the run validates: the same event adds it again
     await removeJob(third.runId);
     expect(await intake(finish({ eventId: 'e-c', campaignId: 'camp-3' }))).toMatchObject({
@@ -125,7 +178,9 @@ describe('RunStore.intake', () => {
     expect((await store.campaignState('camp-1')).lastOn).toBe('2024-05-01T09:00:00.000Z');
     const r = await intake(finish());
     expect(r).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
-    expect(r.outcome === 'new' && (await store.get(r.runId))?.startedAt).toBe('2024-05-01T08:00:00.000Z');
+    expect(r.outcome === 'new' && (await store.get(r.runId))?.startedAt).toBe(
+      '2024-05-01T08:00:00.000Z',
+    );
     // the completed run consumed it: the next `on` starts a new run from the first record
     expect(await store.getStart('camp-1')).toBeUndefined();
 
@@ -143,7 +198,15 @@ describe('RunStore.intake', () => {
 
   it('sets TTLs and writes every key under the prefix', async () => {
     await store.rememberStart('camp-ttl', '2024-05-01T08:00:00.000Z');
-    const r = await store.intake(finish({ eventId: 'evt-ttl', campaignId: 'camp-ttl', durationSeconds: 60, contactCount: 5, shape: 'guide' }));
+    const r = await store.intake(
+      finish({
+        eventId: 'evt-ttl',
+        campaignId: 'camp-ttl',
+        durationSeconds: 60,
+        contactCount: 5,
+        shape: 'guide',
+      }),
+    );
     const ttl = (key: string) => fx.redis.ttl(key);
     expect(await ttl(store.keys.event('camp-ttl', 'evt-ttl'))).toBeGreaterThan(168 * HOUR - 10);
     expect(await ttl(store.keys.event('camp-ttl', 'evt-ttl'))).toBeLessThanOrEqual(168 * HOUR);
@@ -152,7 +215,11 @@ describe('RunStore.intake', () => {
     expect(await ttl(store.keys.active('camp-ttl'))).toBeGreaterThan(0);
     expect(await ttl(store.keys.state('camp-ttl'))).toBeGreaterThan(720 * HOUR - 10);
     expect(await ttl(store.keys.state('camp-ttl'))).toBeLessThanOrEqual(720 * HOUR);
-    expect(await store.get(r.runId)).toMatchObject({ durationSeconds: 60, contactCount: 5, shape: 'guide' });
+    expect(await store.get(r.runId)).toMatchObject({
+      durationSeconds: 60,
+      contactCount: 5,
+      shape: 'guide',
+    });
 
     const keys: string[] = [];
     for (const pattern of ['*camp-ttl*', `*${r.runId}*`, '*evt-ttl*']) {
@@ -173,59 +240,107 @@ describe('RunStore.intake: status transitions of campaign copies', () => {
     finish({ shape: 'notification', transitionsOnly: true, ...over });
 
   it('starts nothing when an edit re-sends a finished campaign (no transition), or for an older version', async () => {
-    await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', { version: 4, transitionsOnly: true });
+    await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', {
+      version: 4,
+      transitionsOnly: true,
+    });
     const first = await intake(copy({ campaignVersion: 5 }));
     expect(first.outcome).toBe('new');
     await store.setStage(first.runId, 'delivered');
     // renamed a week later: Genesys re-sends the whole campaign, still `complete`, version 6
     const edit = await intake(
-      copy({ eventId: 'evt-edit', campaignVersion: 6, occurredAt: '2024-05-08T10:00:00.000Z', now: '2024-05-08T10:00:01.000Z' }),
+      copy({
+        eventId: 'evt-edit',
+        campaignVersion: 6,
+        occurredAt: '2024-05-08T10:00:00.000Z',
+        now: '2024-05-08T10:00:01.000Z',
+      }),
     );
     expect(edit).toMatchObject({ outcome: 'ignored', reason: 'no-transition' });
     expect(await store.listForCampaign('camp-1')).toHaveLength(1);
     // a late redelivery of the `on` copy (version 4) changes nothing either
-    expect(await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', { version: 4, transitionsOnly: true })).toBe('stale');
+    expect(
+      await store.recordStatus('camp-1', 'on', '2024-05-01T08:00:00Z', {
+        version: 4,
+        transitionsOnly: true,
+      }),
+    ).toBe('stale');
     expect((await store.campaignState('camp-1')).status).toBe('completed');
     // turned on again (version 7), then complete (version 9): a new run from the new first start
-    expect(await store.recordStatus('camp-1', 'on', '2024-05-09T08:00:00Z', { version: 7, transitionsOnly: true })).toBe('recorded');
+    expect(
+      await store.recordStatus('camp-1', 'on', '2024-05-09T08:00:00Z', {
+        version: 7,
+        transitionsOnly: true,
+      }),
+    ).toBe('recorded');
     const next = await intake(
-      copy({ eventId: 'evt-next', campaignVersion: 9, occurredAt: '2024-05-09T12:00:00.000Z', now: '2024-05-09T12:00:01.000Z' }),
+      copy({
+        eventId: 'evt-next',
+        campaignVersion: 9,
+        occurredAt: '2024-05-09T12:00:00.000Z',
+        now: '2024-05-09T12:00:01.000Z',
+      }),
     );
     expect(next).toMatchObject({ outcome: 'new', startedAt: '2024-05-09T08:00:00.000Z' });
   });
 
   it('a copy of the same finish from another sender still answers duplicate (not ignored)', async () => {
     const first = await intake(finish());
-    const eventBridge = await intake(copy({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:01.000Z', shape: 'eventbridge' }));
-    expect(eventBridge).toMatchObject({ outcome: 'duplicate', reason: 'joined-in-flight', runId: first.runId });
+    const eventBridge = await intake(
+      copy({ eventId: 'evt-eb', occurredAt: '2024-05-01T10:00:01.000Z', shape: 'eventbridge' }),
+    );
+    expect(eventBridge).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'joined-in-flight',
+      runId: first.runId,
+    });
     await store.setStage(first.runId, 'delivered');
     const late = await intake(copy({ eventId: 'evt-n', occurredAt: '2024-05-01T10:00:02.000Z' }));
-    expect(late).toMatchObject({ outcome: 'duplicate', reason: 'already-reported', runId: first.runId });
+    expect(late).toMatchObject({
+      outcome: 'duplicate',
+      reason: 'already-reported',
+      runId: first.runId,
+    });
   });
 
   it('ignores a copy older than the last version seen', async () => {
-    await store.recordStatus('camp-1', 'on', '2024-05-01T11:00:00Z', { version: 12, transitionsOnly: true });
-    expect(await intake(copy({ campaignVersion: 11 }))).toMatchObject({ outcome: 'ignored', reason: 'stale-copy' });
+    await store.recordStatus('camp-1', 'on', '2024-05-01T11:00:00Z', {
+      version: 12,
+      transitionsOnly: true,
+    });
+    expect(await intake(copy({ campaignVersion: 11 }))).toMatchObject({
+      outcome: 'ignored',
+      reason: 'stale-copy',
+    });
   });
 
   it('the guide shape (an explicit finish event, no copy) is not held to transitions', async () => {
     const first = await intake(finish());
     await store.setStage(first.runId, 'delivered');
-    const later = await intake(finish({ eventId: 'evt-g2', occurredAt: '2024-05-02T10:00:00.000Z' }));
+    const later = await intake(
+      finish({ eventId: 'evt-g2', occurredAt: '2024-05-02T10:00:00.000Z' }),
+    );
     expect(later.outcome).toBe('new');
   });
 
   it('gives a completed finish its own run while an earlier stopped run still waits', async () => {
     await store.rememberStart('camp-1', '2024-05-01T08:00:00Z');
-    const stopped = await intake(copy({ eventId: 'evt-stop', status: 'stopped', occurredAt: '2024-05-01T09:00:00.000Z' }));
+    const stopped = await intake(
+      copy({ eventId: 'evt-stop', status: 'stopped', occurredAt: '2024-05-01T09:00:00.000Z' }),
+    );
     expect(stopped).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
     await store.setStage(stopped.runId, 'waiting_for_analytics');
     await store.recordStatus('camp-1', 'on', '2024-05-01T09:10:00Z', { transitionsOnly: true });
-    const completed = await intake(copy({ eventId: 'evt-done', occurredAt: '2024-05-01T10:00:00.000Z' }));
+    const completed = await intake(
+      copy({ eventId: 'evt-done', occurredAt: '2024-05-01T10:00:00.000Z' }),
+    );
     // the whole run, from its first start (across the pause)
     expect(completed).toMatchObject({ outcome: 'new', startedAt: '2024-05-01T08:00:00.000Z' });
     expect(completed.runId).not.toBe(stopped.runId);
-    expect((await store.listForCampaign('camp-1')).map((r) => r.status)).toEqual(['completed', 'stopped']);
+    expect((await store.listForCampaign('camp-1')).map((r) => r.status)).toEqual([
+      'completed',
+      'stopped',
+    ]);
   });
 
   it('joins an in-flight run only for the same status close in time', async () => {
@@ -235,10 +350,14 @@ describe('RunStore.intake: status transitions of campaign copies', () => {
     const other = await intake(finish({ eventId: 'e-c', occurredAt: '2024-05-01T10:00:02.000Z' }));
     expect(other.outcome).toBe('new');
     // the same stop seen again a second apart (another sender) joins
-    const same = await intake(finish({ eventId: 'e-s', status: 'stopped', occurredAt: '2024-05-01T10:00:01.000Z' }));
+    const same = await intake(
+      finish({ eventId: 'e-s', status: 'stopped', occurredAt: '2024-05-01T10:00:01.000Z' }),
+    );
     expect(same).toMatchObject({ outcome: 'duplicate', runId: first.runId });
     // a stop ten minutes later while the first still waits is its own run
-    const later = await intake(finish({ eventId: 'e-l', status: 'stopped', occurredAt: '2024-05-01T10:10:00.000Z' }));
+    const later = await intake(
+      finish({ eventId: 'e-l', status: 'stopped', occurredAt: '2024-05-01T10:10:00.000Z' }),
+    );
     expect(later.outcome).toBe('new');
   });
 });
@@ -256,7 +375,10 @@ describe('RunStore stages and replays', () => {
     const { runId } = await timed.intake(finish());
     await timed.setStage(runId, 'waiting_for_analytics', { expectedCount: 10, observedCount: 4 });
     clock += 60_000;
-    await timed.setStage(runId, 'incomplete', { outcome: 'analytics incomplete', lastError: 'x'.repeat(5000) });
+    await timed.setStage(runId, 'incomplete', {
+      outcome: 'analytics incomplete',
+      lastError: 'x'.repeat(5000),
+    });
     const run = await timed.get(runId);
     expect(run).toMatchObject({
       stage: 'incomplete',

@@ -228,7 +228,8 @@ export class RunStore {
       string | undefined,
     ];
     const start = startedAt ? { startedAt } : {};
-    if (outcome === 'ignored') return { outcome: 'ignored', runId, reason: reason as IgnoredReason };
+    if (outcome === 'ignored')
+      return { outcome: 'ignored', runId, reason: reason as IgnoredReason };
     if (outcome === 'new')
       return { outcome: 'new', runId: id, ...start, ...(added ? { jobId: added } : {}) };
     return {

@@ -65,7 +65,6 @@ redis.call('HSET', KEYS[1], 'jobId', ARGV[2] .. n)
 return n
 `;
 
-
 /**
  * Records a status a campaign was seen in that starts no report (`on`, `stopping`, ... or a finish
  * status that is not a trigger), so the next finish can be judged a transition, and remembers when

@@ -43,7 +43,10 @@ const parse = (x: unknown) => v.parse(AggregatesResponseSchema, x);
 /** Full counts from the few a test cares about. */
 const c = (over: Partial<AnalyticsCounts>): AnalyticsCounts => ({ ...zeroCounts(), ...over });
 
-const baseInput = (counts: AnalyticsCounts, over: Partial<Parameters<typeof buildReport>[0]> = {}) => {
+const baseInput = (
+  counts: AnalyticsCounts,
+  over: Partial<Parameters<typeof buildReport>[0]> = {},
+) => {
   const runId = runIdFor(CAMPAIGN, '2023-10-27T14:30:00.000Z');
   return {
     runId,
@@ -72,7 +75,11 @@ describe('AggregatesResponseSchema', () => {
 
   it('refuses wrong types', () => {
     expect(v.safeParse(AggregatesResponseSchema, { results: 'none' }).success).toBe(false);
-    expect(v.safeParse(AggregatesResponseSchema, { results: [{ data: [{ metrics: [{ metric: 'x', stats: { count: '1' } }] }] }] }).success).toBe(false);
+    expect(
+      v.safeParse(AggregatesResponseSchema, {
+        results: [{ data: [{ metrics: [{ metric: 'x', stats: { count: '1' } }] }] }],
+      }).success,
+    ).toBe(false);
     expect(v.safeParse(AggregatesResponseSchema, null).success).toBe(false);
   });
 });
@@ -97,8 +104,15 @@ describe('extractCounts', () => {
     const zero = zeroCounts();
     expect(extractCounts(parse({}), CAMPAIGN)).toEqual(zero);
     expect(extractCounts(parse({ results: [] }), CAMPAIGN)).toEqual(zero);
-    expect(extractCounts(parse({ results: [{ group: { outboundCampaignId: CAMPAIGN } }] }), CAMPAIGN)).toEqual(zero);
-    expect(extractCounts(parse({ results: [{ data: [{ metrics: [metric('tHandle', {})] }] }] }), CAMPAIGN)).toEqual(zero);
+    expect(
+      extractCounts(parse({ results: [{ group: { outboundCampaignId: CAMPAIGN } }] }), CAMPAIGN),
+    ).toEqual(zero);
+    expect(
+      extractCounts(
+        parse({ results: [{ data: [{ metrics: [metric('tHandle', {})] }] }] }),
+        CAMPAIGN,
+      ),
+    ).toEqual(zero);
   });
 
   it('sums every interval (granularity) of the campaign', () => {
@@ -107,33 +121,82 @@ describe('extractCounts', () => {
         {
           group: { outboundCampaignId: CAMPAIGN },
           data: [
-            { interval: 'a', metrics: [metric('nOutboundAttempted', { count: 100 }), metric('tHandle', { sum: 1000, count: 2 })] },
-            { interval: 'b', metrics: [metric('nOutboundAttempted', { count: 50 }), metric('nOutboundConnected', { count: 20 })] },
-            { interval: 'c', metrics: [metric('nOutboundConnected', { count: 5 }), metric('tHandle', { sum: 500, count: 1 })] },
+            {
+              interval: 'a',
+              metrics: [
+                metric('nOutboundAttempted', { count: 100 }),
+                metric('tHandle', { sum: 1000, count: 2 }),
+              ],
+            },
+            {
+              interval: 'b',
+              metrics: [
+                metric('nOutboundAttempted', { count: 50 }),
+                metric('nOutboundConnected', { count: 20 }),
+              ],
+            },
+            {
+              interval: 'c',
+              metrics: [
+                metric('nOutboundConnected', { count: 5 }),
+                metric('tHandle', { sum: 500, count: 1 }),
+              ],
+            },
           ],
         },
       ],
     });
     expect(extractCounts(resp, CAMPAIGN)).toEqual(
-      c({ attempted: 150, connected: 25, handleSumMs: 1500, handleCount: 3, wrapUps: { '(none)': 3 } }),
+      c({
+        attempted: 150,
+        connected: 25,
+        handleSumMs: 1500,
+        handleCount: 3,
+        wrapUps: { '(none)': 3 },
+      }),
     );
   });
 
   it('ignores other campaigns, counts ungrouped results and sums split queries', () => {
     const resp = parse({
       results: [
-        { group: { outboundCampaignId: 'other' }, data: [{ metrics: [metric('nOutboundAttempted', { count: 999 })] }] },
-        { group: { outboundCampaignId: CAMPAIGN, mediaType: 'voice' }, data: [{ metrics: [metric('nOutboundAttempted', { count: 10 })] }] },
+        {
+          group: { outboundCampaignId: 'other' },
+          data: [{ metrics: [metric('nOutboundAttempted', { count: 999 })] }],
+        },
+        {
+          group: { outboundCampaignId: CAMPAIGN, mediaType: 'voice' },
+          data: [{ metrics: [metric('nOutboundAttempted', { count: 10 })] }],
+        },
         { data: [{ metrics: [metric('nOutboundAttempted', { count: 3 })] }] },
-        { group: { mediaType: 'voice' }, data: [{ metrics: [metric('nOutboundConnected', { count: 2 })] }] },
-        { group: { outboundCampaignId: CAMPAIGN.toUpperCase() }, data: [{ metrics: [metric('nOutboundAttempted', { count: 7 })] }] },
+        {
+          group: { mediaType: 'voice' },
+          data: [{ metrics: [metric('nOutboundConnected', { count: 2 })] }],
+        },
+        {
+          group: { outboundCampaignId: CAMPAIGN.toUpperCase() },
+          data: [{ metrics: [metric('nOutboundAttempted', { count: 7 })] }],
+        },
       ],
     });
     expect(extractCounts(resp, CAMPAIGN)).toEqual(c({ attempted: 13, connected: 2 }));
   });
 
   it('ignores negative or missing stats', () => {
-    const resp = parse({ results: [{ data: [{ metrics: [metric('nOutboundAttempted', { count: -5 }), { metric: 'nOutboundConnected' }] }] }] });
+    const resp = parse({
+      results: [
+        {
+          data: [
+            {
+              metrics: [
+                metric('nOutboundAttempted', { count: -5 }),
+                { metric: 'nOutboundConnected' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
     expect(extractCounts(resp, CAMPAIGN)).toEqual(zeroCounts());
   });
 });
@@ -158,19 +221,42 @@ describe('wrap-up codes, hold and the v2.1 figures', () => {
       },
       {
         group: { outboundCampaignId: CAMPAIGN, wrapUpCode: 'Not Interested' },
-        data: [{ metrics: [metric('nOutboundAttempted', { count: 2 }), metric('nOutboundConnected', { count: 2 }), metric('tHandle', { count: 2, sum: 100_000 })] }],
+        data: [
+          {
+            metrics: [
+              metric('nOutboundAttempted', { count: 2 }),
+              metric('nOutboundConnected', { count: 2 }),
+              metric('tHandle', { count: 2, sum: 100_000 }),
+            ],
+          },
+        ],
       },
       {
         // attempts that never reached an agent carry no wrap-up code
         group: { outboundCampaignId: CAMPAIGN },
-        data: [{ metrics: [metric('nOutboundAttempted', { count: 12 }), metric('nOutboundConnected', { count: 1 }), metric('nOutboundAbandoned', { count: 1 })] }],
+        data: [
+          {
+            metrics: [
+              metric('nOutboundAttempted', { count: 12 }),
+              metric('nOutboundConnected', { count: 1 }),
+              metric('nOutboundAbandoned', { count: 1 }),
+            ],
+          },
+        ],
       },
     ],
   });
 
   it('sums the wrap-up groups back into the totals and keeps handled calls per code', () => {
     const counts = extractCounts(grouped, CAMPAIGN);
-    expect(counts).toMatchObject({ attempted: 20, connected: 9, abandoned: 1, handleCount: 8, heldCount: 2, wrapUps: { Sale: 6, 'Not Interested': 2 } });
+    expect(counts).toMatchObject({
+      attempted: 20,
+      connected: 9,
+      abandoned: 1,
+      handleCount: 8,
+      heldCount: 2,
+      wrapUps: { Sale: 6, 'Not Interested': 2 },
+    });
     const report = buildReport(baseInput(counts));
     expect(report.metrics).toMatchObject({
       totalCallsAttempted: 20,
@@ -194,14 +280,27 @@ describe('wrap-up codes, hold and the v2.1 figures', () => {
   it('adds split pieces field by field, wrap-ups included', () => {
     const a = extractCounts(grouped, CAMPAIGN);
     const sum = addCounts(a, a);
-    expect(sum).toMatchObject({ attempted: 40, heldSumMs: 120_000, wrapUps: { Sale: 12, 'Not Interested': 4 } });
+    expect(sum).toMatchObject({
+      attempted: 40,
+      heldSumMs: 120_000,
+      wrapUps: { Sale: 12, 'Not Interested': 4 },
+    });
     expect(a.wrapUps).toEqual({ Sale: 6, 'Not Interested': 2 });
   });
 
   it('fingerprints every count the completeness rule watches', () => {
     const a = extractCounts(grouped, CAMPAIGN);
     expect(countsFingerprint(a)).toBe(countsFingerprint({ ...a, wrapUps: {} }));
-    for (const key of ['attempted', 'connected', 'abandoned', 'handleCount', 'handleSumMs', 'talkCount', 'heldCount', 'acwCount'] as const) {
+    for (const key of [
+      'attempted',
+      'connected',
+      'abandoned',
+      'handleCount',
+      'handleSumMs',
+      'talkCount',
+      'heldCount',
+      'acwCount',
+    ] as const) {
       expect(countsFingerprint({ ...a, [key]: a[key] + 1 })).not.toBe(countsFingerprint(a));
     }
   });
@@ -250,12 +349,17 @@ describe('buildReport', () => {
     const counts = c({ attempted: 1, connected: 1, handleSumMs: 1, handleCount: 1 });
     expect(buildReport(baseInput(counts)).reportId).toBe(buildReport(baseInput(counts)).reportId);
     const otherRun = runIdFor(CAMPAIGN, '2023-10-28T14:30:00.000Z');
-    expect(buildReport(baseInput(counts, { runId: otherRun })).reportId).not.toBe(buildReport(baseInput(counts)).reportId);
+    expect(buildReport(baseInput(counts, { runId: otherRun })).reportId).not.toBe(
+      buildReport(baseInput(counts)).reportId,
+    );
   });
 
   it('gives 0 rate and 0 handle time when nothing was attempted', () => {
     const report = buildReport(
-      baseInput(c({ attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 }), { complete: false, expectedCount: null }),
+      baseInput(c({ attempted: 0, connected: 0, handleSumMs: 0, handleCount: 0 }), {
+        complete: false,
+        expectedCount: null,
+      }),
     );
     expect(report.metrics).toEqual({
       totalCallsAttempted: 0,
@@ -278,7 +382,9 @@ describe('buildReport', () => {
   });
 
   it('rounds ratios to 4 decimals', () => {
-    const report = buildReport(baseInput(c({ attempted: 3, connected: 1, handleSumMs: 100_000, handleCount: 3 })));
+    const report = buildReport(
+      baseInput(c({ attempted: 3, connected: 1, handleSumMs: 100_000, handleCount: 3 })),
+    );
     expect(report.metrics.contactRate).toBe(0.3333);
     expect(report.metrics.avgHandleTimeSeconds).toBe(33.3333);
     expect(roundRatio(2 / 3)).toBe(0.6667);
@@ -287,7 +393,9 @@ describe('buildReport', () => {
 
   it('sets endTime null for a stopped campaign', () => {
     const report = buildReport(
-      baseInput(c({ attempted: 10, connected: 4, handleSumMs: 8000, handleCount: 4 }), { status: 'stopped' }),
+      baseInput(c({ attempted: 10, connected: 4, handleSumMs: 8000, handleCount: 4 }), {
+        status: 'stopped',
+      }),
     );
     expect(report.metrics.status).toBe('stopped');
     expect(report.endTime).toBeNull();
@@ -297,7 +405,11 @@ describe('buildReport', () => {
   });
 
   it('refuses counts that make no report (negative, fractional)', () => {
-    expect(() => buildReport(baseInput(c({ attempted: -1, connected: 0, handleSumMs: 0, handleCount: 0 })))).toThrow();
-    expect(() => buildReport(baseInput(c({ attempted: 1.5, connected: 0, handleSumMs: 0, handleCount: 0 })))).toThrow();
+    expect(() =>
+      buildReport(baseInput(c({ attempted: -1, connected: 0, handleSumMs: 0, handleCount: 0 }))),
+    ).toThrow();
+    expect(() =>
+      buildReport(baseInput(c({ attempted: 1.5, connected: 0, handleSumMs: 0, handleCount: 0 }))),
+    ).toThrow();
   });
 });

@@ -102,7 +102,16 @@ export function addCounts(a: AnalyticsCounts, b: AnalyticsCounts): AnalyticsCoun
 
 /** The numbers the completeness rule compares between checks (wrap-ups follow tHandle). */
 export const countsFingerprint = (c: AnalyticsCounts): string =>
-  [c.attempted, c.connected, c.abandoned, c.handleCount, c.handleSumMs, c.talkCount, c.heldCount, c.acwCount].join(',');
+  [
+    c.attempted,
+    c.connected,
+    c.abandoned,
+    c.handleCount,
+    c.handleSumMs,
+    c.talkCount,
+    c.heldCount,
+    c.acwCount,
+  ].join(',');
 
 /**
  * Sums the campaign's metrics over every group and data interval that belongs to it: groups whose
@@ -134,7 +143,8 @@ export function extractCounts(resp: AggregatesResponse, campaignId: string): Ana
           case 'tHandle':
             counts.handleSumMs += num(stats.sum);
             counts.handleCount += num(stats.count);
-            if (num(stats.count) > 0) counts.wrapUps[code] = (counts.wrapUps[code] ?? 0) + num(stats.count);
+            if (num(stats.count) > 0)
+              counts.wrapUps[code] = (counts.wrapUps[code] ?? 0) + num(stats.count);
             break;
           case 'tTalk':
             counts.talkSumMs += num(stats.sum);
@@ -191,7 +201,9 @@ export interface BuildReportInput {
 const avgSeconds = (sumMs: number, n: number) => (n > 0 ? roundRatio(sumMs / n / 1000) : 0);
 
 /** Handled conversations by wrap-up code, most first, then by code. */
-export function wrapUpBreakdown(wrapUps: Record<string, number>): { code: string; count: number }[] {
+export function wrapUpBreakdown(
+  wrapUps: Record<string, number>,
+): { code: string; count: number }[] {
   return Object.entries(wrapUps)
     .filter(([, n]) => n > 0)
     .map(([code, n]) => ({ code, count: n }))

@@ -152,7 +152,9 @@ describe('analyticsInterval', () => {
   const base = { bufferMinutes: 5, defaultLookbackHours: 24 };
 
   it('uses the duration and widens both ends by the buffer (the guide example)', () => {
-    expect(analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00.000Z', durationSeconds: 3600 })).toEqual({
+    expect(
+      analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00.000Z', durationSeconds: 3600 }),
+    ).toEqual({
       start: '2023-10-27T13:25:00.000Z',
       end: '2023-10-27T14:35:00.000Z',
       interval: '2023-10-27T13:25:00.000Z/2023-10-27T14:35:00.000Z',
@@ -162,11 +164,18 @@ describe('analyticsInterval', () => {
   });
 
   it('reaches the tail past the finish so late after-call work is counted', () => {
-    const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 3600, tailMinutes: 30 });
+    const r = analyticsInterval({
+      ...base,
+      occurredAt: '2023-10-27T14:30:00Z',
+      durationSeconds: 3600,
+      tailMinutes: 30,
+    });
     expect(r.end).toBe('2023-10-27T15:00:00.000Z');
     expect(r.endFrom).toBe('tail');
     // a tail shorter than the buffer leaves the buffer
-    expect(analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', tailMinutes: 2 }).end).toBe('2023-10-27T14:35:00.000Z');
+    expect(
+      analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', tailMinutes: 2 }).end,
+    ).toBe('2023-10-27T14:35:00.000Z');
   });
 
   it('never reaches past a resume of the campaign after a stop', () => {
@@ -181,30 +190,53 @@ describe('analyticsInterval', () => {
     expect([r.startFrom, r.endFrom]).toEqual(['first-start', 'resumed']);
     // a resume before the stop (an older on) or after the tail changes nothing
     for (const resumedAt of ['2023-10-27T14:00:00Z', '2023-10-27T16:00:00Z']) {
-      expect(analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', tailMinutes: 30, resumedAt }).end).toBe(
-        '2023-10-27T15:00:00.000Z',
-      );
+      expect(
+        analyticsInterval({
+          ...base,
+          occurredAt: '2023-10-27T14:30:00Z',
+          tailMinutes: 30,
+          resumedAt,
+        }).end,
+      ).toBe('2023-10-27T15:00:00.000Z');
     }
   });
 
   it('crosses midnight and month ends in UTC', () => {
-    const r = analyticsInterval({ ...base, occurredAt: '2024-03-01T00:10:00Z', durationSeconds: 7200 });
+    const r = analyticsInterval({
+      ...base,
+      occurredAt: '2024-03-01T00:10:00Z',
+      durationSeconds: 7200,
+    });
     expect(r.interval).toBe('2024-02-29T22:05:00.000Z/2024-03-01T00:15:00.000Z');
   });
 
   it('is not bent by DST: intervals are plain UTC arithmetic', () => {
     // 2024-03-31 01:30Z is just after Berlin switched to summer time; 3 h earlier is before it
-    const r = analyticsInterval({ ...base, bufferMinutes: 0, occurredAt: '2024-03-31T01:30:00Z', durationSeconds: 3 * 3600 });
+    const r = analyticsInterval({
+      ...base,
+      bufferMinutes: 0,
+      occurredAt: '2024-03-31T01:30:00Z',
+      durationSeconds: 3 * 3600,
+    });
     expect(r.interval).toBe('2024-03-30T22:30:00.000Z/2024-03-31T01:30:00.000Z');
   });
 
   it('keeps fractional seconds of duration to the millisecond', () => {
-    const r = analyticsInterval({ ...base, bufferMinutes: 0, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 1.5 });
+    const r = analyticsInterval({
+      ...base,
+      bufferMinutes: 0,
+      occurredAt: '2023-10-27T14:30:00Z',
+      durationSeconds: 1.5,
+    });
     expect(r.start).toBe('2023-10-27T14:29:58.500Z');
   });
 
   it('uses startedAt when there is no duration', () => {
-    const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', startedAt: '2023-10-27T09:00:00.000Z' });
+    const r = analyticsInterval({
+      ...base,
+      occurredAt: '2023-10-27T14:30:00Z',
+      startedAt: '2023-10-27T09:00:00.000Z',
+    });
     expect(r.interval).toBe('2023-10-27T08:55:00.000Z/2023-10-27T14:35:00.000Z');
   });
 
@@ -222,32 +254,53 @@ describe('analyticsInterval', () => {
     const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z' });
     expect(r.interval).toBe('2023-10-26T14:25:00.000Z/2023-10-27T14:35:00.000Z');
     expect(r.startFrom).toBe('lookback');
-    const half = analyticsInterval({ bufferMinutes: 0, defaultLookbackHours: 0.5, occurredAt: '2023-10-27T14:30:00Z' });
+    const half = analyticsInterval({
+      bufferMinutes: 0,
+      defaultLookbackHours: 0.5,
+      occurredAt: '2023-10-27T14:30:00Z',
+    });
     expect(half.start).toBe('2023-10-27T14:00:00.000Z');
   });
 
   it('with zero buffer and zero duration is the single instant', () => {
-    const r = analyticsInterval({ bufferMinutes: 0, defaultLookbackHours: 24, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 0 });
+    const r = analyticsInterval({
+      bufferMinutes: 0,
+      defaultLookbackHours: 24,
+      occurredAt: '2023-10-27T14:30:00Z',
+      durationSeconds: 0,
+    });
     expect(r.interval).toBe('2023-10-27T14:30:00.000Z/2023-10-27T14:30:00.000Z');
   });
 
   it('clamps a start after occurredAt', () => {
-    const r = analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', startedAt: '2023-10-27T15:00:00Z' });
+    const r = analyticsInterval({
+      ...base,
+      occurredAt: '2023-10-27T14:30:00Z',
+      startedAt: '2023-10-27T15:00:00Z',
+    });
     expect(r.start).toBe('2023-10-27T14:25:00.000Z');
   });
 
   it('throws on an invalid occurredAt or startedAt', () => {
     expect(() => analyticsInterval({ ...base, occurredAt: 'nope' })).toThrow(RangeError);
-    expect(() => analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', startedAt: 'x' })).toThrow(/startedAt/);
+    expect(() =>
+      analyticsInterval({ ...base, occurredAt: '2023-10-27T14:30:00Z', startedAt: 'x' }),
+    ).toThrow(/startedAt/);
   });
 
   it('clamps a start more than maxWindowDays before the end, and says so', () => {
     const at = { ...base, occurredAt: '2023-10-27T14:30:00Z', maxWindowDays: 31 };
     // end = 14:35 (the buffer); 31 days before it
-    const clamped = { start: '2023-09-26T14:35:00.000Z', end: '2023-10-27T14:35:00.000Z', startFrom: 'clamped' };
+    const clamped = {
+      start: '2023-09-26T14:35:00.000Z',
+      end: '2023-10-27T14:35:00.000Z',
+      startFrom: 'clamped',
+    };
     expect(analyticsInterval({ ...at, durationSeconds: 1.7e9 })).toMatchObject(clamped);
     expect(analyticsInterval({ ...at, durationSeconds: 1e308 })).toMatchObject(clamped);
-    expect(analyticsInterval({ ...at, startedAt: '2001-09-09T01:46:40.000Z' })).toMatchObject(clamped);
+    expect(analyticsInterval({ ...at, startedAt: '2001-09-09T01:46:40.000Z' })).toMatchObject(
+      clamped,
+    );
     expect(analyticsInterval({ ...at, defaultLookbackHours: 24 * 365 })).toMatchObject(clamped);
     // exactly the window is not clamped
     const edge = analyticsInterval({ ...at, bufferMinutes: 0, durationSeconds: 31 * 86_400 });
@@ -257,19 +310,35 @@ describe('analyticsInterval', () => {
 
   it('throws a RangeError for input no interval can come from', () => {
     const at = { ...base, occurredAt: '2023-10-27T14:30:00Z' };
-    expect(() => analyticsInterval({ ...at, durationSeconds: Number.POSITIVE_INFINITY })).toThrow(/durationSeconds must be a finite number/);
+    expect(() => analyticsInterval({ ...at, durationSeconds: Number.POSITIVE_INFINITY })).toThrow(
+      /durationSeconds must be a finite number/,
+    );
     expect(() => analyticsInterval({ ...at, durationSeconds: Number.NaN })).toThrow(RangeError);
     expect(() => analyticsInterval({ ...at, bufferMinutes: Number.NaN })).toThrow(/bufferMinutes/);
-    expect(() => analyticsInterval({ ...at, tailMinutes: Number.POSITIVE_INFINITY })).toThrow(/tailMinutes/);
-    expect(() => analyticsInterval({ ...at, defaultLookbackHours: Number.NaN })).toThrow(/defaultLookbackHours/);
-    expect(() => analyticsInterval({ ...at, maxWindowDays: 0 })).toThrow(/maxWindowDays must be positive/);
+    expect(() => analyticsInterval({ ...at, tailMinutes: Number.POSITIVE_INFINITY })).toThrow(
+      /tailMinutes/,
+    );
+    expect(() => analyticsInterval({ ...at, defaultLookbackHours: Number.NaN })).toThrow(
+      /defaultLookbackHours/,
+    );
+    expect(() => analyticsInterval({ ...at, maxWindowDays: 0 })).toThrow(
+      /maxWindowDays must be positive/,
+    );
     expect(() => analyticsInterval({ ...at, resumedAt: 'later' })).toThrow(/resumedAt/);
     // years past 9999 (epoch ms as toUtcIso would date them) and a start before 1970
-    expect(() => analyticsInterval({ ...base, occurredAt: '9999-12-31T23:58:00Z' })).toThrow(/outside the years 1970 to 9999/);
-    expect(() => analyticsInterval({ ...base, occurredAt: '+055840-11-08T22:13:20.000Z' })).toThrow(RangeError);
+    expect(() => analyticsInterval({ ...base, occurredAt: '9999-12-31T23:58:00Z' })).toThrow(
+      /outside the years 1970 to 9999/,
+    );
+    expect(() => analyticsInterval({ ...base, occurredAt: '+055840-11-08T22:13:20.000Z' })).toThrow(
+      RangeError,
+    );
     expect(() => analyticsInterval({ ...at, durationSeconds: 1.7e9 })).toThrow(/start before 1970/);
-    expect(() => analyticsInterval({ ...at, durationSeconds: 1e308 })).toThrow(/outside the years 1970 to 9999/);
-    expect(() => analyticsInterval({ ...at, durationSeconds: 1e308, maxWindowDays: 31 })).not.toThrow();
+    expect(() => analyticsInterval({ ...at, durationSeconds: 1e308 })).toThrow(
+      /outside the years 1970 to 9999/,
+    );
+    expect(() =>
+      analyticsInterval({ ...at, durationSeconds: 1e308, maxWindowDays: 31 }),
+    ).not.toThrow();
   });
 });
 

@@ -50,7 +50,14 @@ export function zoneOffsetMs(utcMs: number, timeZone: string): number {
   if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
   // Some ICU versions print midnight as 24 even with h23; treat it as 0.
   const hour = Number(parts.hour) % 24;
-  const wall = Date.UTC(year, Number(parts.month) - 1, Number(parts.day), hour, Number(parts.minute), Number(parts.second));
+  const wall = Date.UTC(
+    year,
+    Number(parts.month) - 1,
+    Number(parts.day),
+    hour,
+    Number(parts.minute),
+    Number(parts.second),
+  );
   const seconds = Math.floor(utcMs / 1000) * 1000;
   return wall - seconds;
 }
@@ -128,10 +135,10 @@ function fromMs(ms: number): string | undefined {
 /** Strict UTC parse for our own ISO strings; throws RangeError naming `what` when invalid. */
 function parseUtc(value: string, what: string): number {
   const iso = toUtcIso(value, 'UTC');
-  if (iso === undefined) throw new RangeError(`${what} is not an ISO-8601 time: ${JSON.stringify(value)}`);
+  if (iso === undefined)
+    throw new RangeError(`${what} is not an ISO-8601 time: ${JSON.stringify(value)}`);
   return Date.parse(iso);
 }
-
 
 export interface AnalyticsIntervalInput {
   /** When the campaign finished (ISO). */
@@ -169,7 +176,8 @@ export interface AnalyticsInterval {
 
 /** A finite number, else RangeError naming `what`. */
 function finite(value: number, what: string): number {
-  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number, got ${value}`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`${what} must be a finite number, got ${value}`);
   return value;
 }
 

@@ -23,15 +23,21 @@ describe('verifySignature', () => {
     const body = '{"a":1}';
     const h = sign(body);
     expect(verifySignature({ ...h, id: 'msg_2' }, Buffer.from(body), keys, now).ok).toBe(false);
-    expect(verifySignature({ ...h, timestamp: String(now + 1) }, Buffer.from(body), keys, now).ok).toBe(false);
+    expect(
+      verifySignature({ ...h, timestamp: String(now + 1) }, Buffer.from(body), keys, now).ok,
+    ).toBe(false);
     expect(verifySignature(h, Buffer.from('{"a":2}'), keys, now).ok).toBe(false);
   });
 
   it('applies the 5-minute tolerance in both directions', () => {
     const body = '{}';
     expect(verifySignature(sign(body, 'm', now - 300), Buffer.from(body), keys, now).ok).toBe(true);
-    expect(verifySignature(sign(body, 'm', now - 301), Buffer.from(body), keys, now)).toMatchObject({ ok: false, reason: expect.stringMatching(/tolerance/) as unknown });
-    expect(verifySignature(sign(body, 'm', now + 301), Buffer.from(body), keys, now).ok).toBe(false);
+    expect(verifySignature(sign(body, 'm', now - 301), Buffer.from(body), keys, now)).toMatchObject(
+      { ok: false, reason: expect.stringMatching(/tolerance/) as unknown },
+    );
+    expect(verifySignature(sign(body, 'm', now + 301), Buffer.from(body), keys, now).ok).toBe(
+      false,
+    );
   });
 
   it('finds a match among several signatures and several keys', () => {
@@ -39,7 +45,9 @@ describe('verifySignature', () => {
     const body = '{}';
     const h = sign(body, 'm', now, other);
     expect(verifySignature(h, Buffer.from(body), keys, now).ok).toBe(false);
-    expect(verifySignature(h, Buffer.from(body), [...keys, decodeSecret(other)], now).ok).toBe(true);
+    expect(verifySignature(h, Buffer.from(body), [...keys, decodeSecret(other)], now).ok).toBe(
+      true,
+    );
     const both = { ...h, signature: `v1,garbage ${sign(body, 'm').signature} v1a,x` };
     expect(verifySignature(both, Buffer.from(body), keys, now).ok).toBe(true);
   });

@@ -27,10 +27,16 @@ export const hasSignatureHeaders = (h: SignatureHeaders) => h.signature !== unde
 
 /** The checks that need no body: all three headers present and the timestamp within tolerance. */
 export function checkSignatureHeaders(h: SignatureHeaders, nowSeconds: number): SignatureCheck {
-  if (!h.id || !h.timestamp || !h.signature) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
-  if (!/^\d{1,15}$/.test(h.timestamp)) return { ok: false, reason: 'webhook-timestamp is not a number of seconds' };
+  if (!h.id || !h.timestamp || !h.signature)
+    return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
+  if (!/^\d{1,15}$/.test(h.timestamp))
+    return { ok: false, reason: 'webhook-timestamp is not a number of seconds' };
   const skew = Math.abs(nowSeconds - Number(h.timestamp));
-  if (skew > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: `webhook-timestamp is ${skew} s off (tolerance ${SIGNATURE_TOLERANCE_SECONDS} s)` };
+  if (skew > SIGNATURE_TOLERANCE_SECONDS)
+    return {
+      ok: false,
+      reason: `webhook-timestamp is ${skew} s off (tolerance ${SIGNATURE_TOLERANCE_SECONDS} s)`,
+    };
   return { ok: true };
 }
 
@@ -38,7 +44,12 @@ export function checkSignatureHeaders(h: SignatureHeaders, nowSeconds: number): 
  * Verifies the signature over the raw body bytes against every key (rotation). Accepts any `v1,`
  * entry of the space-separated list; comparisons are constant-time on equal-length digests.
  */
-export function verifySignature(h: SignatureHeaders, body: Uint8Array, keys: readonly Buffer[], nowSeconds: number): SignatureCheck {
+export function verifySignature(
+  h: SignatureHeaders,
+  body: Uint8Array,
+  keys: readonly Buffer[],
+  nowSeconds: number,
+): SignatureCheck {
   const headers = checkSignatureHeaders(h, nowSeconds);
   if (!headers.ok) return headers;
   const passed = (h.signature ?? '')

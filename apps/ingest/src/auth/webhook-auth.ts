@@ -1,5 +1,10 @@
 import { createApiKeyCheck, presentedApiKey } from './api-key';
-import { decodeSecret, checkSignatureHeaders, verifySignature, type SignatureHeaders } from './standard-webhooks';
+import {
+  decodeSecret,
+  checkSignatureHeaders,
+  verifySignature,
+  type SignatureHeaders,
+} from './standard-webhooks';
 
 export interface WebhookAuthConfig {
   auth: 'required' | 'none';
@@ -16,7 +21,11 @@ export type AuthPrecheck =
 export interface WebhookAuth {
   precheck(headers: Headers, nowSeconds: number): AuthPrecheck;
   /** For `needs-body`: the signature over the raw bytes. */
-  verifyBody(signature: SignatureHeaders, body: Uint8Array, nowSeconds: number): { ok: true } | { ok: false; reason: string };
+  verifyBody(
+    signature: SignatureHeaders,
+    body: Uint8Array,
+    nowSeconds: number,
+  ): { ok: true } | { ok: false; reason: string };
 }
 
 export const signatureHeaders = (headers: Headers): SignatureHeaders => ({
@@ -36,14 +45,22 @@ export function createWebhookAuth(cfg: WebhookAuthConfig): WebhookAuth {
     precheck(headers, nowSeconds) {
       if (cfg.auth === 'none') return { kind: 'pass', method: 'none' };
       const apiKey = presentedApiKey(headers);
-      if (apiKey !== undefined && cfg.apiKeys.length > 0 && keyOk(apiKey)) return { kind: 'pass', method: 'api-key' };
+      if (apiKey !== undefined && cfg.apiKeys.length > 0 && keyOk(apiKey))
+        return { kind: 'pass', method: 'api-key' };
       const signature = signatureHeaders(headers);
       if (signature.signature !== undefined && keys.length > 0) {
         const early = checkSignatureHeaders(signature, nowSeconds);
-        return early.ok ? { kind: 'needs-body', signature } : { kind: 'fail', reason: early.reason };
+        return early.ok
+          ? { kind: 'needs-body', signature }
+          : { kind: 'fail', reason: early.reason };
       }
-      if (apiKey !== undefined) return { kind: 'fail', reason: cfg.apiKeys.length > 0 ? 'unknown api key' : 'api keys are not configured' };
-      if (signature.signature !== undefined) return { kind: 'fail', reason: 'signatures are not configured' };
+      if (apiKey !== undefined)
+        return {
+          kind: 'fail',
+          reason: cfg.apiKeys.length > 0 ? 'unknown api key' : 'api keys are not configured',
+        };
+      if (signature.signature !== undefined)
+        return { kind: 'fail', reason: 'signatures are not configured' };
       return { kind: 'fail', reason: 'no credentials' };
     },
     verifyBody(signature, body, nowSeconds) {

@@ -3,14 +3,17 @@ import { isJsonContentType } from './content-type';
 import { readBodyLimited } from './read-body';
 
 const streamOf = (chunks: Uint8Array[], onPull: () => void) =>
-  new ReadableStream<Uint8Array>({
-    pull(controller) {
-      onPull();
-      const next = chunks.shift();
-      if (next) controller.enqueue(next);
-      else controller.close();
+  new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        onPull();
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
     },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 
 describe('readBodyLimited', () => {
   it('returns the bytes up to the limit', async () => {
@@ -35,7 +38,11 @@ describe('readBodyLimited', () => {
   it('stops reading as soon as the count passes the limit', async () => {
     let pulls = 0;
     const chunks = Array.from({ length: 100 }, () => new Uint8Array(1024));
-    const req = new Request('http://x/', { method: 'POST', body: streamOf(chunks, () => pulls++), duplex: 'half' });
+    const req = new Request('http://x/', {
+      method: 'POST',
+      body: streamOf(chunks, () => pulls++),
+      duplex: 'half',
+    });
     expect(await readBodyLimited(req, 3000)).toEqual({ kind: 'too_large' });
     expect(pulls).toBeLessThan(10);
   });
@@ -52,7 +59,9 @@ describe('readBodyLimited', () => {
     });
     const req = new Request('http://x/', { method: 'POST', body: stalled, duplex: 'half' });
     const started = performance.now();
-    expect(await readBodyLimited(req, 1000, undefined, { timeoutMs: 100 })).toEqual({ kind: 'timeout' });
+    expect(await readBodyLimited(req, 1000, undefined, { timeoutMs: 100 })).toEqual({
+      kind: 'timeout',
+    });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(cancelled).toBe(true);
   });

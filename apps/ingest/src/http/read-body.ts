@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 
-export type BodyRead = { kind: 'ok'; bytes: Uint8Array } | { kind: 'too_large' } | { kind: 'timeout' };
+export type BodyRead =
+  { kind: 'ok'; bytes: Uint8Array } | { kind: 'too_large' } | { kind: 'timeout' };
 
 export interface ReadBodyOptions {
   /** The whole body must arrive within this many ms of the call, else `timeout` (what was read is dropped). */
@@ -22,7 +23,8 @@ const overLimit = (declared: string | null | undefined, limit: number) =>
 export function nodeIncoming(env: unknown): IncomingMessage | undefined {
   if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
   const incoming = env.incoming;
-  if (!(incoming instanceof IncomingMessage) || incoming.readableDidRead || incoming.destroyed) return undefined;
+  if (!(incoming instanceof IncomingMessage) || incoming.readableDidRead || incoming.destroyed)
+    return undefined;
   return incoming;
 }
 
@@ -46,7 +48,11 @@ export function readBodyLimited(
   return readStreamLimited(request, limit, opts.timeoutMs);
 }
 
-function readIncomingLimited(incoming: IncomingMessage, limit: number, timeoutMs: number | undefined): Promise<BodyRead> {
+function readIncomingLimited(
+  incoming: IncomingMessage,
+  limit: number,
+  timeoutMs: number | undefined,
+): Promise<BodyRead> {
   if (overLimit(incoming.headers['content-length'], limit)) return Promise.resolve(TOO_LARGE);
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
@@ -81,7 +87,11 @@ function readIncomingLimited(incoming: IncomingMessage, limit: number, timeoutMs
     const onEnd = () => {
       cleanup();
       if (chunks.length === 0) resolve(EMPTY);
-      else resolve({ kind: 'ok', bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total) });
+      else
+        resolve({
+          kind: 'ok',
+          bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total),
+        });
     };
     const onError = (err: Error) => {
       cleanup();
@@ -99,7 +109,11 @@ function readIncomingLimited(incoming: IncomingMessage, limit: number, timeoutMs
   });
 }
 
-async function readStreamLimited(request: Request, limit: number, timeoutMs: number | undefined): Promise<BodyRead> {
+async function readStreamLimited(
+  request: Request,
+  limit: number,
+  timeoutMs: number | undefined,
+): Promise<BodyRead> {
   if (overLimit(request.headers.get('content-length'), limit)) return TOO_LARGE;
   const body = request.body;
   if (!body) return EMPTY;
@@ -110,7 +124,9 @@ async function readStreamLimited(request: Request, limit: number, timeoutMs: num
   const expired =
     timeoutMs === undefined
       ? undefined
-      : new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      : new Promise<'timeout'>(
+          (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+        );
   try {
     for (;;) {
       const next = expired ? await Promise.race([reader.read(), expired]) : await reader.read();
@@ -131,5 +147,8 @@ async function readStreamLimited(request: Request, limit: number, timeoutMs: num
     clearTimeout(timer);
     reader.releaseLock();
   }
-  return { kind: 'ok', bytes: chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks) };
+  return {
+    kind: 'ok',
+    bytes: chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks),
+  };
 }

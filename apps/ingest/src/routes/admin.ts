@@ -21,7 +21,10 @@ export interface AdminDeps {
 }
 
 const unavailable = () =>
-  Response.json({ error: 'unavailable' }, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+  Response.json(
+    { error: 'unavailable' },
+    { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+  );
 
 /**
  * Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, and replay. Every
@@ -33,7 +36,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
   const sameOrigin = sameOriginWrites();
   app.use('/admin', auth, sameOrigin);
   app.use('/admin/*', auth, sameOrigin);
-  app.route('/admin/queues', createBoard(deps.boardQueues, '/admin/queues', { readOnly: deps.readOnly ?? true }));
+  app.route(
+    '/admin/queues',
+    createBoard(deps.boardQueues, '/admin/queues', { readOnly: deps.readOnly ?? true }),
+  );
 
   app.get('/admin/campaigns/:campaignId/runs', async (c) => {
     const campaignId = c.req.param('campaignId');
@@ -54,10 +60,16 @@ export function adminRoutes(deps: AdminDeps): Hono {
       case 'not_found':
         return c.json({ error: 'not_found', campaignId }, 404);
       case 'unavailable':
-        deps.logger.error({ campaignId, err: String(outcome.error) }, 'replay failed: redis unavailable');
+        deps.logger.error(
+          { campaignId, err: String(outcome.error) },
+          'replay failed: redis unavailable',
+        );
         return unavailable();
       case 'replayed':
-        deps.logger.info({ campaignId, runId: outcome.runId, jobId: outcome.jobId }, 'replay enqueued');
+        deps.logger.info(
+          { campaignId, runId: outcome.runId, jobId: outcome.jobId },
+          'replay enqueued',
+        );
         return c.json({ runId: outcome.runId, jobId: outcome.jobId }, 202);
     }
   });

@@ -66,9 +66,12 @@ export async function ingestEvent(
   if (signed && !release) return { kind: 'busy', limit: deps.unverifiedBodies.limit };
   let bytes: Uint8Array;
   try {
-    const read = await readBodyLimited(request, deps.maxBodyBytes, incoming, { timeoutMs: deps.bodyReadTimeoutMs });
+    const read = await readBodyLimited(request, deps.maxBodyBytes, incoming, {
+      timeoutMs: deps.bodyReadTimeoutMs,
+    });
     if (read.kind === 'too_large') return { kind: 'too_large', limit: deps.maxBodyBytes };
-    if (read.kind === 'timeout') return { kind: 'timeout', timeoutMs: deps.bodyReadTimeoutMs, signed };
+    if (read.kind === 'timeout')
+      return { kind: 'timeout', timeoutMs: deps.bodyReadTimeoutMs, signed };
     bytes = read.bytes;
   } catch {
     if (signed) return { kind: 'unauthorized', reason: 'the signed body could not be read' };
@@ -101,7 +104,11 @@ export async function ingestEvent(
 
   const event = parsed.event;
   const eventId = eventIdFor(event, request.headers.get('webhook-id'));
-  const times = { occurredAt: event.occurredAt, sentAt: event.sentAt, receivedAt: event.receivedAt };
+  const times = {
+    occurredAt: event.occurredAt,
+    sentAt: event.sentAt,
+    receivedAt: event.receivedAt,
+  };
   const ids = { eventId, campaignId: event.campaignId, times };
   try {
     if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
@@ -116,11 +123,17 @@ export async function ingestEvent(
           transitionsOnly: isCopy(event),
         }),
       );
-      if (seen === 'stale') return { kind: 'ignored', reason: 'an older copy of the campaign than the last one seen', ...ids };
+      if (seen === 'stale')
+        return {
+          kind: 'ignored',
+          reason: 'an older copy of the campaign than the last one seen',
+          ...ids,
+        };
       if (event.status === 'on') {
         return {
           kind: 'ignored',
-          reason: seen === 'same' ? 'campaign still on' : 'campaign turned on; start time remembered',
+          reason:
+            seen === 'same' ? 'campaign still on' : 'campaign turned on; start time remembered',
           ...ids,
         };
       }
@@ -175,9 +188,19 @@ async function intake(
       add,
     ),
   );
-  const times = { occurredAt: event.occurredAt, sentAt: event.sentAt, receivedAt: event.receivedAt };
+  const times = {
+    occurredAt: event.occurredAt,
+    sentAt: event.sentAt,
+    receivedAt: event.receivedAt,
+  };
   if (result.outcome === 'ignored')
-    return { kind: 'ignored', reason: IGNORED_REASONS[result.reason], eventId, campaignId: event.campaignId, times };
+    return {
+      kind: 'ignored',
+      reason: IGNORED_REASONS[result.reason],
+      eventId,
+      campaignId: event.campaignId,
+      times,
+    };
   const base = { eventId, jobId: result.runId, campaignId: event.campaignId, times };
   if (result.outcome === 'new') return { kind: 'accepted', ...base };
   if (result.needsEnqueue) {

@@ -11,7 +11,15 @@ export interface EventTimes {
 /** What became of one webhook delivery; routes/webhook.ts maps each kind to an HTTP answer. */
 export type IngestOutcome =
   | { kind: 'accepted'; eventId: string; jobId: string; campaignId: string; times?: EventTimes }
-  | { kind: 'duplicate'; eventId: string; jobId: string; campaignId: string; reason: DuplicateReason; reenqueued: boolean; times?: EventTimes }
+  | {
+      kind: 'duplicate';
+      eventId: string;
+      jobId: string;
+      campaignId: string;
+      reason: DuplicateReason;
+      reenqueued: boolean;
+      times?: EventTimes;
+    }
   | { kind: 'ignored'; reason: string; eventId?: string; campaignId?: string; times?: EventTimes }
   | { kind: 'invalid'; issues: PayloadIssue[] }
   | { kind: 'unauthorized'; reason: string }
@@ -85,8 +93,13 @@ export function isRedisFailure(err: unknown): boolean {
 
 /** Whether `err` is an instance of redis-errors' RedisError (ioredis does not export that class). */
 function isRedisErrorClass(err: Error): boolean {
-  for (let proto: unknown = Object.getPrototypeOf(err); proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
-    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'RedisError') return true;
+  for (
+    let proto: unknown = Object.getPrototypeOf(err);
+    proto && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'RedisError')
+      return true;
   }
   return false;
 }

@@ -19,7 +19,12 @@ describe('measureWindows', () => {
   });
 
   it('handles empty and single lists and custom windows', () => {
-    expect(measureWindows([])).toEqual({ maxInAnyWindow: 0, ratePerSecond: 0, count: 0, spanMs: 0 });
+    expect(measureWindows([])).toEqual({
+      maxInAnyWindow: 0,
+      ratePerSecond: 0,
+      count: 0,
+      spanMs: 0,
+    });
     expect(measureWindows([42])).toMatchObject({ maxInAnyWindow: 1, ratePerSecond: 0 });
     expect(measureWindows([0, 400, 800, 1200], 500).maxInAnyWindow).toBe(2);
   });

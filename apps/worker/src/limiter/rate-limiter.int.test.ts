@@ -47,16 +47,19 @@ async function hammer(all: RateLimiter[], loops: number, durationMs: number) {
 }
 
 describe('RateLimiter across processes (real Redis)', () => {
-  it.concurrent('keeps every sliding second within max + burst and reaches >= 90% of max', async (ctx) => {
-    const fx = await setup(ctx, 'lim-int');
-    const all = limiters(ctx, fx, 4, { maxPerSecond: 10, burst: 2 });
-    const grants = await hammer(all, 5, 3000);
-    const m = measureWindows(grants);
-    expect(m.maxInAnyWindow).toBeLessThanOrEqual(12);
-    expect(m.ratePerSecond).toBeGreaterThanOrEqual(9);
-    // at most 1 + burst at once, then the smooth rate
-    expect(m.count).toBeLessThanOrEqual(1 + 2 + 10 * 3 + 1);
-  });
+  it.concurrent(
+    'keeps every sliding second within max + burst and reaches >= 90% of max',
+    async (ctx) => {
+      const fx = await setup(ctx, 'lim-int');
+      const all = limiters(ctx, fx, 4, { maxPerSecond: 10, burst: 2 });
+      const grants = await hammer(all, 5, 3000);
+      const m = measureWindows(grants);
+      expect(m.maxInAnyWindow).toBeLessThanOrEqual(12);
+      expect(m.ratePerSecond).toBeGreaterThanOrEqual(9);
+      // at most 1 + burst at once, then the smooth rate
+      expect(m.count).toBeLessThanOrEqual(1 + 2 + 10 * 3 + 1);
+    },
+  );
 
   it.concurrent('works with a non-integer rate (2.5/s, burst 1: cap 3 per second)', async (ctx) => {
     const fx = await setup(ctx, 'lim-frac');
@@ -81,44 +84,50 @@ describe('RateLimiter across processes (real Redis)', () => {
     }
   });
 
-  it.concurrent('lets the burst through at once after idle time, then the smooth rate', async (ctx) => {
-    const fx = await setup(ctx, 'lim-burst');
-    const [limiter] = limiters(ctx, fx, 1, { maxPerSecond: 4, burst: 2 });
-    const t0 = Date.now();
-    await Promise.all([limiter!.acquire(), limiter!.acquire(), limiter!.acquire()]);
-    expect(Date.now() - t0).toBeLessThan(150);
-    await limiter!.acquire();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
-  });
+  it.concurrent(
+    'lets the burst through at once after idle time, then the smooth rate',
+    async (ctx) => {
+      const fx = await setup(ctx, 'lim-burst');
+      const [limiter] = limiters(ctx, fx, 1, { maxPerSecond: 4, burst: 2 });
+      const t0 = Date.now();
+      await Promise.all([limiter!.acquire(), limiter!.acquire(), limiter!.acquire()]);
+      expect(Date.now() - t0).toBeLessThan(150);
+      await limiter!.acquire();
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+    },
+  );
 
-  it.concurrent('pauseFor blocks every process for its duration and keys live under the prefix with TTLs', async (ctx) => {
-    const fx = await setup(ctx, 'lim-pause');
-    const [a, b, c] = limiters(ctx, fx, 3, { maxPerSecond: 50, burst: 5 });
-    await a!.acquire();
-    await a!.pauseFor(700);
-    await a!.pauseFor(100); // never shortens the longer pause
-    expect(await b!.pausedForMs()).toBeGreaterThan(500);
+  it.concurrent(
+    'pauseFor blocks every process for its duration and keys live under the prefix with TTLs',
+    async (ctx) => {
+      const fx = await setup(ctx, 'lim-pause');
+      const [a, b, c] = limiters(ctx, fx, 3, { maxPerSecond: 50, burst: 5 });
+      await a!.acquire();
+      await a!.pauseFor(700);
+      await a!.pauseFor(100); // never shortens the longer pause
+      expect(await b!.pausedForMs()).toBeGreaterThan(500);
 
-    const t0 = Date.now();
-    const waited = await Promise.all(
-      [a!, b!, c!].map(async (l) => {
-        await l.acquire();
-        return Date.now() - t0;
-      }),
-    );
-    for (const ms of waited) {
-      expect(ms).toBeGreaterThanOrEqual(550);
-      expect(ms).toBeLessThan(1200);
-    }
-    expect(await c!.pausedForMs()).toBe(0);
+      const t0 = Date.now();
+      const waited = await Promise.all(
+        [a!, b!, c!].map(async (l) => {
+          await l.acquire();
+          return Date.now() - t0;
+        }),
+      );
+      for (const ms of waited) {
+        expect(ms).toBeGreaterThanOrEqual(550);
+        expect(ms).toBeLessThan(1200);
+      }
+      expect(await c!.pausedForMs()).toBe(0);
 
-    const keys = await fx.redis.keys(`${fx.prefix}*`);
-    expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) {
-      expect(key.startsWith(`${fx.prefix}:genesys:`)).toBe(true);
-      expect(await fx.redis.pttl(key)).toBeGreaterThan(0);
-    }
-  });
+      const keys = await fx.redis.keys(`${fx.prefix}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(key.startsWith(`${fx.prefix}:genesys:`)).toBe(true);
+        expect(await fx.redis.pttl(key)).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it.concurrent('acquire stops waiting when its signal aborts', async (ctx) => {
     const fx = await setup(ctx, 'lim-abort');
@@ -138,8 +147,12 @@ describe('RateLimiter across processes (real Redis)', () => {
   it('rejects nonsense options', (ctx) => {
     const redis = new Redis({ lazyConnect: true }); // never connects
     ctx.onTestFinished(() => redis.disconnect());
-    expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 0, burst: 1 })).toThrow(/maxPerSecond/);
-    expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 4, burst: 1.5 })).toThrow(/burst/);
+    expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 0, burst: 1 })).toThrow(
+      /maxPerSecond/,
+    );
+    expect(() => new RateLimiter(redis, { prefix: 'p', maxPerSecond: 4, burst: 1.5 })).toThrow(
+      /burst/,
+    );
     expect(new RateLimiter(redis, { prefix: 'p', maxPerSecond: 0.5, burst: 0 }).cap).toBe(1);
     expect(new RateLimiter(redis, { prefix: 'p', maxPerSecond: 4, burst: 1 }).cap).toBe(5);
   });

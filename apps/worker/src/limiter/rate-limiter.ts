@@ -52,13 +52,16 @@ export class RateLimiter {
   ) {
     const { prefix, maxPerSecond, burst } = options;
     if (!(maxPerSecond > 0) || !Number.isFinite(maxPerSecond)) {
-      throw new RangeError(`RateLimiter maxPerSecond must be a positive number, got ${maxPerSecond}`);
+      throw new RangeError(
+        `RateLimiter maxPerSecond must be a positive number, got ${maxPerSecond}`,
+      );
     }
     if (!Number.isInteger(burst) || burst < 0) {
       throw new RangeError(`RateLimiter burst must be a whole number >= 0, got ${burst}`);
     }
     const margin = options.windowMarginMs ?? 100;
-    if (!(margin >= 0)) throw new RangeError(`RateLimiter windowMarginMs must be >= 0, got ${margin}`);
+    if (!(margin >= 0))
+      throw new RangeError(`RateLimiter windowMarginMs must be >= 0, got ${margin}`);
     this.keys = {
       tat: `${prefix}:genesys:limiter:tat`,
       log: `${prefix}:genesys:limiter:log`,
@@ -122,7 +125,10 @@ export class RateLimiter {
 
   /** Milliseconds left of the shared pause (0 when none). */
   async pausedForMs(): Promise<number> {
-    const [untilUs, time] = await Promise.all([this.redis.get(this.keys.pauseUntil), this.redis.time()]);
+    const [untilUs, time] = await Promise.all([
+      this.redis.get(this.keys.pauseUntil),
+      this.redis.time(),
+    ]);
     if (untilUs === null) return 0;
     const nowUs = Number(time[0]) * 1_000_000 + Number(time[1]);
     return Math.max(0, Math.ceil((Number(untilUs) - nowUs) / 1000));

@@ -31,7 +31,10 @@ export interface AnalyticsGenesys {
     | undefined
   >;
   getCampaignProgress(id: string): Promise<{ numberOfContactsCalled?: number | undefined }>;
-  campaignAnalytics(a: { campaignId: string; interval: string }): Promise<{ counts: AnalyticsCounts }>;
+  campaignAnalytics(a: {
+    campaignId: string;
+    interval: string;
+  }): Promise<{ counts: AnalyticsCounts }>;
 }
 
 type CampaignView = NonNullable<Awaited<ReturnType<AnalyticsGenesys['getCampaign']>>>;
@@ -40,7 +43,9 @@ export interface AnalyticsInventory {
   /** `campaign` is there when the check itself asked Genesys (saves a second call). */
   check(
     campaignId: string,
-  ): Promise<{ known: true; campaign?: CampaignView | undefined } | { known: false; reason: string }>;
+  ): Promise<
+    { known: true; campaign?: CampaignView | undefined } | { known: false; reason: string }
+  >;
 }
 
 export interface AnalyticsDeps {
@@ -57,7 +62,13 @@ export interface AnalyticsDeps {
 
 export type AnalyticsOutcome =
   | { outcome: 'rejected'; reason: string }
-  | { outcome: 'reported'; reportId: string; complete: boolean; observed: number; expected: number | null };
+  | {
+      outcome: 'reported';
+      reportId: string;
+      complete: boolean;
+      observed: number;
+      expected: number | null;
+    };
 
 type Progress = NonNullable<AnalyticsJob['progress']>;
 
@@ -65,7 +76,10 @@ type Progress = NonNullable<AnalyticsJob['progress']>;
  * Whether the campaign still shows the run's finish: `complete` for a completed run; `off`,
  * `forced_off` or on the way there for a stopped one. Unknown (missing) counts as still there.
  */
-function stillInStatus(campaignStatus: string | undefined, status: 'completed' | 'stopped'): boolean {
+function stillInStatus(
+  campaignStatus: string | undefined,
+  status: 'completed' | 'stopped',
+): boolean {
   if (campaignStatus === undefined) return true;
   const s = campaignStatus.toLowerCase();
   return status === 'completed'
@@ -108,7 +122,10 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       if (err instanceof DelayedError) throw err;
       // A Genesys answer no retry can change (400, 403, 401 after a fresh token, 404) fails now.
       const hopeless = isGenesysError(err) && !err.retryable;
-      const final = err instanceof UnrecoverableError || hopeless || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const final =
+        err instanceof UnrecoverableError ||
+        hopeless ||
+        job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err: message, final }, 'analytics attempt failed');
       if (final) await fail(data, message, trail);
@@ -182,7 +199,10 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       throw err;
     }
     const { interval } = window;
-    const { counts } = await deps.genesys.campaignAnalytics({ campaignId: data.campaignId, interval });
+    const { counts } = await deps.genesys.campaignAnalytics({
+      campaignId: data.campaignId,
+      interval,
+    });
     const expected = progress.expectedCount;
     const waitedMs = checkAt.getTime() - Date.parse(progress.firstCheckAt);
     const checks = progress.checks + 1;
@@ -197,9 +217,16 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         deps.analytics.maxWaitMs - waitedMs,
       );
       // Only the settle time is missing: come back exactly when it has passed.
-      if (judged.onlySettling) delay = Math.min(delay, deps.analytics.settleMs - judged.completeness.stableForMs);
+      if (judged.onlySettling)
+        delay = Math.min(delay, deps.analytics.settleMs - judged.completeness.stableForMs);
       log.info(
-        { observed: counts.attempted, expected, delayMs: delay, checks, completeness: judged.completeness },
+        {
+          observed: counts.attempted,
+          expected,
+          delayMs: delay,
+          checks,
+          completeness: judged.completeness,
+        },
         'analytics not complete yet, waiting',
       );
       await job.updateData({
@@ -232,7 +259,12 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       complete,
       generatedAt: checkAt.toISOString(),
       completeness: { ...judged.completeness, verdict: complete ? 'settled' : 'max-wait' },
-      window: { start: window.start, end: window.end, startFrom: window.startFrom, endFrom: window.endFrom },
+      window: {
+        start: window.start,
+        end: window.end,
+        startFrom: window.startFrom,
+        endFrom: window.endFrom,
+      },
     });
     // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
     // before this line would run.
@@ -246,8 +278,17 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     // job of its own so it really writes again (the upsert keeps it one row).
     const jobId = job.id === data.runId ? report.reportId : `${report.reportId}-${job.id}`;
     await deps.warehouseQueue.add(WRITE_AFTER_DELIVERING, payload, { jobId });
-    log.info({ reportId: report.reportId, complete, observed: counts.attempted, expected, waitedMs }, 'report built');
-    return { outcome: 'reported', reportId: report.reportId, complete, observed: counts.attempted, expected };
+    log.info(
+      { reportId: report.reportId, complete, observed: counts.attempted, expected, waitedMs },
+      'report built',
+    );
+    return {
+      outcome: 'reported',
+      reportId: report.reportId,
+      complete,
+      observed: counts.attempted,
+      expected,
+    };
   }
 
   /**
@@ -259,15 +300,20 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
    */
   function judge(counts: AnalyticsCounts, progress: Progress, checkAt: Date, cutAtResume: boolean) {
     const { settleMs } = deps.analytics;
-    const requireHandled = (progress.requireHandled ?? deps.analytics.requireHandled) && !cutAtResume;
+    const requireHandled =
+      (progress.requireHandled ?? deps.analytics.requireHandled) && !cutAtResume;
     const fingerprint = countsFingerprint(counts);
     const stableSince =
-      progress.fingerprint === fingerprint && progress.stableSince ? progress.stableSince : checkAt.toISOString();
+      progress.fingerprint === fingerprint && progress.stableSince
+        ? progress.stableSince
+        : checkAt.toISOString();
     const stableForMs = Math.max(0, checkAt.getTime() - Date.parse(stableSince));
     const expected = progress.expectedCount;
-    const attemptsReachedContacts = expected === null ? counts.attempted > 0 : counts.attempted >= expected;
+    const attemptsReachedContacts =
+      expected === null ? counts.attempted > 0 : counts.attempted >= expected;
     const allConnectedHandled = counts.handleCount + counts.abandoned >= counts.connected;
-    const settled = settleMs === 0 || (progress.fingerprint !== undefined && stableForMs >= settleMs);
+    const settled =
+      settleMs === 0 || (progress.fingerprint !== undefined && stableForMs >= settleMs);
     const preconditions = attemptsReachedContacts && (allConnectedHandled || !requireHandled);
     const completeness: Omit<Completeness, 'verdict'> = {
       rule: { settleMs, requireHandled },
@@ -287,10 +333,13 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     };
   }
 
-  async function validate(
-    data: AnalyticsJob,
-  ): Promise<
-    | { kind: 'ok'; expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown'; requireHandled: boolean }
+  async function validate(data: AnalyticsJob): Promise<
+    | {
+        kind: 'ok';
+        expectedCount: number | null;
+        expectedFrom: 'event' | 'progress' | 'unknown';
+        requireHandled: boolean;
+      }
     | { kind: 'rejected'; reason: string }
   > {
     const checked = await validateCampaign(data);
@@ -312,30 +361,47 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     if (!known.known) return { kind: 'rejected', reason: known.reason };
     const campaign = known.campaign ?? (await deps.genesys.getCampaign(data.campaignId));
     if (!campaign) return { kind: 'rejected', reason: 'campaign not found in Genesys Cloud' };
-    if (campaign.campaignStatus === 'invalid') return { kind: 'rejected', reason: 'campaign status is invalid' };
+    if (campaign.campaignStatus === 'invalid')
+      return { kind: 'rejected', reason: 'campaign status is invalid' };
     if (campaign.alwaysRunning && data.status === 'completed') {
       return { kind: 'rejected', reason: 'an alwaysRunning campaign never completes by itself' };
     }
-    const ok = (expected: { expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown' }) =>
-      ({ kind: 'ok', dialingMode: campaign.dialingMode, expected }) as const;
-    if (data.contactCount !== undefined) return ok({ expectedCount: data.contactCount, expectedFrom: 'event' });
+    const ok = (expected: {
+      expectedCount: number | null;
+      expectedFrom: 'event' | 'progress' | 'unknown';
+    }) => ({ kind: 'ok', dialingMode: campaign.dialingMode, expected }) as const;
+    if (data.contactCount !== undefined)
+      return ok({ expectedCount: data.contactCount, expectedFrom: 'event' });
     // Progress counts the contacts called since the run's first start (across pauses). Once the
     // campaign has moved on (turned on again: resumed after this stop, or restarted from its first
     // record after this completion) it no longer describes this run, so it is not used.
-    if (!stillInStatus(campaign.campaignStatus, data.status)) return ok({ expectedCount: null, expectedFrom: 'unknown' });
+    if (!stillInStatus(campaign.campaignStatus, data.status))
+      return ok({ expectedCount: null, expectedFrom: 'unknown' });
     const progress = await deps.genesys.getCampaignProgress(data.campaignId);
     const called = progress.numberOfContactsCalled;
-    return ok(called === undefined ? { expectedCount: null, expectedFrom: 'unknown' } : { expectedCount: called, expectedFrom: 'progress' });
+    return ok(
+      called === undefined
+        ? { expectedCount: null, expectedFrom: 'unknown' }
+        : { expectedCount: called, expectedFrom: 'progress' },
+    );
   }
 
   /** Writes the stages the trail holds, then `stage` with the patch (one round trip); empties the trail. */
-  async function writeStage(runId: string, trail: Trail, stage: StageStep['stage'], patch: StagePatch = {}) {
+  async function writeStage(
+    runId: string,
+    trail: Trail,
+    stage: StageStep['stage'],
+    patch: StagePatch = {},
+  ) {
     await deps.runs.setStage(runId, [...trail.steps, { stage }], patch);
     trail.steps = [];
   }
 
   async function fail(data: AnalyticsJob, message: string, trail: Trail) {
-    await writeStage(data.runId, trail, 'failed', { lastError: message, outcome: 'analytics failed' });
+    await writeStage(data.runId, trail, 'failed', {
+      lastError: message,
+      outcome: 'analytics failed',
+    });
     await notify(
       buildNotification({
         event: 'report.failed',

@@ -31,8 +31,14 @@ describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
     expect(run?.stages.waiting_for_analytics).toBe('2024-05-01T10:00:00.250Z');
 
     // a final stage at the end of the list releases nothing it does not own and stays final
-    await fx.runs.setStage(runId, [{ stage: 'delivering', at: t0 + 1000 }, { stage: 'delivered' }], { outcome: 'delivered' });
-    await fx.runs.setStage(runId, [{ stage: 'validating' }, { stage: 'waiting_for_analytics' }], { lastError: 'late' });
+    await fx.runs.setStage(
+      runId,
+      [{ stage: 'delivering', at: t0 + 1000 }, { stage: 'delivered' }],
+      { outcome: 'delivered' },
+    );
+    await fx.runs.setStage(runId, [{ stage: 'validating' }, { stage: 'waiting_for_analytics' }], {
+      lastError: 'late',
+    });
     const final = await fx.runs.get(runId);
     expect(final?.stage).toBe('delivered');
     expect(final?.stages.delivering).toBe('2024-05-01T10:00:01.000Z');
@@ -45,9 +51,9 @@ describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
     await fx.runs.setStage('run-missing', 'delivered', {}, { deleteKeys: [kept] });
     expect(await fx.redisFx.redis.exists(kept)).toBe(0);
     expect(await fx.redisFx.redis.exists(fx.runs.keys.run('run-missing'))).toBe(0);
-    await expect(fx.runs.setStage('run-missing', 'delivered', {}, { deleteKeys: ['elsewhere:key'] })).rejects.toThrow(
-      'is not under the prefix',
-    );
+    await expect(
+      fx.runs.setStage('run-missing', 'delivered', {}, { deleteKeys: ['elsewhere:key'] }),
+    ).rejects.toThrow('is not under the prefix');
   });
 
   it('writes a job queued after the run was marked delivering with one stage call, dropping a kept report', async () => {
@@ -58,18 +64,25 @@ describe('stage trail in one round trip (real Redis and PostgreSQL)', () => {
     const stageCalls: string[] = [];
     const monitor = await fx.redisFx.redis.monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase().startsWith('eval') && args.includes(fx.runs.keys.run(run.runId))) stageCalls.push(args.join(' '));
+      if (args[0]?.toLowerCase().startsWith('eval') && args.includes(fx.runs.keys.run(run.runId)))
+        stageCalls.push(args.join(' '));
     });
     try {
       const queued = Date.now();
-      await running.queues.warehouse.add(WRITE_AFTER_DELIVERING, run, { jobId: run.report.reportId });
+      await running.queues.warehouse.add(WRITE_AFTER_DELIVERING, run, {
+        jobId: run.report.reportId,
+      });
       const job = await running.queues.warehouse.getJob(run.report.reportId);
-      await expect.poll(async () => (await fx.runs.get(run.runId))?.stage, { timeout: 10_000 }).toBe('delivered');
+      await expect
+        .poll(async () => (await fx.runs.get(run.runId))?.stage, { timeout: 10_000 })
+        .toBe('delivered');
       // the run is marked delivered inside the job; BullMQ completes the job just after
       await expect.poll(async () => job?.getState(), { timeout: 5_000 }).toBe('completed');
       const stored = await fx.runs.get(run.runId);
       expect(Date.parse(stored?.stages.delivering ?? '')).toBeGreaterThanOrEqual(queued - 5);
-      expect(Date.parse(stored?.stages.delivering ?? '')).toBeLessThanOrEqual(Date.parse(stored?.stages.delivered ?? ''));
+      expect(Date.parse(stored?.stages.delivering ?? '')).toBeLessThanOrEqual(
+        Date.parse(stored?.stages.delivered ?? ''),
+      );
       expect(await fx.redisFx.redis.exists(keptReportKey(fx.redisFx.prefix, run.runId))).toBe(0);
       // one stage call for the whole job: delivering + delivered, with the kept report in its keys
       expect(stageCalls).toHaveLength(1);

@@ -83,7 +83,8 @@ describe('loadConfig defaults', () => {
       LOG_LEVEL: 'DEBUG',
       INGEST_HOST: '0.0.0.0',
       INGEST_PORT: '8080',
-      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=',
+      WEBHOOK_SECRET:
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=',
       WEBHOOK_API_KEYS: 'key-aaaaaaaaaaaaaaaa, key-bbbbbbbbbbbbbbbb',
       MAX_BODY_BYTES: '1024',
       TRIGGER_STATUSES: 'Completed',
@@ -112,11 +113,19 @@ describe('loadConfig defaults', () => {
     expect(config.queuePrefix).toBe('acme:prod');
     expect(config.logLevel).toBe('debug');
     expect(config.ingest).toMatchObject({ host: '0.0.0.0', port: 8080, maxBodyBytes: 1024 });
-    expect(config.webhook.secrets).toEqual(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=']);
+    expect(config.webhook.secrets).toEqual([
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'whsec_b2xkc2VjcmV0LW9sZHNlY3JldC1vbGRzZWNyZXQ=',
+    ]);
     expect(config.webhook.apiKeys).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
     expect(config.webhook.triggerStatuses).toEqual(['completed']);
     expect(config.dashboard).toEqual({ user: 'ops', password: 'hunter22-hunter22' });
-    expect(config.genesys).toMatchObject({ clientId: 'id', clientSecret: 'secret', maxRps: 2.5, burst: 0 });
+    expect(config.genesys).toMatchObject({
+      clientId: 'id',
+      clientSecret: 'secret',
+      maxRps: 2.5,
+      burst: 0,
+    });
     expect(config.analytics).toEqual({
       retryDelayMs: 100,
       backoffFactor: 1.5,
@@ -130,8 +139,14 @@ describe('loadConfig defaults', () => {
     });
     expect(config.eventTimezone).toBe('Europe/Berlin');
     expect(config.inventory.url).toBe('http://inventory.local/campaigns/{campaignId}');
-    expect(config.warehouse).toMatchObject({ url: 'postgres://u:p@db/warehouse', table: 'analytics.campaign_reports' });
-    expect(config.notifyUrls).toEqual(['https://hooks.slack.com/services/T/B/x', 'http://localhost:9000/hook']);
+    expect(config.warehouse).toMatchObject({
+      url: 'postgres://u:p@db/warehouse',
+      table: 'analytics.campaign_reports',
+    });
+    expect(config.notifyUrls).toEqual([
+      'https://hooks.slack.com/services/T/B/x',
+      'http://localhost:9000/hook',
+    ]);
     expect(config.workerConcurrency).toBe(3);
   });
 });
@@ -171,19 +186,55 @@ describe('bad values: one line per variable', () => {
     ['INGEST_PORT', '0', 'INGEST_PORT must be a port from 1 to 65535, got "0"'],
     ['MAX_BODY_BYTES', '1e6', 'MAX_BODY_BYTES must be a positive integer, got "1e6"'],
     ['WORKER_CONCURRENCY', 'ten', 'WORKER_CONCURRENCY must be a positive integer, got "ten"'],
-    ['ANALYTICS_BACKOFF_FACTOR', '0.5', 'ANALYTICS_BACKOFF_FACTOR must be a number >= 1, got "0.5"'],
+    [
+      'ANALYTICS_BACKOFF_FACTOR',
+      '0.5',
+      'ANALYTICS_BACKOFF_FACTOR must be a number >= 1, got "0.5"',
+    ],
     ['ANALYTICS_MAX_WAIT_MS', '-5', 'ANALYTICS_MAX_WAIT_MS must be a whole number >= 0, got "-5"'],
-    ['QUERY_BUFFER_MINUTES', 'five', 'QUERY_BUFFER_MINUTES must be a whole number >= 0, got "five"'],
+    [
+      'QUERY_BUFFER_MINUTES',
+      'five',
+      'QUERY_BUFFER_MINUTES must be a whole number >= 0, got "five"',
+    ],
     ['ANALYTICS_SETTLE_MS', '1.5', 'ANALYTICS_SETTLE_MS must be a whole number >= 0, got "1.5"'],
-    ['ANALYTICS_REQUIRE_HANDLED', 'maybe', 'ANALYTICS_REQUIRE_HANDLED must be true or false, got "maybe"'],
-    ['ANALYTICS_TAIL_MINUTES', '-1', 'ANALYTICS_TAIL_MINUTES must be a whole number >= 0, got "-1"'],
+    [
+      'ANALYTICS_REQUIRE_HANDLED',
+      'maybe',
+      'ANALYTICS_REQUIRE_HANDLED must be true or false, got "maybe"',
+    ],
+    [
+      'ANALYTICS_TAIL_MINUTES',
+      '-1',
+      'ANALYTICS_TAIL_MINUTES must be a whole number >= 0, got "-1"',
+    ],
     ['DEFAULT_LOOKBACK_HOURS', '0', 'DEFAULT_LOOKBACK_HOURS must be a positive number, got "0"'],
-    ['REDIS_URL', 'localhost:6379', 'REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"'],
-    ['QUEUE_PREFIX', 'has space', 'QUEUE_PREFIX must be 1 to 64 letters, digits, _ . : or -, got "has space"'],
-    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [
+      'REDIS_URL',
+      'localhost:6379',
+      'REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"',
+    ],
+    [
+      'QUEUE_PREFIX',
+      'has space',
+      'QUEUE_PREFIX must be 1 to 64 letters, digits, _ . : or -, got "has space"',
+    ],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
     ['WEBHOOK_AUTH', 'off', 'WEBHOOK_AUTH must be one of required, none, got "off"'],
-    ['TRIGGER_STATUSES', 'completed,on', 'TRIGGER_STATUSES must be a comma-separated list of completed, stopped, got "completed,on"'],
-    ['EVENT_TIMEZONE', 'Mars/Olympus', 'EVENT_TIMEZONE must be an IANA time zone such as Europe/Berlin, got "Mars/Olympus"'],
+    [
+      'TRIGGER_STATUSES',
+      'completed,on',
+      'TRIGGER_STATUSES must be a comma-separated list of completed, stopped, got "completed,on"',
+    ],
+    [
+      'EVENT_TIMEZONE',
+      'Mars/Olympus',
+      'EVENT_TIMEZONE must be an IANA time zone such as Europe/Berlin, got "Mars/Olympus"',
+    ],
     ['GENESYS_API_URL', 'ftp://x', 'GENESYS_API_URL must be an http(s) URL, got "ftp://x"'],
     [
       'INVENTORY_URL',
@@ -207,7 +258,12 @@ describe('bad values: one line per variable', () => {
   it('reports several bad variables at once, in a stable order', () => {
     const err = (() => {
       try {
-        loadConfig({ GENESYS_MAX_RPS: 'fast', INGEST_PORT: 'x', LOG_LEVEL: 'loud', EVENT_TIMEZONE: 'Nowhere/Land' });
+        loadConfig({
+          GENESYS_MAX_RPS: 'fast',
+          INGEST_PORT: 'x',
+          LOG_LEVEL: 'loud',
+          EVENT_TIMEZONE: 'Nowhere/Land',
+        });
       } catch (e) {
         return e;
       }
@@ -224,7 +280,9 @@ describe('bad values: one line per variable', () => {
   });
 
   it('runs cross-checks even when another variable is bad', () => {
-    expect(problemsOf({ NODE_ENV: 'production', WEBHOOK_AUTH: 'none', GENESYS_MAX_RPS: 'fast' })).toEqual([
+    expect(
+      problemsOf({ NODE_ENV: 'production', WEBHOOK_AUTH: 'none', GENESYS_MAX_RPS: 'fast' }),
+    ).toEqual([
       'GENESYS_MAX_RPS must be a positive number, got "fast"',
       'WEBHOOK_AUTH must be "required" when NODE_ENV=production, got "none"',
     ]);
@@ -248,7 +306,8 @@ describe('secrets', () => {
       'GENESYS_CLIENT_ID must be set together with GENESYS_CLIENT_SECRET',
     ]);
     const all = problems.join('\n');
-    for (const secret of ['s3cr3t', 'short-k3y', 'p4ssw0rd', 't0k3n']) expect(all).not.toContain(secret);
+    for (const secret of ['s3cr3t', 'short-k3y', 'p4ssw0rd', 't0k3n'])
+      expect(all).not.toContain(secret);
   });
 
   it('masks credentials inside an echoed URL', () => {
@@ -280,13 +339,21 @@ describe('cross-checks', () => {
   });
 
   it('refuses weak credentials in one line each, without echoing them (issue 13)', () => {
-    expect(problemsOf({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'b' })).toEqual(['DASHBOARD_PASSWORD must be at least 12 characters']);
+    expect(problemsOf({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'b' })).toEqual([
+      'DASHBOARD_PASSWORD must be at least 12 characters',
+    ]);
     expect(problemsOf({ WEBHOOK_SECRET: 'whsec_AA==' })).toEqual([
       'WEBHOOK_SECRET must be whsec_<base64> secrets of at least 24 bytes, separated by spaces',
     ]);
     // exactly 24 bytes and 12 characters pass
     const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
-    expect(loadConfig({ WEBHOOK_SECRET: secret, DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'x'.repeat(12) }).webhook.secrets).toEqual([secret]);
+    expect(
+      loadConfig({
+        WEBHOOK_SECRET: secret,
+        DASHBOARD_USER: 'ops',
+        DASHBOARD_PASSWORD: 'x'.repeat(12),
+      }).webhook.secrets,
+    ).toEqual([secret]);
   });
 
   it('reads the security and transport variables (issue 13)', () => {
@@ -310,9 +377,15 @@ describe('cross-checks', () => {
     expect(config.dashboardReadOnly).toBe(false);
     expect(config.events).toEqual({ maxAgeDays: 7, maxFutureSeconds: 60 });
     expect(config.analytics.maxWindowDays).toBe(14);
-    expect(problemsOf({ TLS_CERT_FILE: '/c.pem' })).toEqual(['TLS_KEY_FILE must be set together with TLS_CERT_FILE']);
-    expect(problemsOf({ ADMIN_PORT: '3000' })).toEqual(['ADMIN_PORT must differ from INGEST_PORT, got 3000']);
-    expect(problemsOf({ ADMIN_PORT: '70000' })).toEqual(['ADMIN_PORT must be a port from 1 to 65535, got "70000"']);
+    expect(problemsOf({ TLS_CERT_FILE: '/c.pem' })).toEqual([
+      'TLS_KEY_FILE must be set together with TLS_CERT_FILE',
+    ]);
+    expect(problemsOf({ ADMIN_PORT: '3000' })).toEqual([
+      'ADMIN_PORT must differ from INGEST_PORT, got 3000',
+    ]);
+    expect(problemsOf({ ADMIN_PORT: '70000' })).toEqual([
+      'ADMIN_PORT must be a port from 1 to 65535, got "70000"',
+    ]);
   });
 
   it('wants Genesys client id and secret together', () => {
@@ -331,10 +404,12 @@ describe('cross-checks', () => {
 describe('loadConfigOrExit', () => {
   it('prints one line per problem and exits 1', () => {
     const lines: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const spy = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
     let code: number | undefined;
     try {
       expect(() =>

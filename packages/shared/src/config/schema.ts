@@ -44,7 +44,10 @@ const flag = (fallback: boolean) =>
   v.pipe(
     v.optional(v.string()),
     v.transform((s) => blankToUndefined(s)?.toLowerCase()),
-    v.check((s) => s === undefined || ['true', 'false', '1', '0', 'yes', 'no'].includes(s), 'true or false'),
+    v.check(
+      (s) => s === undefined || ['true', 'false', '1', '0', 'yes', 'no'].includes(s),
+      'true or false',
+    ),
     v.transform((s) => (s === undefined ? fallback : ['true', '1', 'yes'].includes(s))),
   );
 
@@ -52,7 +55,10 @@ const optionalPort = () =>
   v.pipe(
     v.optional(v.string()),
     v.transform((s) => blankToUndefined(s)),
-    v.check((s) => s === undefined || (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65536), 'a port from 1 to 65535'),
+    v.check(
+      (s) => s === undefined || (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65536),
+      'a port from 1 to 65535',
+    ),
     v.transform((s) => (s === undefined ? undefined : Number(s))),
   );
 
@@ -125,15 +131,30 @@ export const envSchema = {
   INGEST_PORT: port(3000),
   WEBHOOK_SECRET: list(
     /\s+/,
-    (s) => /^whsec_[A-Za-z0-9+/=]+$/.test(s) && Buffer.from(s.slice(6), 'base64').length >= MIN_SECRET_BYTES,
+    (s) =>
+      /^whsec_[A-Za-z0-9+/=]+$/.test(s) &&
+      Buffer.from(s.slice(6), 'base64').length >= MIN_SECRET_BYTES,
     `whsec_<base64> secrets of at least ${MIN_SECRET_BYTES} bytes, separated by spaces`,
   ),
-  WEBHOOK_API_KEYS: list(/,/, (s) => s.length >= 16, 'comma-separated keys of at least 16 characters'),
+  WEBHOOK_API_KEYS: list(
+    /,/,
+    (s) => s.length >= 16,
+    'comma-separated keys of at least 16 characters',
+  ),
   WEBHOOK_AUTH: oneOf(['required', 'none'] as const, 'required'),
   MAX_BODY_BYTES: positiveInt(262_144),
   TRIGGER_STATUSES: v.pipe(
-    list(/,/, (s) => (TRIGGER_STATUS_VALUES as readonly string[]).includes(s.toLowerCase()), 'a comma-separated list of completed, stopped'),
-    v.transform((items) => (items.length === 0 ? ['completed', 'stopped'] : items.map((s) => s.toLowerCase())) as TriggerStatus[]),
+    list(
+      /,/,
+      (s) => (TRIGGER_STATUS_VALUES as readonly string[]).includes(s.toLowerCase()),
+      'a comma-separated list of completed, stopped',
+    ),
+    v.transform(
+      (items) =>
+        (items.length === 0
+          ? ['completed', 'stopped']
+          : items.map((s) => s.toLowerCase())) as TriggerStatus[],
+    ),
   ),
   DEDUPE_TTL_HOURS: positiveNumber(168),
   START_TTL_HOURS: positiveNumber(72),
@@ -141,7 +162,10 @@ export const envSchema = {
   DASHBOARD_USER: optionalText(),
   DASHBOARD_PASSWORD: v.pipe(
     optionalText(),
-    v.check((s) => s === undefined || s.length >= MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`),
+    v.check(
+      (s) => s === undefined || s.length >= MIN_PASSWORD_LENGTH,
+      `at least ${MIN_PASSWORD_LENGTH} characters`,
+    ),
   ),
   DASHBOARD_READ_ONLY: flag(true),
   ADMIN_PORT: optionalPort(),
@@ -171,21 +195,38 @@ export const envSchema = {
   ANALYTICS_REQUIRE_HANDLED: flag(true),
   ANALYTICS_TAIL_MINUTES: nonNegativeInt(30),
   DEFAULT_LOOKBACK_HOURS: positiveNumber(24),
-  EVENT_TIMEZONE: v.pipe(text('UTC'), v.check(isTimeZone, 'an IANA time zone such as Europe/Berlin')),
+  EVENT_TIMEZONE: v.pipe(
+    text('UTC'),
+    v.check(isTimeZone, 'an IANA time zone such as Europe/Berlin'),
+  ),
   INVENTORY_URL: v.pipe(
     url(undefined, ['http:', 'https:'], 'an http(s) URL containing {campaignId}'),
-    v.check((s) => s === undefined || s.includes('{campaignId}'), 'an http(s) URL containing {campaignId}'),
+    v.check(
+      (s) => s === undefined || s.includes('{campaignId}'),
+      'an http(s) URL containing {campaignId}',
+    ),
   ),
   INVENTORY_FILE: optionalText(),
-  WAREHOUSE_URL: url(undefined, ['postgres:', 'postgresql:', 'http:', 'https:'], 'a postgres://, http:// or https:// URL'),
+  WAREHOUSE_URL: url(
+    undefined,
+    ['postgres:', 'postgresql:', 'http:', 'https:'],
+    'a postgres://, http:// or https:// URL',
+  ),
   WAREHOUSE_TABLE: v.pipe(
     text('campaign_reports'),
-    v.check((s) => /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s), 'a table name, optionally schema-qualified (letters, digits, _)'),
+    v.check(
+      (s) => /^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(s),
+      'a table name, optionally schema-qualified (letters, digits, _)',
+    ),
   ),
   DATA_DIR: text('./data'),
   NOTIFY_URLS: list(/,/, (s) => isUrl(s, ['http:', 'https:']), 'comma-separated http(s) URLs'),
   WORKER_CONCURRENCY: positiveInt(10),
-  WORKER_LOCK_DURATION_MS: numberFrom(30_000, (n) => Number.isInteger(n) && n >= 1000, 'a whole number of milliseconds >= 1000'),
+  WORKER_LOCK_DURATION_MS: numberFrom(
+    30_000,
+    (n) => Number.isInteger(n) && n >= 1000,
+    'a whole number of milliseconds >= 1000',
+  ),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 } as const;
 

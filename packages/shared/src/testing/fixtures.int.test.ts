@@ -58,7 +58,11 @@ describe('redis fixture', () => {
 
 describe('pg fixture', () => {
   const schemaExists = async (client: pg.Pool, schema: string) =>
-    (await client.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).rowCount === 1;
+    (
+      await client.query('select 1 from information_schema.schemata where schema_name = $1', [
+        schema,
+      ])
+    ).rowCount === 1;
 
   let observer: pg.Pool;
   beforeAll(() => {
@@ -108,7 +112,9 @@ describe('waitFor', () => {
   it('returns the first truthy value', async () => {
     let n = 0;
     const started = Date.now();
-    const value = await waitFor(() => (++n >= 3 ? `done after ${n}` : undefined), { intervalMs: 10 });
+    const value = await waitFor(() => (++n >= 3 ? `done after ${n}` : undefined), {
+      intervalMs: 10,
+    });
     expect(value).toBe('done after 3');
     expect(Date.now() - started).toBeGreaterThanOrEqual(15);
   });

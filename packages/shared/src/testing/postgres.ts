@@ -15,7 +15,8 @@ export interface PgFixture {
 }
 
 export async function createPgFixture(label = 't'): Promise<PgFixture> {
-  const schema = `test_${label.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(5).toString('hex')}`.toLowerCase();
+  const schema =
+    `test_${label.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(5).toString('hex')}`.toLowerCase();
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   try {
     await pool.query(`create schema "${schema}"`);

@@ -13,7 +13,9 @@ export async function waitFor<T>(
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? String(last) : JSON.stringify(last)}`}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? String(last) : JSON.stringify(last)}`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

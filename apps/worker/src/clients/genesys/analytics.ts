@@ -12,7 +12,12 @@ export interface AggregatesQuery {
 
 export interface AggregatesFilter {
   type: 'and' | 'or';
-  predicates?: { type?: 'dimension'; dimension: string; operator?: 'matches' | 'exists' | 'notExists'; value?: string }[];
+  predicates?: {
+    type?: 'dimension';
+    dimension: string;
+    operator?: 'matches' | 'exists' | 'notExists';
+    value?: string;
+  }[];
   clauses?: AggregatesFilter[];
 }
 
@@ -49,7 +54,12 @@ export function campaignAggregatesQuery(campaignId: string, interval: string): A
     filter: {
       type: 'and',
       predicates: [
-        { type: 'dimension', dimension: 'outboundCampaignId', operator: 'matches', value: campaignId },
+        {
+          type: 'dimension',
+          dimension: 'outboundCampaignId',
+          operator: 'matches',
+          value: campaignId,
+        },
         { type: 'dimension', dimension: 'mediaType', operator: 'matches', value: 'voice' },
       ],
     },

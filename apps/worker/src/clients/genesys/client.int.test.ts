@@ -32,7 +32,10 @@ describe('Genesys client against the simulator', () => {
     const s = await sim();
     const created = await s.createCampaign({ id: 'camp-typed', contactCount: 40 });
     // finished ten minutes ago, so every call's after-call work is over and visible
-    const run = await s.runToCompletion(created.id, { durationSeconds: 600, endAt: Date.now() - 600_000 });
+    const run = await s.runToCompletion(created.id, {
+      durationSeconds: 600,
+      endAt: Date.now() - 600_000,
+    });
     const { client, lines } = clientFor(s);
 
     const campaign = await client.getCampaign('camp-typed');
@@ -45,7 +48,9 @@ describe('Genesys client against the simulator', () => {
     expect(progress.numberOfContactsCalled).toBe(run.expected.contactsCalled);
     expect(run.expected.contactsCalled).toBe(40);
     expect(progress.totalNumberOfContacts).toBe(40);
-    await expect(client.getCampaignProgress('no-such-campaign')).rejects.toBeInstanceOf(GenesysNotFound);
+    await expect(client.getCampaignProgress('no-such-campaign')).rejects.toBeInstanceOf(
+      GenesysNotFound,
+    );
 
     const end = Date.now() + 60_000;
     const interval = `${new Date(end - 3_600_000).toISOString()}/${new Date(end).toISOString()}`;
@@ -95,7 +100,9 @@ describe('Genesys client against the simulator', () => {
     const s = await sim();
     await s.createCampaign({ id: 'camp-many', contactCount: 5 });
     const { client } = clientFor(s);
-    const all = await Promise.all(Array.from({ length: 50 }, () => client.getCampaign('camp-many')));
+    const all = await Promise.all(
+      Array.from({ length: 50 }, () => client.getCampaign('camp-many')),
+    );
     expect(all.every((c) => c?.id === 'camp-many')).toBe(true);
     expect(await tokenRequests(s)).toHaveLength(1);
     const tokens = new Set((await apiRequests(s)).map((r) => r.token));
@@ -156,7 +163,9 @@ describe('Genesys client against the simulator', () => {
 
     const started = Date.now();
     const third = client.getCampaign('camp-429');
-    await waitFor(async () => (await apiRequests(s)).some((r) => r.status === 429), { what: 'a 429' });
+    await waitFor(async () => (await apiRequests(s)).some((r) => r.status === 429), {
+      what: 'a 429',
+    });
     const paused = await otherProcess!.pausedForMs();
     expect(paused).toBeGreaterThan(500);
     expect(paused).toBeLessThanOrEqual(1000);
@@ -181,7 +190,9 @@ describe('Genesys client against the simulator', () => {
     await client.getCampaign('camp-429b');
     const started = Date.now();
     const second = client.getCampaign('camp-429b');
-    await waitFor(async () => (await apiRequests(s)).some((r) => r.status === 429), { what: 'a 429' });
+    await waitFor(async () => (await apiRequests(s)).some((r) => r.status === 429), {
+      what: 'a 429',
+    });
     await s.setFaults({ rateLimitPerMinute: 1000 });
     expect((await second)?.id).toBe('camp-429b');
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
@@ -197,7 +208,12 @@ describe('Genesys client against the simulator', () => {
     const started = Date.now();
     const err = await client.getCampaign('camp-429c').catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(err).toMatchObject({ name: 'GenesysError', status: 429, code: 'too.many.requests.retry.after', retryable: true });
+    expect(err).toMatchObject({
+      name: 'GenesysError',
+      status: 429,
+      code: 'too.many.requests.retry.after',
+      retryable: true,
+    });
     const paused = await limiter!.pausedForMs();
     expect(paused).toBeGreaterThan(1000);
     expect(paused).toBeLessThanOrEqual(2000);
@@ -246,11 +262,20 @@ describe('Genesys client against the simulator', () => {
     expect((await client.getCampaign('camp-slow'))?.id).toBe('camp-slow');
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
 
-    const { client: impatient } = clientFor(s, { timeoutMs: 100, retryBaseMs: 50, maxRetryTimeMs: 600 });
+    const { client: impatient } = clientFor(s, {
+      timeoutMs: 100,
+      retryBaseMs: 50,
+      maxRetryTimeMs: 600,
+    });
     await s.setFaults({ latencyMs: 300 });
     const t0 = Date.now();
     const err = await impatient.getCampaign('camp-slow').catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'GenesysError', code: 'ETIMEDOUT', status: undefined, retryable: true });
+    expect(err).toMatchObject({
+      name: 'GenesysError',
+      code: 'ETIMEDOUT',
+      status: undefined,
+      retryable: true,
+    });
     expect(Date.now() - t0).toBeLessThan(1500);
   });
 

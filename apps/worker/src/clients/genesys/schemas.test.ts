@@ -17,21 +17,39 @@ describe('Genesys answer schemas', () => {
       division: { id: 'd' },
     });
     expect(campaign).toMatchObject({ id: 'c1', division: { id: 'd' } });
-    expect(v.parse(CampaignProgressSchema, { numberOfContactsCalled: 10, totalNumberOfContacts: 12, percentage: 83 }).numberOfContactsCalled).toBe(10);
-    expect(v.parse(TokenResponseSchema, { access_token: 't', token_type: 'bearer', expires_in: 86399 }).expires_in).toBe(86399);
+    expect(
+      v.parse(CampaignProgressSchema, {
+        numberOfContactsCalled: 10,
+        totalNumberOfContacts: 12,
+        percentage: 83,
+      }).numberOfContactsCalled,
+    ).toBe(10);
+    expect(
+      v.parse(TokenResponseSchema, { access_token: 't', token_type: 'bearer', expires_in: 86399 })
+        .expires_in,
+    ).toBe(86399);
   });
 
   it('accept what the SDK marks optional as missing (campaignStatus, numberOfContactsCalled)', () => {
     expect(v.parse(CampaignSchema, { id: 'c1', name: 'x' }).campaignStatus).toBeUndefined();
-    expect(v.parse(CampaignProgressSchema, { campaign: { id: 'c1' }, totalNumberOfContacts: 12 }).numberOfContactsCalled).toBeUndefined();
+    expect(
+      v.parse(CampaignProgressSchema, { campaign: { id: 'c1' }, totalNumberOfContacts: 12 })
+        .numberOfContactsCalled,
+    ).toBeUndefined();
   });
 
   it('reject bad answers', () => {
     expect(v.safeParse(CampaignSchema, { id: 'c1' }).success).toBe(false);
-    expect(v.safeParse(CampaignSchema, { id: 'c1', name: 'x', campaignStatus: 3 }).success).toBe(false);
+    expect(v.safeParse(CampaignSchema, { id: 'c1', name: 'x', campaignStatus: 3 }).success).toBe(
+      false,
+    );
     expect(v.safeParse(CampaignSchema, 'oops').success).toBe(false);
-    expect(v.safeParse(CampaignProgressSchema, { numberOfContactsCalled: '10' }).success).toBe(false);
-    expect(v.safeParse(TokenResponseSchema, { access_token: '', expires_in: 10 }).success).toBe(false);
+    expect(v.safeParse(CampaignProgressSchema, { numberOfContactsCalled: '10' }).success).toBe(
+      false,
+    );
+    expect(v.safeParse(TokenResponseSchema, { access_token: '', expires_in: 10 }).success).toBe(
+      false,
+    );
   });
 
   it('builds the aggregates body the facts file describes', () => {
@@ -45,7 +63,15 @@ describe('Genesys answer schemas', () => {
           { type: 'dimension', dimension: 'mediaType', operator: 'matches', value: 'voice' },
         ],
       },
-      metrics: ['nOutboundAttempted', 'nOutboundConnected', 'nOutboundAbandoned', 'tHandle', 'tTalk', 'tHeld', 'tAcw'],
+      metrics: [
+        'nOutboundAttempted',
+        'nOutboundConnected',
+        'nOutboundAbandoned',
+        'tHandle',
+        'tTalk',
+        'tHeld',
+        'tAcw',
+      ],
     });
     expect(CAMPAIGN_METRICS).toHaveLength(7);
   });

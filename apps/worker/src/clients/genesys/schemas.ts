@@ -15,7 +15,15 @@ export const TokenResponseSchema = v.looseObject({
 export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
 
 /** Known `campaignStatus` values; others are accepted as plain strings. */
-export const CAMPAIGN_STATUSES = ['on', 'stopping', 'off', 'complete', 'invalid', 'forced_off', 'forced_stopping'] as const;
+export const CAMPAIGN_STATUSES = [
+  'on',
+  'stopping',
+  'off',
+  'complete',
+  'invalid',
+  'forced_off',
+  'forced_stopping',
+] as const;
 export type KnownCampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 /** `GET /api/v2/outbound/campaigns/{id}`. */

@@ -16,7 +16,8 @@ export function captureLogger() {
   const lines: LogLine[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as LogLine);
       done();
     },
   });
@@ -48,4 +49,5 @@ export function clientFor(sim: Simulator, opts: Partial<GenesysClientOptions> = 
 export const tokenRequests = async (sim: Simulator) =>
   (await sim.requestLog()).filter((r) => r.method === 'POST' && r.path === '/oauth/token');
 
-export const apiRequests = async (sim: Simulator) => (await sim.requestLog()).filter((r) => r.path.startsWith('/api/'));
+export const apiRequests = async (sim: Simulator) =>
+  (await sim.requestLog()).filter((r) => r.path.startsWith('/api/'));

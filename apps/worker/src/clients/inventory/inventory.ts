@@ -33,7 +33,9 @@ export function createInventory(config: Config['inventory'], deps: InventoryDeps
     source: 'genesys',
     async check(campaignId) {
       const campaign = await deps.genesys.getCampaign(campaignId);
-      return campaign ? { known: true, campaign } : { known: false, reason: `campaign ${campaignId} does not exist in Genesys Cloud` };
+      return campaign
+        ? { known: true, campaign }
+        : { known: false, reason: `campaign ${campaignId} does not exist in Genesys Cloud` };
     },
   };
 }
@@ -54,10 +56,13 @@ function urlInventory(template: string, timeoutMs: number): Inventory {
         status = res.statusCode;
       } catch (err) {
         const code = err instanceof RequestError ? err.code : 'ERR_REQUEST';
-        throw new InventoryError(`inventory lookup for ${campaignId} failed: ${code}`, { cause: err });
+        throw new InventoryError(`inventory lookup for ${campaignId} failed: ${code}`, {
+          cause: err,
+        });
       }
       if (status === 200) return { known: true };
-      if (status === 404) return { known: false, reason: `campaign ${campaignId} is not in the inventory (404)` };
+      if (status === 404)
+        return { known: false, reason: `campaign ${campaignId} is not in the inventory (404)` };
       throw new InventoryError(`inventory lookup for ${campaignId} answered ${status}`, { status });
     },
   };
