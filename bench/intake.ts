@@ -156,65 +156,56 @@ export async function intakeSection(log: (line: string) => void): Promise<Sectio
     log(`  signing ${poolSize} distinct events for (a)/(b) with standardwebhooks`);
     let pool = new SignedEventPool(secret, poolSize, { cycle: true });
 
-    // (a) bare Hono
-    {
+    /**
+     * Starts bench/servers/<server> on a free port (with a Redis fixture of its own when `redis`
+     * names one), measures it with the signed pool and stops it.
+     */
+    const measureServer = async (o: {
+      tag: string;
+      label: string;
+      server: string;
+      what: string;
+      redis?: string;
+      env?: Record<string, string>;
+    }) => {
+      const fx = o.redis === undefined ? undefined : await createRedisFixture(o.redis);
+      if (fx) fixtures.push(fx);
       const port = await freePort();
-      const [proc] = group.start(benchPath('servers/bare.ts'), { PORT: String(port) });
-      const base = `http://127.0.0.1:${port}`;
-      await waitHealthy(`${base}/healthz`, group, 'the bare Hono server');
-      results.push(await measure('(a) bare Hono route answering 202', base, pool, proc?.child.pid));
-      log(`    (a) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
-      await group.stop();
-    }
-    // (b) Hono + one queue.add
-    {
-      const fx = await createRedisFixture('bench-intake-b');
-      fixtures.push(fx);
-      const port = await freePort();
-      const [proc] = group.start(benchPath('servers/queue-add.ts'), {
+      const [proc] = group.start(benchPath('servers', o.server), {
         PORT: String(port),
-        REDIS_URL: fx.redisUrl,
-        QUEUE_PREFIX: fx.prefix,
+        ...(fx ? { REDIS_URL: fx.redisUrl, QUEUE_PREFIX: fx.prefix } : {}),
+        ...o.env,
       });
       const base = `http://127.0.0.1:${port}`;
-      await waitHealthy(`${base}/healthz`, group, 'the Hono + queue.add server');
-      results.push(
-        await measure(
-          '(b) Hono route + one BullMQ queue.add',
-          base,
-          pool,
-          proc?.child.pid,
-          fx.redisUrl,
-        ),
+      await waitHealthy(`${base}/healthz`, group, o.what);
+      results.push(await measure(o.label, base, pool, proc?.child.pid, fx?.redisUrl));
+      log(
+        `    ${o.tag} ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`,
       );
-      log(`    (b) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
       await group.stop();
-    }
-    // (b2) Hono + signature check + schema parse + one queue.add
-    {
-      const fx = await createRedisFixture('bench-intake-b2');
-      fixtures.push(fx);
-      const port = await freePort();
-      const [proc] = group.start(benchPath('servers/checked-add.ts'), {
-        PORT: String(port),
-        REDIS_URL: fx.redisUrl,
-        QUEUE_PREFIX: fx.prefix,
-        WEBHOOK_SECRET: secret,
-      });
-      const base = `http://127.0.0.1:${port}`;
-      await waitHealthy(`${base}/healthz`, group, 'the checked queue.add server');
-      results.push(
-        await measure(
-          '(b2) Hono + signature check + schema parse + one queue.add',
-          base,
-          pool,
-          proc?.child.pid,
-          fx.redisUrl,
-        ),
-      );
-      log(`    (b2) ${fmt.n(results.at(-1)!.reqPerSec)} req/s, p99 ${fmt.ms(results.at(-1)!.p99)}`);
-      await group.stop();
-    }
+    };
+    await measureServer({
+      tag: '(a)',
+      label: '(a) bare Hono route answering 202',
+      server: 'bare.ts',
+      what: 'the bare Hono server',
+    });
+    await measureServer({
+      tag: '(b)',
+      label: '(b) Hono route + one BullMQ queue.add',
+      server: 'queue-add.ts',
+      what: 'the Hono + queue.add server',
+      redis: 'bench-intake-b',
+    });
+    // signature check + schema parse + one queue.add
+    await measureServer({
+      tag: '(b2)',
+      label: '(b2) Hono + signature check + schema parse + one queue.add',
+      server: 'checked-add.ts',
+      what: 'the checked queue.add server',
+      redis: 'bench-intake-b2',
+      env: { WEBHOOK_SECRET: secret },
+    });
     // (c) the real ingest, then its RSS over RSS_EVENTS more events
     {
       const fx = await createRedisFixture('bench-intake-c');

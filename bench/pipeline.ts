@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { QUICK, size } from './lib/env';
-import { runNoopBaseline, runRealPipeline } from './lib/pipeline-run';
+import { runNoopBaseline, runRealPipeline, type DrainFigures } from './lib/pipeline-run';
 import { fmt, type SectionResult } from './lib/report';
 
 const TARGET_RATIO = 0.3;
@@ -19,6 +19,14 @@ export async function pipelineSection(log: (line: string) => void): Promise<Sect
   const growth = real.redisAfter - real.redisBefore;
   const cpu = (s: number | undefined, n: number) =>
     s === undefined ? 'n/a' : `${fmt.n(s, 1)} s (${fmt.n((s * 1000) / n, 2)} ms/run)`;
+  const row = (label: string, r: DrainFigures, ms: number) => [
+    label,
+    r.runs,
+    `${r.procs} x ${r.concurrency}`,
+    fmt.s(ms),
+    fmt.n(r.runsPerSecond),
+    cpu(r.workerCpuSeconds, r.runs),
+  ];
 
   return {
     id: 'pipeline',
@@ -35,22 +43,8 @@ export async function pipelineSection(log: (line: string) => void): Promise<Sect
           'worker CPU',
         ],
         rows: [
-          [
-            'wrapup (analytics -> PostgreSQL warehouse -> notify)',
-            real.runs,
-            `${real.procs} x ${real.concurrency}`,
-            fmt.s(real.deliveredMs),
-            fmt.n(real.runsPerSecond),
-            cpu(real.workerCpuSeconds, real.runs),
-          ],
-          [
-            'bare BullMQ, three no-op jobs per run',
-            floor.runs,
-            `${floor.procs} x ${floor.concurrency}`,
-            fmt.s(floor.doneMs),
-            fmt.n(floor.runsPerSecond),
-            cpu(floor.workerCpuSeconds, floor.runs),
-          ],
+          row('wrapup (analytics -> PostgreSQL warehouse -> notify)', real, real.deliveredMs),
+          row('bare BullMQ, three no-op jobs per run', floor, floor.doneMs),
         ],
       },
       {

@@ -19,15 +19,7 @@ import {
 } from '@wrapup/genesys-sim';
 import { createIngest, serveApp, type Ingest, type RunningServer } from '@wrapup/ingest';
 import { loadConfig } from '@wrapup/shared';
-import {
-  createPgFixture,
-  createRedisFixture,
-  startJsonReceiver,
-  waitFor,
-  type JsonReceiver,
-  type PgFixture,
-  type RedisFixture,
-} from '@wrapup/shared/testing';
+import { openPipelineBackends, waitFor, type PipelineBackends } from '@wrapup/shared/testing';
 import { startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { chromiumMissing, launchChromium, pngSize } from './support/browser';
 
@@ -52,26 +44,18 @@ const queueCard = (page: Page, queue: string) =>
   page.locator('main li').filter({ has: page.locator(`a[href="/admin/queues/queue/${queue}"]`) });
 
 describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
-  let redis: RedisFixture;
-  let pg: PgFixture;
+  /** Redis, PostgreSQL and a notify receiver (a Slack webhook), so the notify queue has work too. */
+  let backends: PipelineBackends;
   let sim: Simulator;
-  /** Stands in for a Slack webhook (NOTIFY_URLS), so the notify queue has work too. */
-  let receiver: JsonReceiver;
   let ingest: Ingest | undefined;
   let server: RunningServer | undefined;
   let runtime: WorkerRuntime | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    [redis, pg, sim, receiver] = await Promise.all([
-      createRedisFixture('dash'),
-      createPgFixture('dash'),
-      startSimulator(),
-      startJsonReceiver(),
-    ]);
+    [backends, sim] = await Promise.all([openPipelineBackends('dash'), startSimulator()]);
     const config = loadConfig({
-      REDIS_URL: redis.redisUrl,
-      QUEUE_PREFIX: redis.prefix,
+      ...backends.env,
       LOG_LEVEL: 'silent',
       ...sim.wrapupEnv,
       GENESYS_MAX_RPS: '100',
@@ -82,9 +66,6 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       ANALYTICS_RETRY_DELAY_MS: '100',
       ANALYTICS_SETTLE_MS: '300',
       ANALYTICS_MAX_WAIT_MS: '5000',
-      WAREHOUSE_URL: pg.databaseUrl,
-      WAREHOUSE_TABLE: pg.table(),
-      NOTIFY_URLS: receiver.url,
     });
     const logger = pino({ level: 'silent' });
     ingest = createIngest(config, { logger });
@@ -99,7 +80,7 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
     await server?.close(1_000);
     await runtime?.close(2_000);
     await ingest?.close();
-    await Promise.all([sim?.close(), receiver?.close(), redis?.cleanup(), pg?.cleanup()]);
+    await Promise.all([sim?.close(), backends?.close()]);
   });
 
   it('logs in to Bull Board and sees the three queues with the counts of one run', async () => {
@@ -145,9 +126,9 @@ describe.skipIf(missing !== undefined)('dashboard in a browser', () => {
       },
       { timeoutMs: 10_000, intervalMs: 100, what: 'one completed job in each queue' },
     );
-    expect(receiver.requests).toHaveLength(1);
-    const rows = await pg.pool.query<{ campaign_id: string }>(
-      `select campaign_id from ${pg.table()}`,
+    expect(backends.receiver.requests).toHaveLength(1);
+    const rows = await backends.pg.pool.query<{ campaign_id: string }>(
+      `select campaign_id from ${backends.pg.table()}`,
     );
     expect(rows.rows.map((r) => r.campaign_id)).toEqual([id]);
 

@@ -136,33 +136,19 @@ describe('ingest -> analytics -> warehouse, end to end', () => {
       endAt: Date.now() - 3_600_000,
       avgHandleMs: 1500,
     });
-    const webhookUrl = `${server.url}/webhooks/genesys`;
-    await deliverFinish({
-      webhookUrl,
-      campaign: {
-        id: c.id,
-        status: 'complete',
-        occurredAt: first.expected.lastDial!,
-        durationSeconds: 120,
-      },
-      shape: 'guide',
-      auth: { apiKey: KEY },
-    });
+    const finish = (occurredAt: string) =>
+      deliverFinish({
+        webhookUrl: `${server.url}/webhooks/genesys`,
+        campaign: { id: c.id, status: 'complete', occurredAt, durationSeconds: 120 },
+        shape: 'guide',
+        auth: { apiKey: KEY },
+      });
+    await finish(first.expected.lastDial!);
     await settled(c.id, 1);
 
     await sim.startCampaign(c.id); // recycle the contact list
     const second = await sim.runToCompletion(c.id, { durationSeconds: 120, avgHandleMs: 1500 });
-    const answer = await deliverFinish({
-      webhookUrl,
-      campaign: {
-        id: c.id,
-        status: 'complete',
-        occurredAt: second.expected.lastDial!,
-        durationSeconds: 120,
-      },
-      shape: 'guide',
-      auth: { apiKey: KEY },
-    });
+    const answer = await finish(second.expected.lastDial!);
     expect(answer.finals[0]?.status).toBe(202);
     const runs = await settled(c.id, 2);
     expect(runs.map((r) => r.stage)).toEqual(['delivered', 'delivered']);

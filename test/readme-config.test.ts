@@ -1,22 +1,7 @@
-import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { ENV_NAMES, envSchema, type EnvName } from '@wrapup/shared';
-
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-/** Rows of the first table under "## Configuration": [names, documented defaults]. */
-function configRows(): { names: string[]; defaults: string[] }[] {
-  const section = readme.split(/^## Configuration\s*$/m)[1]?.split(/^## /m)[0] ?? '';
-  return section
-    .split('\n')
-    .filter((line) => /^\|\s*`[A-Z_]+`/.test(line))
-    .map((line) => {
-      const [names = '', defaults = ''] = line.split('|').slice(1, 3);
-      const ticks = (s: string) => [...s.matchAll(/`([^`]*)`/g)].map((m) => m[1] ?? '');
-      return { names: ticks(names), defaults: ticks(defaults) };
-    });
-}
+import { configRows } from './support/readme-config';
 
 const defaultOf = (name: EnvName) => {
   const value: unknown = v.parse(envSchema[name], undefined);

@@ -14,21 +14,25 @@ import {
 } from './lab';
 import { ProcessGroup, WORKER_MAIN, cpuSeconds, tail, waitForWorkers } from './procs';
 
-export interface PipelineRun {
+/** What every drain reports: its size, its speed and the CPU its worker processes used. */
+export interface DrainFigures {
   runs: number;
   procs: number;
   concurrency: number;
+  runsPerSecond: number;
+  /** CPU seconds all worker processes used during the drain. */
+  workerCpuSeconds: number | undefined;
+}
+
+export interface PipelineRun extends DrainFigures {
   /** From resuming the paused backlog to the last confirmed warehouse row. */
   deliveredMs: number;
-  runsPerSecond: number;
   /** From resume until every notification reached the receiver. */
   notifiedMs: number;
   /** How fast the in-process ingest took the events (queue paused). */
   enqueuePerSecond: number;
   redisBefore: number;
   redisAfter: number;
-  /** CPU seconds all worker processes used during the drain. */
-  workerCpuSeconds: number | undefined;
   /** CPU seconds of the bench process (simulator, notification receiver, polling) during the drain. */
   benchCpuSeconds: number;
   /** CPU seconds of redis-server during the drain (undefined when it cannot be read). */
@@ -48,6 +52,24 @@ export const SIM_SHAPE = (runs: number) => ({
   contacts: 1,
   durationSeconds: 60,
   spreadMs: Math.max(60_000, runs * 1000),
+});
+
+/** `end - start`, or undefined when either could not be read. */
+const delta = (start: number | undefined, end: number | undefined) =>
+  start !== undefined && end !== undefined ? end - start : undefined;
+
+/** The figures of `opts.runs` runs drained by `opts.procs` x `concurrency` workers in `ms`. */
+const drainFigures = (
+  opts: { runs: number; procs: number },
+  concurrency: number,
+  ms: number,
+  cpu: { start: number | undefined; end: number | undefined },
+): DrainFigures => ({
+  runs: opts.runs,
+  procs: opts.procs,
+  concurrency,
+  runsPerSecond: (opts.runs * 1000) / ms,
+  workerCpuSeconds: delta(cpu.start, cpu.end),
 });
 
 const cpuOf = (group: ProcessGroup) => {
@@ -132,22 +154,14 @@ export async function runRealPipeline(opts: {
     const redisAfter = await redisUsedMemory(lab.redis.redis);
     const genesysCalls = (await lab.sim.requestLog()).length;
     return {
-      runs: opts.runs,
-      procs: opts.procs,
-      concurrency,
+      ...drainFigures(opts, concurrency, deliveredMs, { start: cpuStart, end: cpuEnd }),
       deliveredMs,
-      runsPerSecond: (opts.runs * 1000) / deliveredMs,
       notifiedMs,
       enqueuePerSecond: (opts.runs * 1000) / enqueueMs,
       redisBefore,
       redisAfter,
-      workerCpuSeconds:
-        cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
       benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
-      redisCpuSeconds:
-        redisCpuStart !== undefined && redisCpuEnd !== undefined
-          ? redisCpuEnd - redisCpuStart
-          : undefined,
+      redisCpuSeconds: delta(redisCpuStart, redisCpuEnd),
       genesysCalls,
     };
   } finally {
@@ -158,14 +172,9 @@ export async function runRealPipeline(opts: {
   }
 }
 
-export interface BaselineRun {
-  runs: number;
-  procs: number;
-  concurrency: number;
+export interface BaselineRun extends DrainFigures {
   /** From resume until the last notify job completed. */
   doneMs: number;
-  runsPerSecond: number;
-  workerCpuSeconds: number | undefined;
 }
 
 /** The floor: bare BullMQ no-op workers chaining three jobs per run, on the same Redis. */
@@ -232,13 +241,8 @@ export async function runNoopBaseline(opts: {
     const doneMs = Date.now() - t0;
     const cpuEnd = cpuOf(group);
     return {
-      runs: opts.runs,
-      procs: opts.procs,
-      concurrency,
+      ...drainFigures(opts, concurrency, doneMs, { start: cpuStart, end: cpuEnd }),
       doneMs,
-      runsPerSecond: (opts.runs * 1000) / doneMs,
-      workerCpuSeconds:
-        cpuStart !== undefined && cpuEnd !== undefined ? cpuEnd - cpuStart : undefined,
     };
   } finally {
     await group.stop();

@@ -5,16 +5,13 @@
  * `queue.add` of it (catalog job options). No dedupe, no run record, no
  * trigger filter. Env: PORT, REDIS_URL, QUEUE_PREFIX, WEBHOOK_SECRET.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import { Hono } from 'hono';
-import { ANALYTICS_QUEUE, analyticsJobOptions, parseCampaignEvent } from '@wrapup/shared';
-import { createWebhookAuth, serveApp } from '@wrapup/ingest';
+import { analyticsJobOptions, parseCampaignEvent } from '@wrapup/shared';
+import { createWebhookAuth } from '@wrapup/ingest';
+import { openAnalyticsQueue, serveBenchIntake } from '../lib/intake-server';
 
-const queue = new Queue(ANALYTICS_QUEUE, {
-  connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
-  prefix: process.env.QUEUE_PREFIX ?? 'wrapup',
-});
-await queue.waitUntilReady();
+const queue = await openAnalyticsQueue();
 const opts = analyticsJobOptions as JobsOptions;
 const auth = createWebhookAuth({
   auth: 'required',
@@ -39,15 +36,4 @@ app.post('/webhooks/genesys', async (c) => {
   const job = await queue.add('run', event, opts);
   return c.json({ status: 'accepted', jobId: job.id }, 202);
 });
-app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-const running = await serveApp(app, { host: '127.0.0.1', port: Number(process.env.PORT ?? '0') });
-process.stdout.write(`READY ${running.port}\n`);
-process.on(
-  'SIGTERM',
-  () =>
-    void running
-      .close(2_000)
-      .then(() => queue.close())
-      .then(() => process.exit(0)),
-);
+await serveBenchIntake(app, queue);

@@ -20,31 +20,20 @@ const connection = { url, maxRetriesPerRequest: null };
 const warehouse = new Queue(WAREHOUSE_QUEUE, { connection, prefix });
 const notify = new Queue(NOTIFY_QUEUE, { connection, prefix });
 
+/** A worker on `queue` whose processor only adds the run's next job (`name`, jobId `idPrefix-<runId>`). */
+const chain = (queue: string, next: Queue, name: string, opts: JobsOptions, idPrefix: string) =>
+  new Worker(
+    queue,
+    async (job) => {
+      const data = job.data as { runId: string };
+      await next.add(name, { runId: data.runId }, { ...opts, jobId: `${idPrefix}-${data.runId}` });
+    },
+    { connection, prefix, concurrency },
+  );
+
 const workers = [
-  new Worker(
-    ANALYTICS_QUEUE,
-    async (job) => {
-      const data = job.data as { runId: string };
-      await warehouse.add(
-        'write',
-        { runId: data.runId },
-        { ...(warehouseJobOptions as JobsOptions), jobId: `rpt-${data.runId}` },
-      );
-    },
-    { connection, prefix, concurrency },
-  ),
-  new Worker(
-    WAREHOUSE_QUEUE,
-    async (job) => {
-      const data = job.data as { runId: string };
-      await notify.add(
-        'report.delivered',
-        { runId: data.runId },
-        { ...(notifyJobOptions as JobsOptions), jobId: `n-${data.runId}` },
-      );
-    },
-    { connection, prefix, concurrency },
-  ),
+  chain(ANALYTICS_QUEUE, warehouse, 'write', warehouseJobOptions, 'rpt'),
+  chain(WAREHOUSE_QUEUE, notify, 'report.delivered', notifyJobOptions, 'n'),
   new Worker(NOTIFY_QUEUE, () => Promise.resolve(), { connection, prefix, concurrency }),
 ];
 for (const w of workers)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import {
   API_KEY,
@@ -9,20 +9,14 @@ import {
   campaignId,
   guideEvent,
   startHarness,
-  type Harness,
+  useHarness,
 } from './test-support';
 
 /** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
 const recentEvent = (id: string) =>
   guideEvent(id, { timestamp: new Date(Date.now() - 60_000).toISOString() });
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 const signedHeaders = (raw: string, secret: string, id: string, at = new Date()) => ({
   'webhook-id': id,

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
-import {
-  campaignId,
-  eventBridgeEvent,
-  guideEvent,
-  startHarness,
-  type Harness,
-} from './test-support';
+import { campaignId, eventBridgeEvent, guideEvent, useHarness } from './test-support';
 
-let h: Harness;
-beforeAll(async () => {
-  // the fixtures finish in May 2024; how old an event may be is not what these tests are about
-  h = await startHarness({ EVENT_MAX_AGE_DAYS: '36500' });
-});
-afterAll(async () => {
-  await h.close();
-});
+// the fixtures finish in May 2024; how old an event may be is not what these tests are about
+const h = useHarness({ EVENT_MAX_AGE_DAYS: '36500' });
 
 describe('deduplication', () => {
   it('200 concurrent deliveries of one event make exactly one job', async () => {

@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, eventBridgeEvent, guideEvent, startHarness, type Harness } from './test-support';
+import { describe, expect, it } from 'vitest';
+import { API_KEY, eventBridgeEvent, guideEvent, useHarness } from './test-support';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 /** A small deterministic PRNG so a failure can be replayed from its seed. */
 function prng(seed: number) {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '@wrapup/shared';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
 import { createIngest, type Ingest, type IngestOptions } from './ingest';
@@ -98,6 +99,26 @@ export async function startHarness(
       await fx.cleanup();
     },
   };
+}
+
+/**
+ * One harness for the whole test file: started before all its tests, closed after them. The
+ * returned object reads through to it (use it inside tests and hooks only).
+ */
+export function useHarness(env: Record<string, string> = {}, opts: IngestOptions = {}): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(env, opts);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  return new Proxy({} as Harness, {
+    get: (_target, key) => {
+      if (!current) throw new Error('the ingest harness is only started inside the tests');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
 }
 
 let counter = 0;

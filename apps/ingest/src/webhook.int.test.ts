@@ -1,24 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
 import { isRedisFailure } from './services/outcome';
-import {
-  API_KEY,
-  campaignId,
-  eventBridgeEvent,
-  guideEvent,
-  startHarness,
-  type Harness,
-} from './test-support';
+import { API_KEY, campaignId, eventBridgeEvent, guideEvent, useHarness } from './test-support';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 /** An ISO time `hours` before now: the ingest refuses events more than EVENT_MAX_AGE_DAYS old. */
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();

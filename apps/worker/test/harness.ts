@@ -12,9 +12,7 @@ import {
   type RunRecord,
 } from '@wrapup/shared';
 import {
-  createPgFixture,
-  createRedisFixture,
-  startJsonReceiver,
+  openPipelineBackends,
   waitFor,
   type JsonReceiver,
   type PgFixture,
@@ -54,12 +52,10 @@ export async function startPipeline(
     rateLimitPerMinute: 100_000,
     ...opts.sim,
   });
-  const redis = await createRedisFixture('pipe');
-  const pg = await createPgFixture('pipe');
-  const receiver = await startJsonReceiver();
+  const backends = await openPipelineBackends('pipe');
+  const { redis, pg, receiver } = backends;
   const env: Record<string, string> = {
-    REDIS_URL: redis.redisUrl,
-    QUEUE_PREFIX: redis.prefix,
+    ...backends.env,
     LOG_LEVEL: 'silent',
     ...sim.wrapupEnv,
     GENESYS_MAX_RPS: '200',
@@ -68,9 +64,6 @@ export async function startPipeline(
     // generous: the truthful simulator posts the last after-call work seconds after the finish
     ANALYTICS_MAX_WAIT_MS: '15000',
     ANALYTICS_SETTLE_MS: '300',
-    WAREHOUSE_URL: pg.databaseUrl,
-    WAREHOUSE_TABLE: pg.table(),
-    NOTIFY_URLS: receiver.url,
     WORKER_CONCURRENCY: '20',
     ...opts.env,
   };
@@ -152,10 +145,8 @@ export async function startPipeline(
     async close() {
       await runtime?.close(2_000);
       await analytics.close();
-      await receiver.close();
       await sim.close();
-      await redis.cleanup();
-      await pg.cleanup();
+      await backends.close();
     },
   };
 }

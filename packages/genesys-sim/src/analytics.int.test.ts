@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAMPAIGN_METRICS } from '@wrapup/shared';
 import type { AggregatesResponse } from './analytics/aggregate';
 import { startSimulator, type Simulator } from './server';
 import { aggregatesPath, api, getToken } from './test-helpers';
@@ -42,15 +43,7 @@ describe('conversation aggregates', () => {
       interval: '2025-03-01T10:55:00.000Z/2025-03-01T12:05:00.000Z',
       groupBy: ['outboundCampaignId'],
       filter: campaignFilter('guide'),
-      metrics: [
-        'nOutboundAttempted',
-        'nOutboundConnected',
-        'nOutboundAbandoned',
-        'tHandle',
-        'tTalk',
-        'tHeld',
-        'tAcw',
-      ],
+      metrics: [...CAMPAIGN_METRICS],
     });
     expect(res.status).toBe(200);
     expect(res.body.results).toHaveLength(1);

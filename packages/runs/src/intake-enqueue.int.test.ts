@@ -3,9 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_QUEUE, analyticsJobOptions, runIdFor } from '@wrapup/shared';
 import { createRedisFixture, waitFor, type RedisFixture } from '@wrapup/shared/testing';
 import { RunStore, checkPrepareAdd, prepareAdd, type IntakeInput } from './index';
-import { finishInput } from './intake-fixture';
+import { finishInput, runStoreFor } from './intake-fixture';
 
-const HOUR = 3600;
 const opts = analyticsJobOptions as JobsOptions;
 const fixtures: RedisFixture[] = [];
 let fx: RedisFixture;
@@ -17,12 +16,7 @@ async function setup(label: string) {
   fixtures.push(f);
   const q = new Queue(ANALYTICS_QUEUE, { connection: f.redis, prefix: f.prefix });
   await q.waitUntilReady();
-  const s = new RunStore(f.redis, {
-    prefix: f.prefix,
-    dedupeTtlSeconds: 168 * HOUR,
-    retentionSeconds: 720 * HOUR,
-    startTtlSeconds: 72 * HOUR,
-  });
+  const s = runStoreFor(f);
   return { f, q, s };
 }
 

@@ -41,6 +41,18 @@ export const AggregatesResponseSchema = v.looseObject({
 });
 export type AggregatesResponse = v.InferOutput<typeof AggregatesResponseSchema>;
 
+/**
+ * The metrics of one report (all in the SDK's ConversationAggregationQuery metrics enum, checked
+ * against platform-client-sdk-java): attempts, connects and abandons are counts; handle, talk,
+ * hold and after-call work are timers (ms, sum/count). Each posts at its own time (an attempt when
+ * dialled, tHandle and tAcw when after-call work ends), which is why the interval reaches a tail
+ * past the finish.
+ */
+export const CAMPAIGN_METRICS = [
+  ...['nOutboundAttempted', 'nOutboundConnected', 'nOutboundAbandoned'],
+  ...['tHandle', 'tTalk', 'tHeld', 'tAcw'],
+] as const;
+
 export interface AnalyticsCounts {
   /** nOutboundAttempted count. */
   attempted: number;

@@ -46,14 +46,24 @@ async function hammer(all: RateLimiter[], loops: number, durationMs: number) {
   return grants;
 }
 
+/** `procs` limiters on a fresh fixture, hammered by `loops` callers each; the grants' windows. */
+async function measured(
+  ctx: Ctx,
+  label: string,
+  procs: number,
+  opts: Omit<RateLimiterOptions, 'prefix'>,
+  loops: number,
+  durationMs: number,
+) {
+  const all = limiters(ctx, await setup(ctx, label), procs, opts);
+  return { all, m: measureWindows(await hammer(all, loops, durationMs)) };
+}
+
 describe('RateLimiter across processes (real Redis)', () => {
   it.concurrent(
     'keeps every sliding second within max + burst and reaches >= 90% of max',
     async (ctx) => {
-      const fx = await setup(ctx, 'lim-int');
-      const all = limiters(ctx, fx, 4, { maxPerSecond: 10, burst: 2 });
-      const grants = await hammer(all, 5, 3000);
-      const m = measureWindows(grants);
+      const { m } = await measured(ctx, 'lim-int', 4, { maxPerSecond: 10, burst: 2 }, 5, 3000);
       expect(m.maxInAnyWindow).toBeLessThanOrEqual(12);
       expect(m.ratePerSecond).toBeGreaterThanOrEqual(9);
       // at most 1 + burst at once, then the smooth rate
@@ -62,10 +72,7 @@ describe('RateLimiter across processes (real Redis)', () => {
   );
 
   it.concurrent('works with a non-integer rate (2.5/s, burst 1: cap 3 per second)', async (ctx) => {
-    const fx = await setup(ctx, 'lim-frac');
-    const all = limiters(ctx, fx, 3, { maxPerSecond: 2.5, burst: 1 });
-    const grants = await hammer(all, 3, 3200);
-    const m = measureWindows(grants);
+    const { all, m } = await measured(ctx, 'lim-frac', 3, { maxPerSecond: 2.5, burst: 1 }, 3, 3200);
     expect(all[0]!.cap).toBe(3);
     expect(m.maxInAnyWindow).toBeLessThanOrEqual(3);
     expect(m.ratePerSecond).toBeGreaterThanOrEqual(2.25);

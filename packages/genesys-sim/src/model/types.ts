@@ -1,12 +1,6 @@
-export const CAMPAIGN_STATUSES = [
-  'on',
-  'stopping',
-  'off',
-  'complete',
-  'invalid',
-  'forced_off',
-  'forced_stopping',
-] as const;
+import { CAMPAIGN_STATUSES } from '@wrapup/shared';
+
+export { CAMPAIGN_STATUSES };
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 export const DIALING_MODES = [

@@ -1,6 +1,13 @@
 import type { CampaignFinished } from './types';
 import * as v from 'valibot';
-import { CampaignIdSchema, optionalString, requiredString, timeValue } from './common';
+import type { PayloadIssue } from './issues';
+import {
+  CampaignIdSchema,
+  MetadataSchema,
+  optionalString,
+  requiredString,
+  timeValue,
+} from './common';
 
 /**
  * `version` of a campaign copy: a number in the SDK, a numeric string read as one. It was never
@@ -32,6 +39,30 @@ export const CampaignBodySchema = v.object(
 );
 export type CampaignBody = v.InferOutput<typeof CampaignBodySchema>;
 
+/** The `campaignStatus` values Genesys Cloud documents for an outbound campaign. */
+export const CAMPAIGN_STATUSES = [
+  'on',
+  'stopping',
+  'off',
+  'complete',
+  'invalid',
+  'forced_off',
+  'forced_stopping',
+] as const;
+
+/**
+ * The fields of a campaign message as the Notification API sends it, which an EventBridge event
+ * carries as its `detail`: `{topicName, version, eventBody: {<campaign>}, metadata, timestamp}`.
+ * Notification API messages come without `timestamp` (relays that stamp them may add it).
+ */
+export const campaignMessageEntries = {
+  topicName: requiredString('a string "v2.outbound.campaigns.<campaignId>"'),
+  version: v.nullish(v.union([v.string(), v.number()], 'must be a string')),
+  eventBody: CampaignBodySchema,
+  metadata: MetadataSchema,
+  timestamp: v.nullish(timeValue()),
+};
+
 export const CAMPAIGN_TOPIC_PREFIX = 'v2.outbound.campaigns.';
 
 /** Why a campaign copy without `campaignStatus` is acknowledged and ignored. */
@@ -56,6 +87,26 @@ export function otherTopicReason(topic: unknown, bodyId: unknown): string | unde
   if (rest !== undefined && (rest === bodyId || !rest.includes('.'))) return undefined;
   const shown = topic.length > 200 ? `${topic.slice(0, 200)}...` : topic;
   return `topic ${shown} starts no report`;
+}
+
+/**
+ * The issue with a message's `topicName` (at `path`) when it is no campaign topic (`malformed`)
+ * or names another campaign than its body (whose id is at `bodyIdPath`); undefined when it fits.
+ */
+export function topicNameIssue(
+  topicName: string,
+  bodyId: string,
+  paths: { path: string; bodyIdPath: string },
+  malformed: string,
+): PayloadIssue | undefined {
+  const topicId = campaignIdFromTopic(topicName);
+  if (topicId === undefined) return { path: paths.path, message: malformed };
+  if (topicId !== bodyId)
+    return {
+      path: paths.path,
+      message: `names campaign "${topicId}" but ${paths.bodyIdPath} is "${bodyId}"`,
+    };
+  return undefined;
 }
 
 /** Genesys `campaignStatus` -> wrapup status: complete -> completed, off/forced_off -> stopped. */

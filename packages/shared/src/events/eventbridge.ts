@@ -1,14 +1,15 @@
 import * as v from 'valibot';
 import {
-  CampaignBodySchema,
   NO_CAMPAIGN_STATUS_REASON,
   campaignIdFromTopic,
+  campaignMessageEntries,
   finishedFromCampaignBody,
   otherTopicReason,
+  topicNameIssue,
 } from './campaign-body';
 import { pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
-import { MetadataSchema, isRecord, optionalString, requiredString, timeValue } from './common';
+import { isRecord, optionalString, requiredString, timeValue } from './common';
 
 export const EVENTBRIDGE_SOURCE_PREFIX = 'aws.partner/genesys.com/';
 
@@ -31,16 +32,7 @@ export const EventBridgeEventSchema = v.object(
       v.startsWith(EVENTBRIDGE_SOURCE_PREFIX, 'must be a string "aws.partner/genesys.com/..."'),
     ),
     time: v.nullish(timeValue()),
-    detail: v.object(
-      {
-        topicName: requiredString('a string "v2.outbound.campaigns.<campaignId>"'),
-        version: v.nullish(v.union([v.string(), v.number()], 'must be a string')),
-        eventBody: CampaignBodySchema,
-        metadata: MetadataSchema,
-        timestamp: v.nullish(timeValue()),
-      },
-      'must be an object',
-    ),
+    detail: v.object(campaignMessageEntries, 'must be an object'),
   },
   'must be an object',
 );
@@ -71,18 +63,13 @@ export function eventBridgeOtherTopic(body: Record<string, unknown>): string | u
 export function fromEventBridgeEvent(e: EventBridgeEvent, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];
   const body = e.detail.eventBody;
-  const topicId = campaignIdFromTopic(e.detail.topicName);
-  if (topicId === undefined) {
-    issues.push({
-      path: 'detail.topicName',
-      message: 'must be "v2.outbound.campaigns.<campaignId>"',
-    });
-  } else if (topicId !== body.id) {
-    issues.push({
-      path: 'detail.topicName',
-      message: `names campaign "${topicId}" but detail.eventBody.id is "${body.id}"`,
-    });
-  }
+  const topicIssue = topicNameIssue(
+    e.detail.topicName,
+    body.id,
+    { path: 'detail.topicName', bodyIdPath: 'detail.eventBody.id' },
+    'must be "v2.outbound.campaigns.<campaignId>"',
+  );
+  if (topicIssue) issues.push(topicIssue);
   const detailType = e['detail-type'];
   if (detailType !== DETAIL_TYPE_TEMPLATE && campaignIdFromTopic(detailType) !== body.id) {
     issues.push({

@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import {
-  CampaignBodySchema,
   NO_CAMPAIGN_STATUS_REASON,
-  campaignIdFromTopic,
+  campaignMessageEntries,
   finishedFromCampaignBody,
   otherTopicReason,
+  topicNameIssue,
 } from './campaign-body';
 import { laterOf, orUndefined, pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
-import { MetadataSchema, isRecord, requiredString, timeValue } from './common';
+import { isRecord } from './common';
 import { toUtcIso } from '../time';
 
 /** Notification API heartbeats carry this topic (and no campaign). */
@@ -18,17 +18,7 @@ export const HEARTBEAT_TOPIC = 'channel.metadata';
  * A Notification API (WebSocket) message relayed to us:
  * `{topicName: "v2.outbound.campaigns.<id>", version, eventBody: {<campaign>}, metadata: {CorrelationId}}`.
  */
-export const NotificationMessageSchema = v.object(
-  {
-    topicName: requiredString('a string "v2.outbound.campaigns.<campaignId>"'),
-    version: v.nullish(v.union([v.string(), v.number()], 'must be a string')),
-    eventBody: CampaignBodySchema,
-    metadata: MetadataSchema,
-    /** Not sent by Genesys; accepted from relays that stamp the message. */
-    timestamp: v.nullish(timeValue()),
-  },
-  'must be an object',
-);
+export const NotificationMessageSchema = v.object(campaignMessageEntries, 'must be an object');
 export type NotificationMessage = v.InferOutput<typeof NotificationMessageSchema>;
 
 /**
@@ -53,18 +43,13 @@ export function notificationOtherTopic(body: Record<string, unknown>): string | 
 export function fromNotificationMessage(m: NotificationMessage, opts: ParseOptions): Converted {
   const issues: PayloadIssue[] = [];
   const body = m.eventBody;
-  const topicId = campaignIdFromTopic(m.topicName);
-  if (topicId === undefined) {
-    issues.push({
-      path: 'topicName',
-      message: `must be "v2.outbound.campaigns.<campaignId>" or "${HEARTBEAT_TOPIC}", got "${m.topicName}"`,
-    });
-  } else if (topicId !== body.id) {
-    issues.push({
-      path: 'topicName',
-      message: `names campaign "${topicId}" but eventBody.id is "${body.id}"`,
-    });
-  }
+  const topicIssue = topicNameIssue(
+    m.topicName,
+    body.id,
+    { path: 'topicName', bodyIdPath: 'eventBody.id' },
+    `must be "v2.outbound.campaigns.<campaignId>" or "${HEARTBEAT_TOPIC}", got "${m.topicName}"`,
+  );
+  if (topicIssue) issues.push(topicIssue);
   const { campaignStatus } = body;
   if (campaignStatus === undefined || campaignStatus === null) {
     return issues.length > 0 ? { issues } : { ignored: NO_CAMPAIGN_STATUS_REASON };

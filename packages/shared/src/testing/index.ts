@@ -4,3 +4,4 @@ export * from './wait';
 export * from './processes';
 export * from './receiver';
 export * from './tcp-proxy';
+export * from './pipeline';

@@ -1,3 +1,5 @@
+import { CAMPAIGN_METRICS } from '@wrapup/shared';
+
 /** Body of `POST /api/v2/analytics/conversations/aggregates/query`. */
 export interface AggregatesQuery {
   /** ISO-8601 `start/end`, UTC. */
@@ -21,22 +23,8 @@ export interface AggregatesFilter {
   clauses?: AggregatesFilter[];
 }
 
-/**
- * The metrics of one report (all in the SDK's ConversationAggregationQuery metrics enum, checked
- * against platform-client-sdk-java): attempts, connects and abandons are counts; handle, talk,
- * hold and after-call work are timers (ms, sum/count). Each posts at its own time (an attempt when
- * dialled, tHandle and tAcw when after-call work ends), which is why the interval reaches a tail
- * past the finish.
- */
-export const CAMPAIGN_METRICS = [
-  'nOutboundAttempted',
-  'nOutboundConnected',
-  'nOutboundAbandoned',
-  'tHandle',
-  'tTalk',
-  'tHeld',
-  'tAcw',
-] as const;
+/** The metrics of one report (see `CAMPAIGN_METRICS` in @wrapup/shared). */
+export { CAMPAIGN_METRICS };
 
 /** Longer intervals are queried in pieces of this many days (a cap Genesys apps keep to). */
 export const MAX_QUERY_DAYS = 7;

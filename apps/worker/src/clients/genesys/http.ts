@@ -36,6 +36,8 @@ interface CallContext {
   what: string;
   deadline: number;
 }
+// got types `context` as a plain record; the call's own object is read and updated in place
+// (beforeRequest sets the deadline on the first attempt), so this is a view, not a copy.
 const contextOf = (options: Pick<Options, 'context'>) => options.context as unknown as CallContext;
 
 export const correlationIdOf = (res: Response) => {

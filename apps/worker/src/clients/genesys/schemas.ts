@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { CAMPAIGN_STATUSES } from '@wrapup/shared';
 
 /**
  * What wrapup reads from Genesys Cloud answers. Loose objects: unknown fields are kept, so a
@@ -15,15 +16,7 @@ export const TokenResponseSchema = v.looseObject({
 export type TokenResponse = v.InferOutput<typeof TokenResponseSchema>;
 
 /** Known `campaignStatus` values; others are accepted as plain strings. */
-export const CAMPAIGN_STATUSES = [
-  'on',
-  'stopping',
-  'off',
-  'complete',
-  'invalid',
-  'forced_off',
-  'forced_stopping',
-] as const;
+export { CAMPAIGN_STATUSES };
 export type KnownCampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 /** `GET /api/v2/outbound/campaigns/{id}`. */
