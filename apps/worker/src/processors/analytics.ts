@@ -98,9 +98,10 @@ interface Trail {
 }
 
 /**
- * The `analytics` queue: validate the campaign once, then check the aggregates until they hold
- * every expected attempt, waiting between checks with moveToDelayed (no attempt spent, no slot
- * held). When the wait runs out the report is written as incomplete, never as a failure.
+ * The `analytics` queue: validate the campaign once, then check the aggregates until the
+ * completeness rule holds (see `judge`), waiting between checks with moveToDelayed (no attempt
+ * spent, no slot held). When the wait runs out the report is written as incomplete, never as a
+ * failure.
  */
 export function createAnalyticsProcessor(deps: AnalyticsDeps) {
   const now = deps.now ?? (() => new Date());
