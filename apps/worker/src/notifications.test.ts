@@ -26,7 +26,7 @@ describe('notifications', () => {
     );
   });
 
-  it('builds each event with the contract fields', () => {
+  it('builds each event with the fields of the README Notifications section', () => {
     expect(buildNotification({ event: 'report.delivered', runId, report })).toEqual({
       text: summaryLine(report),
       event: 'report.delivered',

@@ -1,7 +1,7 @@
 import type { CampaignStatus } from './model/types';
 import { createRandom, hashString } from './random';
 
-/** The payload shapes the ingest accepts (CONTRACT.md, "HTTP (ingest)"). */
+/** The payload shapes the ingest accepts: the guide event, EventBridge, Notification API (README). */
 export type SenderShape = 'guide' | 'eventbridge' | 'notification';
 
 /**

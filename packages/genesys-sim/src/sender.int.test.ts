@@ -46,7 +46,7 @@ describe('deliverFinish', () => {
     },
   );
 
-  it('builds each shape as the contract describes', async () => {
+  it('builds each of the three shapes the ingest accepts', async () => {
     receiver = await startReceiver();
     const guide = await deliverFinish({ webhookUrl: receiver.url, campaign, shape: 'guide' });
     expect(guide.body).toEqual({

@@ -17,7 +17,7 @@ const CAMPAIGN = 'cmp-88293-xyz';
 
 const metric = (name: string, stats: Record<string, number>) => ({ metric: name, stats });
 
-/** The answer of the aggregates query for the guide's campaign (facts file example). */
+/** The answer of the aggregates query for the guide's campaign: 1500 attempts, 450 connects, 120 s. */
 const guideResponse = {
   results: [
     {

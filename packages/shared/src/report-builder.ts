@@ -222,7 +222,7 @@ export function wrapUpBreakdown(
     .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
-/** The guide's report, extended (contract: never renamed). Validated against ReportSchema. */
+/** The guide's report, extended (v2.0 fields never renamed; README, "The report"). Validated against ReportSchema. */
 export function buildReport(input: BuildReportInput): Report {
   const c = input.counts;
   const { attempted, connected } = c;

@@ -72,7 +72,7 @@ export const ReportSchema = v.object({
     avgAcwSeconds: v.optional(ratio()),
   }),
   metadata: v.object({ generatedBy: v.string(), version: v.string() }),
-  /** Added fields (contract: extended, never renamed). */
+  /** Added fields (extended, never renamed: warehouse rows and users rely on the v2.0 names). */
   endTime: v.nullable(v.string()),
   dataComplete: v.boolean(),
   expectedCount: v.nullable(v.number()),

@@ -10,7 +10,7 @@ export const RETRY_AFTER_SECONDS = 5;
 /** Retry-After when too many signed bodies are being read at once: a short overload, not an outage. */
 export const BUSY_RETRY_AFTER_SECONDS = 1;
 
-/** `POST /webhooks/genesys`: runs the service and maps its outcome to the contract's answers. */
+/** `POST /webhooks/genesys`: runs the service and maps its outcome to the documented HTTP answers (README). */
 export function webhookRoutes(
   deps: IngestEventDeps & { logger: Logger; metrics: IngestMetrics },
 ): Hono {

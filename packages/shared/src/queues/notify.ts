@@ -14,7 +14,7 @@ export const NOTIFY_EVENTS = [
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
-/** The JSON body POSTed to every NOTIFY_URLS entry (contract: Notifications). */
+/** The JSON body POSTed to every NOTIFY_URLS entry (README, "Notifications"). */
 export const NotificationSchema = v.object({
   text: v.string(),
   event: v.picklist(NOTIFY_EVENTS),

@@ -52,7 +52,7 @@ describe('Genesys answer schemas', () => {
     );
   });
 
-  it('builds the aggregates body the facts file describes', () => {
+  it('builds the aggregates body of docs/platform-facts.md', () => {
     expect(campaignAggregatesQuery('c1', 'a/b')).toEqual({
       interval: 'a/b',
       groupBy: ['outboundCampaignId', 'wrapUpCode'],

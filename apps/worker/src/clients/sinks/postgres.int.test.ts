@@ -76,7 +76,7 @@ const V21_COLUMNS = [
   'completeness_verdict text YES',
 ];
 
-/** The stored row, as the contract's columns. */
+/** The stored row, as the README's warehouse columns. */
 async function rowOf(fx: PgFixture, table: string, reportId: string) {
   const { rows } = await fx.pool.query<Record<string, unknown>>(
     `select * from ${table} where report_id = $1`,
@@ -133,7 +133,7 @@ describe('PostgreSQL warehouse sink', () => {
     await fx.cleanup();
   });
 
-  it('creates the contract table and writes completed and stopped reports column for column', async () => {
+  it('creates the report table and writes completed and stopped reports column for column', async () => {
     expect(sink.kind).toBe('postgres');
     const completed = sampleReport({ status: 'completed' }).report;
     const stopped = sampleReport({ status: 'stopped', complete: false }).report;

@@ -34,7 +34,7 @@ export function parseTableName(name: string): TableName {
     : { schema: first, table: second, sql: `${quoteIdent(first)}.${quoteIdent(second)}` };
 }
 
-/** The table as v2.0 created it (the contract's columns). */
+/** The table as v2.0 created it (the columns the README lists before the v2.1 ones). */
 const V20_COLUMNS = [
   ['report_id', 'text primary key'],
   ['campaign_id', 'text not null'],

@@ -30,7 +30,7 @@ describe('diffRow', () => {
   const writtenAt = new Date('2024-01-01T00:00:00.000Z');
   const row = rowFor(report, writtenAt);
 
-  it('maps the report onto the contract columns', () => {
+  it('maps the report onto the warehouse columns (README, "The report")', () => {
     expect(row).toMatchObject({
       report_id: report.reportId,
       campaign_id: report.campaignId,
