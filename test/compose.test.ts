@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configRows, documentedVariables, readReadme } from './support/readme-config';
@@ -288,8 +289,65 @@ describe('Dockerfile', () => {
   });
 });
 
+/** Test helpers by name: none of them may ship in an image, and no production module imports one. */
+const HELPER_PATTERNS = [
+  '**/*testkit.ts',
+  '**/test-support.ts',
+  '**/test-helpers.ts',
+  '**/test-receiver.ts',
+  '**/intake-fixture.ts',
+  '**/v20-fixture.ts',
+];
+const isHelper = (file: string) =>
+  /(testkit|test-support|test-helpers|test-receiver|intake-fixture|v20-fixture)\.ts$/.test(file) ||
+  file.includes('/testing/');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(new URL(dir, root), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(`${path}/`));
+    else if (path.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
 describe('.dockerignore', () => {
+  const lines = dockerignore.split('\n').map((l) => l.trim());
+
   it('keeps .env files (secrets) out of the build context', () => {
-    expect(dockerignore.split('\n').map((l) => l.trim())).toContain('.env*');
+    expect(lines).toContain('.env*');
+  });
+
+  it('keeps tests and test helpers out of the images', () => {
+    for (const pattern of [
+      '**/*.test.ts',
+      ...HELPER_PATTERNS,
+      'packages/shared/src/testing',
+      'apps/*/test',
+      'test',
+    ])
+      expect(lines).toContain(pattern);
+  });
+
+  it('no production module imports a test helper (so leaving them out breaks nothing)', () => {
+    const dirs = [
+      'apps/ingest/src/',
+      'apps/worker/src/',
+      'packages/genesys-sim/src/',
+      'packages/genesys-sim/bin/',
+      'packages/runs/src/',
+      'packages/shared/src/',
+    ];
+    const production = dirs
+      .flatMap(sourceFiles)
+      .filter((f) => !f.endsWith('.test.ts') && !isHelper(f));
+    expect(production.length).toBeGreaterThan(50);
+    const offenders = production.filter((file) =>
+      /from '[^']*(testkit|test-support|test-helpers|test-receiver|intake-fixture|v20-fixture|\/testing)[^']*'/.test(
+        read(file),
+      ),
+    );
+    expect(offenders).toEqual([]);
   });
 });
