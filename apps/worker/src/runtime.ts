@@ -28,7 +28,8 @@ export interface WorkerRuntime {
   sink: WarehouseSink;
   /**
    * The close as named steps for a shutdown helper to run under its deadline of `timeoutMs`: the
-   * workers finish or hand back their jobs (all but the last second of it), then the queues, the
+   * workers finish or hand back their jobs (all but the last second of it; a job waiting for a
+   * Genesys rate-limit slot is handed back at once), then the queues, the
    * warehouse sink (when this runtime made it) and the Redis connection close.
    */
   closeSteps(timeoutMs?: number): ShutdownStep[];
@@ -58,6 +59,9 @@ export async function startWorkerRuntime(
     retentionSeconds: config.runRetentionHours * 3600,
     startTtlSeconds: config.webhook.startTtlHours * 3600,
   });
+  // Aborted when the close starts: jobs waiting for a Genesys rate-limit slot stop waiting and are
+  // handed back at once (the analytics processor), instead of holding the close past its deadline.
+  const shutdown = new AbortController();
   const limiter = new RateLimiter(redis, {
     prefix: config.queuePrefix,
     maxPerSecond: config.genesys.maxRps,
@@ -69,6 +73,7 @@ export async function startWorkerRuntime(
     clientId: config.genesys.clientId,
     clientSecret: config.genesys.clientSecret,
     limiter,
+    signal: shutdown.signal,
     timeoutMs: config.genesys.timeoutMs,
     logger: logger.child({ component: 'genesys' }),
   });
@@ -114,11 +119,20 @@ export async function startWorkerRuntime(
       notifyUrls: config.notifyUrls,
       analytics: config.analytics,
       logger,
+      shutdown: shutdown.signal,
     }),
   });
 
   const closeSteps = (timeoutMs = config.shutdownTimeoutMs): ShutdownStep[] => [
-    { name: 'workers', run: () => workers.close(timeoutMs - Math.min(1_000, timeoutMs / 2)) },
+    {
+      name: 'workers',
+      run: () => {
+        // Stop taking jobs first, then wake the ones waiting for a limiter slot.
+        const closing = workers.close(timeoutMs - Math.min(1_000, timeoutMs / 2));
+        shutdown.abort(new Error('worker shutting down'));
+        return closing;
+      },
+    },
     { name: 'queues', run: () => queues.close() },
     ...(ownSink ? [{ name: 'warehouse sink', run: () => sink.close() }] : []),
     { name: 'redis', run: () => redis.quit().catch(() => redis.disconnect()) },

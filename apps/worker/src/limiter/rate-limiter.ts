@@ -22,8 +22,8 @@ export interface RateLimiterOptions {
 }
 
 export interface AcquireOptions {
-  /** Stops waiting; acquire then rejects with the signal's reason. */
-  signal?: AbortSignal;
+  /** Stops waiting (at once, also while asleep); acquire then rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
   /**
    * Stops waiting after this long (rejects with a TimeoutError, like `AbortSignal.timeout`). The
    * timer is only set up when the first try has to wait, so a granted call costs no timer.

@@ -14,6 +14,7 @@ import {
 } from '@wrapup/shared';
 import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
 import { isGenesysError } from '../clients/genesys/errors';
+import { SHUTDOWN_CODE } from '../clients/genesys/http';
 import { lazyChild, type JobLog } from '../logger';
 import { buildNotification } from '../notifications';
 import { WRITE_AFTER_DELIVERING, enqueueNotifications, parseJobData } from '../queues';
@@ -58,7 +59,12 @@ export interface AnalyticsDeps {
   analytics: Config['analytics'];
   logger: Logger;
   now?: () => Date;
+  /** The worker's shutdown signal (the Genesys client's too): a call it stops returns the job. */
+  shutdown?: AbortSignal | undefined;
 }
+
+/** How soon a job handed back at shutdown may be taken by another worker. */
+const HAND_BACK_DELAY_MS = 100;
 
 export type AnalyticsOutcome =
   | { outcome: 'rejected'; reason: string }
@@ -121,6 +127,14 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       return await step(job, data, log, trail, token);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
+      // Shutting down stopped a Genesys call before it was sent (waiting for a limiter slot): hand
+      // the job back as it is, without spending an attempt, and release its lock now instead of
+      // leaving it to stall. Its data (and progress) is unchanged, so the next worker resumes it.
+      if (deps.shutdown?.aborted && isGenesysError(err) && err.code === SHUTDOWN_CODE) {
+        log.info({ err: err.message }, 'shutting down: analytics job handed back');
+        await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+        throw new DelayedError();
+      }
       // A Genesys answer no retry can change (400, 403, 401 after a fresh token, 404) fails now.
       const hopeless = isGenesysError(err) && !err.retryable;
       const final =

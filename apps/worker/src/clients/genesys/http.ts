@@ -18,6 +18,11 @@ export type GenesysLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface GenesysHttpOptions {
   /** Shared across processes; every attempt, the token request included, acquires a slot first. */
   limiter?: RateLimiter | undefined;
+  /**
+   * Aborted when the process shuts down: an attempt still waiting for a limiter slot then ends at
+   * once with a GenesysError of code SHUTDOWN_CODE (never retried here); one already sent finishes.
+   */
+  signal?: AbortSignal | undefined;
   logger: GenesysLogger;
   /** Timeout of each HTTP exchange. */
   timeoutMs: number;
@@ -39,6 +44,9 @@ interface CallContext {
 // got types `context` as a plain record; the call's own object is read and updated in place
 // (beforeRequest sets the deadline on the first attempt), so this is a view, not a copy.
 const contextOf = (options: Pick<Options, 'context'>) => options.context as unknown as CallContext;
+
+/** The code of the GenesysError for an attempt the shutdown signal stopped before it was sent. */
+export const SHUTDOWN_CODE = 'shutdown';
 
 export const correlationIdOf = (res: Response) => {
   const header = res.headers['inin-correlation-id'];
@@ -80,8 +88,14 @@ export function createGenesysHttp(opts: GenesysHttpOptions): Got {
           const call = contextOf(options);
           if (retryCount === 0) call.deadline = Date.now() + maxRetryTimeMs;
           await limiter
-            ?.acquire({ timeoutMs: Math.max(1, call.deadline - Date.now()) })
+            ?.acquire({ signal: opts.signal, timeoutMs: Math.max(1, call.deadline - Date.now()) })
             .catch((err: unknown) => {
+              if (opts.signal?.aborted) {
+                throw new GenesysError(`${call.what}: not sent, shutting down`, {
+                  code: SHUTDOWN_CODE,
+                  cause: err,
+                });
+              }
               throw new GenesysError(
                 `${call.what}: no rate-limit slot within ${maxRetryTimeMs} ms`,
                 { code: 'rate_limit_wait', cause: err },
