@@ -53,6 +53,8 @@ export function createIngest(config: Config, opts: IngestOptions = {}): Ingest {
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * HOUR,
     retentionSeconds: config.runRetentionHours * HOUR,
     startTtlSeconds: config.webhook.startTtlHours * HOUR,
+    // the same horizon the parser allows event times into the future
+    clockSkewSeconds: config.events.maxFutureSeconds,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const { app, admin } = createApp({

@@ -160,9 +160,10 @@ export async function enqueueWarehouse(
   warehouseQueue: Queue<WarehouseJob>,
   job: WarehouseJob,
   opts: Pick<JobsOptions, 'jobId' | 'delay'> = {},
+  name = 'write',
 ): Promise<string> {
   const checked = v.parse(WarehouseJobSchema, job);
   const jobId = opts.jobId ?? checked.report.reportId;
-  await warehouseQueue.add('write', checked, { ...opts, jobId });
+  await warehouseQueue.add(name, checked, { ...opts, jobId });
   return jobId;
 }

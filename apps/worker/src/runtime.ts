@@ -58,6 +58,7 @@ export async function startWorkerRuntime(
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * 3600,
     retentionSeconds: config.runRetentionHours * 3600,
     startTtlSeconds: config.webhook.startTtlHours * 3600,
+    clockSkewSeconds: config.events.maxFutureSeconds,
   });
   // Aborted when the close starts: jobs waiting for a Genesys rate-limit slot stop waiting and are
   // handed back at once (the analytics processor), instead of holding the close past its deadline.

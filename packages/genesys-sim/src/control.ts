@@ -108,7 +108,7 @@ export const StartBody = v.strictObject({ at: v.optional(instant) });
 
 export const EditBody = v.strictObject({ name: v.optional(nonEmpty), at: v.optional(instant) });
 
-/** Delivers one published copy of a campaign to a webhook, as Genesys (relay or EventBridge) would. */
+/** Delivers one published copy of a campaign to a webhook in a sender's shape (retries: see deliverFinish). */
 export const DeliverCopyBody = v.strictObject({
   url: v.pipe(v.string(), v.url()),
   /** The copy's `version` (default: the latest copy, the campaign's current status). */

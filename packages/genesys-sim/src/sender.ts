@@ -111,8 +111,9 @@ export async function postWebhook(
 }
 
 /**
- * Delivers a campaign-finished event to a webhook as Genesys (through a relay or EventBridge)
- * would: signed or keyed, retried on 5xx / 429 / network errors, optionally duplicated.
+ * Delivers a campaign-finished event to a webhook as a typical relay would: signed or keyed,
+ * retried on 5xx / 429 / network errors, optionally duplicated. The retry policy is assumed, not
+ * EventBridge's own (API destinations retry on their own schedule, not modelled here).
  */
 export async function deliverFinish(opts: DeliverFinishOptions): Promise<DeliveryResult> {
   const eventId = opts.eventId ?? randomUUID();

@@ -164,7 +164,8 @@ export class RunStore {
     if (Number.isNaN(nowMs)) throw new Error(`RunStore.intake: now is not a date: ${i.now}`);
     // one format for every stored time, so the script compares them as strings
     const now = new Date(nowMs).toISOString();
-    const runId = runIdFor(i.campaignId, i.occurredAt);
+    const occurredAt = new Date(occurredMs).toISOString();
+    const runId = runIdFor(i.campaignId, occurredAt);
     if (job) {
       if (job.jobId !== runId)
         throw new Error(`RunStore.intake: the job's id ${job.jobId} is not the run id ${runId}`);
@@ -198,7 +199,7 @@ export class RunStore {
       runId,
       i.campaignId,
       i.status,
-      i.occurredAt,
+      occurredAt,
       occurredMs,
       now,
       secs(this.opts.dedupeTtlSeconds),

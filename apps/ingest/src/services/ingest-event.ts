@@ -126,7 +126,7 @@ export async function ingestEvent(
       if (seen === 'stale')
         return {
           kind: 'ignored',
-          reason: 'an older copy of the campaign than the last one seen',
+          reason: IGNORED_REASONS['stale-copy'],
           ...ids,
         };
       if (event.status === 'on') {

@@ -17,7 +17,13 @@ import { isGenesysError } from '../clients/genesys/errors';
 import { SHUTDOWN_CODE } from '../clients/genesys/http';
 import { lazyChild, type JobLog } from '../logger';
 import { buildNotification } from '../notifications';
-import { WRITE_AFTER_DELIVERING, enqueueNotifications, parseJobData } from '../queues';
+import {
+  WRITE_AFTER_DELIVERING,
+  enqueueNotifications,
+  enqueueWarehouse,
+  isFinalAttempt,
+  parseJobData,
+} from '../queues';
 
 /** What the analytics stage needs from Genesys (the real client satisfies it). */
 export interface AnalyticsGenesys {
@@ -53,7 +59,7 @@ export interface AnalyticsDeps {
   genesys: AnalyticsGenesys;
   inventory: AnalyticsInventory;
   runs: RunStore;
-  warehouseQueue: Queue;
+  warehouseQueue: Queue<WarehouseJob>;
   notifyQueue: Queue;
   notifyUrls: string[];
   analytics: Config['analytics'];
@@ -87,7 +93,7 @@ function stillInStatus(
   status: 'completed' | 'stopped',
 ): boolean {
   if (campaignStatus === undefined) return true;
-  const s = campaignStatus.toLowerCase();
+  const s = campaignStatus;
   return status === 'completed'
     ? s === 'complete'
     : s === 'off' || s === 'forced_off' || s === 'stopping' || s === 'forced_stopping';
@@ -114,7 +120,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
 
   return async function processAnalytics(job: Job, token?: string): Promise<AnalyticsOutcome> {
     // Data that does not fit the schema can never succeed: UnrecoverableError, no retries.
-    const data = parseJobData(AnalyticsJobSchema, job);
+    const data = parseJobData(AnalyticsJobSchema, job, deps.logger);
     const log = lazyChild(deps.logger, () => ({
       queue: job.queueName,
       jobId: job.id,
@@ -137,10 +143,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       }
       // A Genesys answer no retry can change (400, 403, 401 after a fresh token, 404) fails now.
       const hopeless = isGenesysError(err) && !err.retryable;
-      const final =
-        err instanceof UnrecoverableError ||
-        hopeless ||
-        job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const final = err instanceof UnrecoverableError || hopeless || isFinalAttempt(job);
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err: message, final }, 'analytics attempt failed');
       if (final) await fail(data, message, trail);
@@ -223,8 +226,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     const checks = progress.checks + 1;
     // A window cut at a resume splits the calls in progress at the cut: their handle time may
     // post after it, so "every connected call handled" cannot hold; the settle rule decides.
-    const judged = judge(counts, progress, checkAt, window.endFrom === 'resumed');
-    const complete = judged.complete;
+    const judged = judge(counts, progress, checks, checkAt, window.endFrom === 'resumed');
+    const { complete } = judged;
 
     if (!complete && waitedMs < deps.analytics.maxWaitMs) {
       let delay = Math.min(
@@ -244,20 +247,23 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         },
         'analytics not complete yet, waiting',
       );
-      await job.updateData({
-        ...data,
-        progress: {
-          ...progress,
-          checks,
-          lastObserved: counts.attempted,
-          fingerprint: judged.fingerprint,
-          stableSince: judged.stableSince,
-        },
-      });
-      await writeStage(data.runId, trail, 'waiting_for_analytics', {
-        expectedCount: expected,
-        observedCount: counts.attempted,
-      });
+      // independent writes: the job's own progress and the run trail
+      await Promise.all([
+        job.updateData({
+          ...data,
+          progress: {
+            ...progress,
+            checks,
+            lastObserved: counts.attempted,
+            fingerprint: judged.fingerprint,
+            stableSince: judged.stableSince,
+          },
+        }),
+        writeStage(data.runId, trail, 'waiting_for_analytics', {
+          expectedCount: expected,
+          observedCount: counts.attempted,
+        }),
+      ]);
       await job.moveToDelayed(Date.now() + Math.max(10, Math.round(delay)), token);
       throw new DelayedError();
     }
@@ -292,7 +298,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     // The first run's write is keyed by the report id (a re-run job is a no-op); a replay gets a
     // job of its own so it really writes again (the upsert keeps it one row).
     const jobId = job.id === data.runId ? report.reportId : `${report.reportId}-${job.id}`;
-    await deps.warehouseQueue.add(WRITE_AFTER_DELIVERING, payload, { jobId });
+    await enqueueWarehouse(deps.warehouseQueue, payload, { jobId }, WRITE_AFTER_DELIVERING);
     log.info(
       { reportId: report.reportId, complete, observed: counts.attempted, expected, waitedMs },
       'report built',
@@ -313,7 +319,13 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
    * work posts when it ends, after the finish), and the counts must have stayed unchanged for
    * ANALYTICS_SETTLE_MS. With no expected count, at least one attempt must be seen.
    */
-  function judge(counts: AnalyticsCounts, progress: Progress, checkAt: Date, cutAtResume: boolean) {
+  function judge(
+    counts: AnalyticsCounts,
+    progress: Progress,
+    checks: number,
+    checkAt: Date,
+    cutAtResume: boolean,
+  ) {
     const { settleMs } = deps.analytics;
     const requireHandled =
       (progress.requireHandled ?? deps.analytics.requireHandled) && !cutAtResume;
@@ -337,7 +349,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       attemptsReachedContacts,
       allConnectedHandled,
       stableForMs,
-      checks: progress.checks + 1,
+      checks,
     };
     return {
       complete: preconditions && settled,

@@ -39,8 +39,8 @@ const end = (c: SimConversation): number => c.endMs;
 
 /**
  * The conversation metrics the simulator computes. tHandle = tTalk + tHeld + tAcw for each
- * handled conversation (the platform's definition of handle time as talk + hold + after-call work).
- * `tHeld` is the hold-time metric name used by the platform-client SDK (being verified); the
+ * handled conversation (assumed, unverified: handle time as talk + hold + after-call work).
+ * `tHeld` is the hold-time metric of the SDK's metrics enum (verified); the
  * `...Complete` variants answer the same values here, since every simulated segment completes.
  */
 export const METRICS: Readonly<Record<string, MetricDef>> = {

@@ -285,9 +285,10 @@ function resumeIfPaused(state: SimState, campaign: SimCampaign, atMs: number): v
 
 /**
  * Dials every contact not yet called (or exactly `outcomes.attempted` contacts), unanswered ones
- * again up to `maxAttemptsPerContact`, and turns the campaign `complete` at the last dial, as the
- * platform does when a campaign runs out of records (verified: "complete" when records run out).
- * Calls in progress then finish after the status change. An `alwaysRunning` campaign never
+ * again up to `maxAttemptsPerContact`, and turns the campaign `complete` at the last dial. Verified
+ * (help pages): a campaign that runs out of records turns itself `complete`. Assumed, unverified:
+ * the change happens at the last dial and calls in progress finish after it (so their handle
+ * time posts after the finish). An `alwaysRunning` campaign never
  * completes by itself: it dials but stays `on`. A paused (`off`) campaign is turned `on` first.
  */
 export function completeCampaign(
@@ -344,8 +345,9 @@ export function stopCampaign(state: SimState, id: string, opts: StopOptions = {}
 /**
  * Starts a campaign. A stopped one resumes where it was (progress carries over, contacts already
  * called are not called again); a complete one restarts from the first record (progress resets).
- * Verified: a manual stop is a pause and a later start resumes it. Assumed: a restarted complete
- * campaign recycles its list from the top.
+ * Verified (help pages "start or pause a campaign", "recycle a campaign"): a manual stop is a
+ * pause that resumes at the next record; a completed campaign turned on again dials from the
+ * first record.
  */
 export function startCampaign(state: SimState, id: string, opts: StartOptions = {}): SimCampaign {
   const campaign = state.getCampaign(id);

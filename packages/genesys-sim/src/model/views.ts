@@ -53,8 +53,8 @@ export type CampaignView = ReturnType<typeof campaignView>;
 
 /**
  * `GET /api/v2/outbound/campaigns/{id}/progress`. `numberOfContactsCalled` counts contacts, not
- * dials: a recalled contact counts once (assumed from the field's name; the SDK marks it optional,
- * so `omitCalled` leaves it out as the platform may).
+ * dials: a recalled contact counts once (the SDK's CampaignProgress; it is optional there, so
+ * `omitCalled` leaves it out as the platform may).
  */
 export function progressView(c: SimCampaign, opts: { omitCalled?: boolean } = {}) {
   const done = c.called + skippedTotal(c);
