@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@wrapup/shared/testing';
-import { startListening, type Listening } from './serve.testkit';
-import { API_KEY, DASHBOARD, campaignId, guideEvent } from './test-support';
+import { startListening, type Listening } from './testing/serve';
+import { API_KEY, DASHBOARD, campaignId, guideEvent } from './testing/app';
 
 const basic = `Basic ${Buffer.from(`${DASHBOARD.user}:${DASHBOARD.password}`).toString('base64')}`;
 const postEvent = (base: string) =>

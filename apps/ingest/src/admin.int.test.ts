@@ -8,7 +8,7 @@ import { ANALYTICS_QUEUE } from '@wrapup/shared';
 import { queueList } from './queues';
 import { adminRoutes } from './routes/admin';
 import { serveApp, type RunningServer } from './serve';
-import { DASHBOARD, campaignId, guideEvent, startHarness, type Harness } from './test-support';
+import { DASHBOARD, campaignId, guideEvent, startHarness, type Harness } from './testing/app';
 
 /** Every line the admin harness logs, at debug level, to check that no secret ever reaches a log. */
 const logLines: string[] = [];

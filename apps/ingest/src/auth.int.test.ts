@@ -10,7 +10,7 @@ import {
   guideEvent,
   startHarness,
   useHarness,
-} from './test-support';
+} from './testing/app';
 
 /** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
 const recentEvent = (id: string) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
-import { campaignId, eventBridgeEvent, guideEvent, useHarness } from './test-support';
+import { campaignId, eventBridgeEvent, guideEvent, useHarness } from './testing/app';
 
 // the fixtures finish in May 2024; how old an event may be is not what these tests are about
 const h = useHarness({ EVENT_MAX_AGE_DAYS: '36500' });

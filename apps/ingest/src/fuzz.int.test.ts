@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { API_KEY, eventBridgeEvent, guideEvent, useHarness } from './test-support';
+import { API_KEY, eventBridgeEvent, guideEvent, useHarness } from './testing/app';
 
 const h = useHarness();
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL, deleteKeys, uniquePrefix, waitFor } from '@wrapup/shared/testing';
 import { Redis } from 'ioredis';
-import { API_KEY, campaignId, guideEvent } from './test-support';
+import { API_KEY, campaignId, guideEvent } from './testing/app';
 
 /** A guide event dated a minute ago (the ingest refuses events older than EVENT_MAX_AGE_DAYS). */
 const recentEvent = (id: string) =>

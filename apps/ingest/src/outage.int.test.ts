@@ -4,7 +4,7 @@ import { loadConfig } from '@wrapup/shared';
 import { OwnRedis, freePort, uniquePrefix, waitFor } from '@wrapup/shared/testing';
 import { createIngest, type Ingest } from './ingest';
 import { serveApp, type RunningServer } from './serve';
-import { API_KEY, campaignId, guideEvent } from './test-support';
+import { API_KEY, campaignId, guideEvent } from './testing/app';
 
 let redis: OwnRedis;
 let ingest: Ingest;

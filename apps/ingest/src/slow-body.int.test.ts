@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@wrapup/shared/testing';
-import { startListening, type Listening } from './serve.testkit';
-import { API_KEY, campaignId, guideEvent } from './test-support';
+import { startListening, type Listening } from './testing/serve';
+import { API_KEY, campaignId, guideEvent } from './testing/app';
 
 const TIMEOUT_MS = 500;
 

@@ -21,8 +21,8 @@ import {
   waitFor,
 } from '@wrapup/shared/testing';
 import { Redis } from 'ioredis';
-import { makeCertificate, startListening, type Listening } from './serve.testkit';
-import { API_KEY, campaignId, guideEvent } from './test-support';
+import { makeCertificate, startListening, type Listening } from './testing/serve';
+import { API_KEY, campaignId, guideEvent } from './testing/app';
 
 const dir = mkdtempSync(join(tmpdir(), 'wrapup-tls-'));
 const pairA = makeCertificate(dir, 'pair-a');

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
 import { isRedisFailure } from './services/outcome';
-import { API_KEY, campaignId, eventBridgeEvent, guideEvent, useHarness } from './test-support';
+import { API_KEY, campaignId, eventBridgeEvent, guideEvent, useHarness } from './testing/app';
 
 const h = useHarness();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport } from './clients/sinks/testkit';
+import { sampleReport } from './testing/sinks';
 import { buildNotification, summaryLine } from './notifications';
 
 describe('notifications', () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { notifyTargetHash } from '@wrapup/shared';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
-import { sampleReport } from './clients/sinks/testkit';
+import { sampleReport } from './testing/sinks';
 import { buildNotification } from './notifications';
 import {
   createQueues,

@@ -5,7 +5,7 @@ import { RunStore } from '@wrapup/runs';
 import { createRedisFixture, waitFor, type RedisFixture } from '@wrapup/shared/testing';
 import { createNotifier } from './clients/notify/notifier';
 import { createWarehouseSink } from './clients/sinks/factory';
-import { sampleRun } from './clients/sinks/testkit';
+import { sampleRun } from './testing/sinks';
 import { createLogger } from './logger';
 import { enqueueWarehouse } from './queues';
 import { startWorkers } from './workers';

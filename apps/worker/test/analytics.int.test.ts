@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseOrThrow, startPipeline, type Pipeline } from './harness';
+import { parseOrThrow, startPipeline, type Pipeline } from '../src/testing/harness';
 
 const ANALYTICS_PATH = '/api/v2/analytics/conversations/aggregates/query';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnTs, type AppProcess } from '@wrapup/shared/testing';
 import { measureWindows } from '../src';
-import { startPipeline, type Pipeline } from './harness';
+import { startPipeline, type Pipeline } from '../src/testing/harness';
 
 const WORKER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 

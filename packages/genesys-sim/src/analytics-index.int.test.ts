@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregatesResponse } from './analytics/aggregate';
 import { startSimulator, type Simulator } from './server';
-import { aggregatesPath, api, getToken } from './test-helpers';
+import { aggregatesPath, api, getToken } from './testing/helpers';
 
 const T0 = Date.parse('2025-06-01T08:00:00.000Z');
 const MIN = 60_000;

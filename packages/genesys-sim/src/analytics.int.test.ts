@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAMPAIGN_METRICS } from '@wrapup/shared';
 import type { AggregatesResponse } from './analytics/aggregate';
 import { startSimulator, type Simulator } from './server';
-import { aggregatesPath, api, getToken } from './test-helpers';
+import { aggregatesPath, api, getToken } from './testing/helpers';
 
 const campaignFilter = (id: string) => ({
   type: 'and',

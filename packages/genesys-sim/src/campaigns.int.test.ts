@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CAMPAIGN_IDS } from './demo';
 import { startSimulator, type Simulator } from './server';
-import { api, getToken } from './test-helpers';
+import { api, getToken } from './testing/helpers';
 
 interface Page {
   entities: { id: string; name: string }[];

@@ -4,8 +4,8 @@ import type { AggregatesResponse } from './analytics/aggregate';
 import type { CopyView, DeliverCopyResult, RunResult } from './control';
 import type { ExpectedTotals, SimConversation } from './model/types';
 import { startSimulator, type Simulator } from './server';
-import { aggregatesPath, api, getToken } from './test-helpers';
-import { startReceiver, type Receiver } from './test-receiver';
+import { aggregatesPath, api, getToken } from './testing/helpers';
+import { startReceiver, type Receiver } from './testing/receiver';
 
 const MIN = 60_000;
 const T0 = Date.parse('2025-05-01T09:00:00.000Z');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server';
-import { api, getToken } from './test-helpers';
+import { api, getToken } from './testing/helpers';
 
 const LIST = '/api/v2/outbound/campaigns';
 

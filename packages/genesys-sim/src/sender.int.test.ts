@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliverFinish, type SenderShape } from './sender';
-import { startReceiver, type Receiver } from './test-receiver';
+import { startReceiver, type Receiver } from './testing/receiver';
 
 const SECRET = `whsec_${Buffer.from('a-test-secret-of-32-bytes-length').toString('base64')}`;
 const campaign = {

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server';
 import { runSimulation } from './simulate';
-import { startReceiver, type Receiver } from './test-receiver';
+import { startReceiver, type Receiver } from './testing/receiver';
 
 const SECRET = `whsec_${Buffer.from('simulate-secret-simulate-secret!').toString('base64')}`;
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANALYTICS_QUEUE, analyticsJobOptions, runIdFor } from '@wrapup/shared';
 import { createRedisFixture, waitFor, type RedisFixture } from '@wrapup/shared/testing';
 import { RunStore, checkPrepareAdd, prepareAdd, type IntakeInput } from './index';
-import { finishInput, runStoreFor } from './intake-fixture';
+import { finishInput, runStoreFor } from './testing/intake';
 
 const opts = analyticsJobOptions as JobsOptions;
 const fixtures: RedisFixture[] = [];

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ANALYTICS_QUEUE, runIdFor } from '@wrapup/shared';
 import { waitFor } from '@wrapup/shared/testing';
 import { RunStore, replayJobId, type IntakeInput } from './index';
-import { HOUR, duplicateOf, finishInput, useIntakeHarness } from './intake-fixture';
+import { HOUR, duplicateOf, finishInput, useIntakeHarness } from './testing/intake';
 
 const h = useIntakeHarness('intake-guards');
 

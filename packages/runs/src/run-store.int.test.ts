@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runIdFor } from '@wrapup/shared';
 import { RunStore } from './index';
-import { HOUR, duplicateOf, finishAt, finishInput, useIntakeHarness } from './intake-fixture';
+import { HOUR, duplicateOf, finishAt, finishInput, useIntakeHarness } from './testing/intake';
 
 const h = useIntakeHarness('runs');
 

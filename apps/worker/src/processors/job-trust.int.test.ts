@@ -12,13 +12,13 @@ import {
 } from '@wrapup/shared';
 import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
 import { createInventory } from '../clients/inventory/inventory';
-import { captureLogger, clientFor, simWith } from '../clients/genesys/testkit';
+import { captureLogger, clientFor, simWith } from '../testing/genesys';
 import {
   sampleReport,
   sampleRun,
   startWarehouseWorkers,
   type WarehouseWorkers,
-} from '../clients/sinks/testkit';
+} from '../testing/sinks';
 import { buildNotification } from '../notifications';
 import { createQueues, enqueueNotifications, redisConnection, type Queues } from '../queues';
 import { createAnalyticsProcessor } from './analytics';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/sinks/testkit';
+import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
 import { WRITE_AFTER_DELIVERING } from '../queues';
 import { keepReport, keptReportKey } from './warehouse-kept';
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
-import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/sinks/testkit';
+import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
 import { createQueues, enqueueWarehouse, redisConnection, type Queues } from '../queues';
 const childScript = fileURLToPath(new URL('./warehouse-crash-child.ts', import.meta.url));
 const workerDir = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '@wrapup/shared';
 import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
-import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/sinks/testkit';
+import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
 import { enqueueWarehouse } from '../queues';
 import { keptReportKey, loadKeptReport } from './warehouse-kept';
 

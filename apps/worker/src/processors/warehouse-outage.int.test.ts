@@ -7,7 +7,7 @@ import {
   type JsonReceiver,
   type TcpProxy,
 } from '@wrapup/shared/testing';
-import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../clients/sinks/testkit';
+import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
 import { enqueueWarehouse } from '../queues';
 
 describe('warehouse unreachable, then back', () => {

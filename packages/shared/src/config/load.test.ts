@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, loadConfigOrExit } from './load';
-import { ENV_NAMES } from './schema';
+import { ENV_NAMES, parseDuration } from './schema';
 
 const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
@@ -68,6 +68,14 @@ describe('loadConfig defaults', () => {
       workerConcurrency: 10,
       workerLockDurationMs: 30_000,
       shutdownTimeoutMs: 10_000,
+      eventSource: {
+        kind: 'webhook',
+        leaseMs: 15_000,
+        topicsPerChannel: 1000,
+        heartbeatTimeoutMs: 90_000,
+      },
+      reconcileEveryMs: 600_000,
+      finalReportAfterMs: 50 * 3_600_000,
     });
   });
 
@@ -430,5 +438,27 @@ describe('loadConfigOrExit', () => {
 
   it('returns the config when it is valid', () => {
     expect(loadConfigOrExit({ QUEUE_PREFIX: 'x' }).queuePrefix).toBe('x');
+  });
+});
+
+describe('durations (FINAL_REPORT_AFTER)', () => {
+  it('reads hours, minutes, seconds and milliseconds; 0 turns it off', () => {
+    expect(parseDuration('50h')).toBe(180_000_000);
+    expect(parseDuration('90m')).toBe(5_400_000);
+    expect(parseDuration('20s')).toBe(20_000);
+    expect(parseDuration('1500ms')).toBe(1500);
+    expect(parseDuration('0')).toBe(0);
+    expect(loadConfig({ FINAL_REPORT_AFTER: '0' }).finalReportAfterMs).toBe(0);
+    expect(loadConfig({ FINAL_REPORT_AFTER: '2d' }).finalReportAfterMs).toBe(172_800_000);
+  });
+
+  it('refuses a bare number or an unknown unit with one line naming the variable', () => {
+    expect(parseDuration('50')).toBeUndefined();
+    expect(() => loadConfig({ FINAL_REPORT_AFTER: '50 hours' })).toThrow(
+      /^FINAL_REPORT_AFTER must be a duration such as 50h, 90m, 20s or 1500ms \(0 turns it off\), got "50 hours"$/,
+    );
+    expect(() => loadConfig({ GENESYS_EVENT_SOURCE: 'kafka' })).toThrow(
+      /^GENESYS_EVENT_SOURCE must be one of webhook, websocket, got "kafka"$/,
+    );
   });
 });

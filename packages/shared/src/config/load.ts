@@ -78,6 +78,18 @@ export interface Config {
   /** How long a worker's job lock lasts; a killed worker's jobs are taken over after about this long. */
   workerLockDurationMs: number;
   shutdownTimeoutMs: number;
+  /** Where finishes come from besides the webhook (GENESYS_EVENT_SOURCE). */
+  eventSource: {
+    kind: 'webhook' | 'websocket';
+    /** The Notification API listener's lease: one listener across all worker processes. */
+    leaseMs: number;
+    topicsPerChannel: number;
+    heartbeatTimeoutMs: number;
+  };
+  /** The reconciliation sweep's interval in ms (0: off). */
+  reconcileEveryMs: number;
+  /** When a delivered report is re-checked and marked final, in ms (0: never). */
+  finalReportAfterMs: number;
 }
 
 /** Thrown by loadConfig; `problems` holds one line per bad variable. */
@@ -242,6 +254,14 @@ function toConfig(env: ParsedEnv): Config {
     workerConcurrency: env.WORKER_CONCURRENCY,
     workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    eventSource: {
+      kind: env.GENESYS_EVENT_SOURCE,
+      leaseMs: env.EVENT_SOURCE_LEASE_MS,
+      topicsPerChannel: env.NOTIFICATION_TOPICS_PER_CHANNEL,
+      heartbeatTimeoutMs: env.NOTIFICATION_HEARTBEAT_TIMEOUT_MS,
+    },
+    reconcileEveryMs: Math.round(env.RECONCILE_EVERY_MINUTES * 60_000),
+    finalReportAfterMs: env.FINAL_REPORT_AFTER,
   };
 }
 

@@ -62,6 +62,27 @@ const optionalPort = () =>
     v.transform((s) => (s === undefined ? undefined : Number(s))),
   );
 
+/** `50h`, `90m`, `20s`, `1500ms`, `2d` (or `0`) in milliseconds; undefined when it does not parse. */
+export function parseDuration(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim().toLowerCase());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (n !== 0 && m[2] === undefined) return undefined;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Math.round(n * (units[m[2] ?? 'ms'] ?? 1));
+}
+
+const duration = (fallback: string) =>
+  v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => blankToUndefined(s) ?? fallback),
+    v.check(
+      (s) => parseDuration(s) !== undefined,
+      'a duration such as 50h, 90m, 20s or 1500ms (0 turns it off)',
+    ),
+    v.transform((s) => parseDuration(s) ?? 0),
+  );
+
 /** A Standard Webhooks signing secret must carry at least this many bytes (after base64). */
 export const MIN_SECRET_BYTES = 24;
 /** The dashboard's Basic-auth password must be at least this long. */
@@ -228,6 +249,27 @@ export const envSchema = {
     'a whole number of milliseconds >= 1000',
   ),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  GENESYS_EVENT_SOURCE: oneOf(['webhook', 'websocket'] as const, 'webhook'),
+  /** How long the Notification API listener's lease lasts; another worker takes over within it. */
+  EVENT_SOURCE_LEASE_MS: numberFrom(
+    15_000,
+    (n) => Number.isInteger(n) && n >= 1000,
+    'a whole number of milliseconds >= 1000',
+  ),
+  /** Topics per notification channel (the platform allows 1,000). */
+  NOTIFICATION_TOPICS_PER_CHANNEL: numberFrom(
+    1000,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1000,
+    'a whole number from 1 to 1000',
+  ),
+  /** With no message (heartbeats come every 30 s) for this long, the socket is taken as dead. */
+  NOTIFICATION_HEARTBEAT_TIMEOUT_MS: positiveInt(90_000),
+  RECONCILE_EVERY_MINUTES: numberFrom(
+    10,
+    (n) => n >= 0,
+    'a number of minutes >= 0 (0 turns it off)',
+  ),
+  FINAL_REPORT_AFTER: duration('50h'),
 } as const;
 
 export type EnvName = keyof typeof envSchema;

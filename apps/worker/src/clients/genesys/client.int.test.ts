@@ -4,7 +4,7 @@ import type { Simulator } from '@wrapup/genesys-sim';
 import { createRedisFixture, waitFor } from '@wrapup/shared/testing';
 import { RateLimiter } from '../../limiter';
 import { GenesysError, GenesysNotFound } from './client';
-import { apiRequests, clientFor, simWith, tokenRequests } from './testkit';
+import { apiRequests, clientFor, simWith, tokenRequests } from '../../testing/genesys';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

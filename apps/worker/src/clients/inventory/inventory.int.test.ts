@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInventory, InventoryError } from './inventory';
-import { apiRequests, clientFor, simWith } from '../genesys/testkit';
+import { apiRequests, clientFor, simWith } from '../../testing/genesys';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

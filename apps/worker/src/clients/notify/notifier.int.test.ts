@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { buildNotification } from '../../notifications';
 import { createNotifier, NotifyError, NotifyRequestError } from './notifier';
-import { sampleReport } from '../sinks/testkit';
+import { sampleReport } from '../../testing/sinks';
 
 describe('notifier', () => {
   let receiver: JsonReceiver | undefined;

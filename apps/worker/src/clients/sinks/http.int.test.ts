@@ -3,7 +3,7 @@ import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
 import { createLogger } from '../../logger';
 import { createWarehouseSink } from './factory';
 import { echoesReportId } from './http';
-import { sampleReport, sampleReportV20 } from './testkit';
+import { sampleReport, sampleReportV20 } from '../../testing/sinks';
 
 const logger = createLogger({ level: 'silent' });
 

@@ -3,8 +3,8 @@ import { createPgFixture, type PgFixture } from '@wrapup/shared/testing';
 import type { Report } from '@wrapup/shared';
 import { createLogger } from '../../logger';
 import { createWarehouseSink, type WarehouseSink } from './factory';
-import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './testkit';
-import { V20_DDL, V20_DEFAULTS } from './v20-fixture';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from '../../testing/sinks';
+import { V20_DDL, V20_DEFAULTS } from '../../testing/v20-fixture';
 
 const logger = createLogger({ level: 'silent' });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from './testkit';
-import { V20_DEFAULTS } from './v20-fixture';
+import { SAMPLE_V21_FIGURES, sampleReport, sampleReportV20 } from '../../testing/sinks';
+import { V20_DEFAULTS } from '../../testing/v20-fixture';
 import { addColumnsSql, COLUMNS, parseTableName, quoteIdent } from './schema';
 import { diffRow, rowFor } from './sql';
 

@@ -18,10 +18,10 @@ import {
   type PgFixture,
   type RedisFixture,
 } from '@wrapup/shared/testing';
-import { createLogger } from '../../logger';
-import { startWorkers, type RunningWorkers, type StartWorkersDeps } from '../../workers';
-import { createNotifier } from '../notify/notifier';
-import { createWarehouseSink, type SinkOptions, type WarehouseSink } from './factory';
+import { createLogger } from '../logger';
+import { startWorkers, type RunningWorkers, type StartWorkersDeps } from '../workers';
+import { createNotifier } from '../clients/notify/notifier';
+import { createWarehouseSink, type SinkOptions, type WarehouseSink } from '../clients/sinks/factory';
 
 export interface SampleOptions {
   status?: 'completed' | 'stopped';

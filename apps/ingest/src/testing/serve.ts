@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '@wrapup/shared';
 import { createRedisFixture, freePort, type RedisFixture } from '@wrapup/shared/testing';
-import { createIngest, type Ingest } from './ingest';
-import { serveIngest, type RunningIngest } from './serve';
-import { API_KEY, DASHBOARD, SECRET_A } from './test-support';
+import { createIngest, type Ingest } from '../ingest';
+import { serveIngest, type RunningIngest } from '../serve';
+import { API_KEY, DASHBOARD, SECRET_A } from './app';
 
 export interface Listening {
   fx: RedisFixture;

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startSimulator, type Simulator } from '@wrapup/genesys-sim';
 import type { SimOptions } from '@wrapup/genesys-sim';
-import { createGenesysClient, type GenesysClientOptions } from './client';
+import { createGenesysClient, type GenesysClientOptions } from '../clients/genesys/client';
 
 /** Test helpers for the Genesys client: a simulator and a pino logger whose lines can be read. */
 

@@ -18,7 +18,7 @@ import {
   type PgFixture,
   type RedisFixture,
 } from '@wrapup/shared/testing';
-import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../src';
+import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '..';
 
 export interface Pipeline {
   sim: Simulator;

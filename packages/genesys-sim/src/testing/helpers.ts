@@ -1,4 +1,4 @@
-import type { Simulator } from './server';
+import type { Simulator } from '../server';
 
 /** Test-only helpers: a token and an authenticated fetch against a running simulator. */
 export async function getToken(

@@ -5,8 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '@wrapup/shared';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
-import { createIngest, type Ingest, type IngestOptions } from './ingest';
-import { serveApp, type RunningServer } from './serve';
+import { createIngest, type Ingest, type IngestOptions } from '../ingest';
+import { serveApp, type RunningServer } from '../serve';
 
 export const SECRET_A = `whsec_${randomBytes(24).toString('base64')}`;
 export const SECRET_B = `whsec_${randomBytes(24).toString('base64')}`;

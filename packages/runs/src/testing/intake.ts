@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterEach, beforeEach } from 'vitest';
 import { ANALYTICS_QUEUE } from '@wrapup/shared';
 import { createRedisFixture, type RedisFixture } from '@wrapup/shared/testing';
-import { RunStore, type IntakeInput, type IntakeResult } from './run-store';
+import { RunStore, type IntakeInput, type IntakeResult } from '../run-store';
 
 /** A finish of camp-1 at 2024-05-01T10:00:00Z received a second later, for the run store's tests. */
 export const finishInput = (over: Partial<IntakeInput> = {}): IntakeInput => ({
