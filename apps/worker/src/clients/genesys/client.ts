@@ -20,10 +20,14 @@ import {
   type GenesysHttpOptions,
 } from './http';
 import {
+  CampaignListingSchema,
   CampaignProgressSchema,
   CampaignSchema,
+  ChannelSchema,
+  ChannelTopicsSchema,
   type Campaign,
   type CampaignProgress,
+  type Channel,
 } from './schemas';
 import { createTokenSource } from './token';
 
@@ -53,6 +57,19 @@ export interface GenesysClient {
   queryAggregates(body: AggregatesQuery): Promise<AggregatesResponse>;
   /** The campaign's outbound voice counts over `interval` (split into <= 7-day queries). */
   campaignAnalytics(a: { campaignId: string; interval: string }): Promise<CampaignAnalytics>;
+  /**
+   * Every campaign, page by page (`GET /api/v2/outbound/campaigns?pageSize=&pageNumber=`), each
+   * page one rate-limited call. `pageSize` defaults to 100 (the listing's largest page).
+   */
+  listCampaigns(opts?: { pageSize?: number }): Promise<Campaign[]>;
+  /** A new notification channel (`POST /api/v2/notifications/channels`). */
+  createChannel(): Promise<Channel>;
+  /**
+   * Subscribes a channel to more topics (`POST .../channels/{id}/subscriptions`, which adds to the
+   * existing list); answers the channel's whole topic list. A channel the platform dropped
+   * answers 404 (GenesysNotFound).
+   */
+  addSubscriptions(channelId: string, topics: string[]): Promise<string[]>;
 }
 
 /** A Genesys Cloud API client: OAuth client credentials, rate limit, retries, validated answers. */
@@ -93,7 +110,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
 
   /** Authorised call (see `api` for the 401). Returns the parsed 2xx body. */
   async function call<S extends v.GenericSchema>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     what: string,
     schema: S,
@@ -136,6 +153,8 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
   }
 
   const campaignPath = (id: string) => `/api/v2/outbound/campaigns/${encodeURIComponent(id)}`;
+
+  const channelPath = (id: string) => `/api/v2/notifications/channels/${encodeURIComponent(id)}`;
 
   const client: GenesysClient = {
     async getCampaign(id) {
@@ -182,12 +201,51 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
       }
       return { counts, raw, intervals };
     },
+
+    async listCampaigns({ pageSize = 100 } = {}) {
+      const all: Campaign[] = [];
+      for (let pageNumber = 1; ; pageNumber++) {
+        const page = await call(
+          'GET',
+          `/api/v2/outbound/campaigns?pageSize=${pageSize}&pageNumber=${pageNumber}`,
+          'GET /api/v2/outbound/campaigns',
+          CampaignListingSchema,
+        );
+        all.push(...page.entities);
+        const size = page.pageSize ?? pageSize;
+        const pages =
+          page.pageCount ?? (page.total !== undefined ? Math.ceil(page.total / size) : undefined);
+        // no page count and no total: a short page is the last one
+        const more = pages !== undefined ? pageNumber < pages : page.entities.length >= size;
+        if (!more || page.entities.length === 0) return all;
+      }
+    },
+
+    createChannel() {
+      return call(
+        'POST',
+        '/api/v2/notifications/channels',
+        'POST /api/v2/notifications/channels',
+        ChannelSchema,
+      );
+    },
+
+    async addSubscriptions(channelId, topics) {
+      const listing = await call(
+        'POST',
+        `${channelPath(channelId)}/subscriptions`,
+        'POST /api/v2/notifications/channels/{id}/subscriptions',
+        ChannelTopicsSchema,
+        topics.map((id) => ({ id })),
+      );
+      return listing.entities.map((t) => t.id);
+    },
   };
   return client;
 }
 
 export { GenesysError, GenesysNotFound, isGenesysError } from './errors';
-export type { Campaign, CampaignProgress, KnownCampaignStatus } from './schemas';
+export type { Campaign, CampaignProgress, Channel, KnownCampaignStatus } from './schemas';
 export { CAMPAIGN_STATUSES } from './schemas';
 export type { AggregatesQuery, AggregatesFilter } from './analytics';
 export { campaignAggregatesQuery, CAMPAIGN_METRICS, MAX_QUERY_DAYS } from './analytics';

@@ -33,6 +33,34 @@ export const CampaignSchema = v.looseObject({
 });
 export type Campaign = v.InferOutput<typeof CampaignSchema>;
 
+/**
+ * `GET /api/v2/outbound/campaigns` (`CampaignEntityListing` in the platform-client SDKs): one page.
+ * `pageCount` may be missing; then `total` and `pageSize` tell whether more pages follow.
+ */
+export const CampaignListingSchema = v.looseObject({
+  entities: v.optional(v.array(CampaignSchema), []),
+  pageSize: v.optional(v.number()),
+  pageNumber: v.optional(v.number()),
+  total: v.optional(v.number()),
+  pageCount: v.optional(v.number()),
+});
+
+/**
+ * `POST /api/v2/notifications/channels` (SDK model `Channel`: `connectUri`, `id`, `expires`). The
+ * WebSocket at `connectUri` delivers the channel's topics; `expires` is when the platform drops it.
+ */
+export const ChannelSchema = v.looseObject({
+  id: v.string(),
+  connectUri: v.string(),
+  expires: v.optional(v.string()),
+});
+export type Channel = v.InferOutput<typeof ChannelSchema>;
+
+/** `POST|PUT /api/v2/notifications/channels/{id}/subscriptions` (SDK `ChannelTopicEntityListing`). */
+export const ChannelTopicsSchema = v.looseObject({
+  entities: v.optional(v.array(v.looseObject({ id: v.string() })), []),
+});
+
 /** `GET /api/v2/outbound/campaigns/{id}/progress`. */
 export const CampaignProgressSchema = v.looseObject({
   campaign: v.optional(NamedRefSchema),
