@@ -129,32 +129,8 @@ try {
 const ingest = started.ingest as Ingest;
 if (!(await ingest.ready(3_000)))
   await abort(redisProblemLine(redactUrl(config.redisUrl), 'not ready'));
-try {
-  started.server = await serveIngest({ app: ingest.app, adminApp: ingest.adminApp }, config.ingest);
-} catch (err) {
-  if (errorCode(err) === 'EADDRINUSE') {
-    await abort(
-      `wrapup: port ${config.ingest.port} for the ingest is taken — stop what uses it or set INGEST_PORT to a free port`,
-    );
-  }
-  await abort(
-    `wrapup: the ingest could not listen on ${config.ingest.host}:${config.ingest.port}: ${messageOf(err)}`,
-  );
-}
-if (config.warehouse.url === undefined && !existsSync(join(dataDir, 'warehouse'))) {
-  process.stdout.write(
-    `wrapup: creating the embedded warehouse in ${displayPath(join(dataDir, 'warehouse'))} (first start only, a few seconds)\n`,
-  );
-}
-try {
-  started.worker = await startWorkerRuntime(config, {
-    logger: logFor('worker'),
-  });
-} catch (err) {
-  await abort(`wrapup: the worker could not start: ${messageOf(err)}`);
-}
 
-// 5. What to do next.
+// 5. The session (what `pnpm simulate` and the banner need).
 async function guideSample(s: Simulator): Promise<SampleEvent> {
   const campaign = s.state.campaigns.get(DEMO_CAMPAIGN_IDS.guide);
   if (!campaign) throw new Error('the simulator has no guide demo campaign');
@@ -171,13 +147,19 @@ async function guideSample(s: Simulator): Promise<SampleEvent> {
   };
 }
 
-const server = started.server as RunningIngest;
+// The session file is written before the ingest listens (so whatever waits for its health check
+// reads this session, never the last one), from the configured ports; with a port of 0 the
+// system picks one, and the file is written once the ports are known.
 const scheme = config.ingest.tls ? 'https' : 'http';
-const ingestUrl = `${scheme}://${reachableHost(config.ingest.host)}:${server.public.port}`;
-// with ADMIN_PORT the dashboard and admin API live on their own listener
-const adminUrl = server.admin
-  ? `${scheme}://${reachableHost(config.ingest.host)}:${server.admin.port}`
-  : ingestUrl;
+const urlsFor = (publicPort: number, adminPort: number | undefined) => {
+  const ingestUrl = `${scheme}://${reachableHost(config.ingest.host)}:${publicPort}`;
+  // with ADMIN_PORT the dashboard and admin API live on their own listener
+  const adminUrl =
+    adminPort !== undefined
+      ? `${scheme}://${reachableHost(config.ingest.host)}:${adminPort}`
+      : ingestUrl;
+  return { ingestUrl, adminUrl };
+};
 const dashboard = config.dashboard ?? { user: 'admin', password: '' };
 const apiKey = config.webhook.apiKeys[0];
 const webhookSecret = config.webhook.secrets[0];
@@ -190,7 +172,7 @@ const sample: SampleEvent = started.sim
       durationSeconds: 3600,
       contactCount: 100,
     };
-const session: DevSession = {
+const sessionFor = ({ ingestUrl, adminUrl }: ReturnType<typeof urlsFor>): DevSession => ({
   version: 1,
   pid: process.pid,
   startedAt: new Date().toISOString(),
@@ -204,9 +186,44 @@ const session: DevSession = {
   ...(started.sim ? { simUrl: started.sim.url, sample } : {}),
   warehouse: describeWarehouse(config.warehouse),
   generated: layered.generated,
-};
+});
 const file = sessionPath(dataDir);
-await writeSession(file, session);
+const portsFixed = config.ingest.port !== 0 && config.ingest.adminPort !== 0;
+let session = sessionFor(urlsFor(config.ingest.port, config.ingest.adminPort));
+if (portsFixed) await writeSession(file, session);
+
+try {
+  started.server = await serveIngest({ app: ingest.app, adminApp: ingest.adminApp }, config.ingest);
+} catch (err) {
+  if (errorCode(err) === 'EADDRINUSE') {
+    await abort(
+      `wrapup: port ${config.ingest.port} for the ingest is taken — stop what uses it or set INGEST_PORT to a free port`,
+    );
+  }
+  await abort(
+    `wrapup: the ingest could not listen on ${config.ingest.host}:${config.ingest.port}: ${messageOf(err)}`,
+  );
+}
+const server = started.server as RunningIngest;
+if (!portsFixed) {
+  session = sessionFor(urlsFor(server.public.port, server.admin?.port));
+  await writeSession(file, session);
+}
+
+if (config.warehouse.url === undefined && !existsSync(join(dataDir, 'warehouse'))) {
+  process.stdout.write(
+    `wrapup: creating the embedded warehouse in ${displayPath(join(dataDir, 'warehouse'))} (first start only, a few seconds)\n`,
+  );
+}
+try {
+  started.worker = await startWorkerRuntime(config, {
+    logger: logFor('worker'),
+  });
+} catch (err) {
+  await abort(`wrapup: the worker could not start: ${messageOf(err)}`);
+}
+
+// 6. What to do next.
 process.stdout.write(
   banner({
     session: { ...session, sample },
@@ -217,7 +234,7 @@ process.stdout.write(
   }),
 );
 
-// 6. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator, all within one deadline
+// 7. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator, all within one deadline
 // (active jobs get SHUTDOWN_TIMEOUT_MS); a second signal forces.
 onShutdown(stopSteps(config.shutdownTimeoutMs), {
   deadlineMs: config.shutdownTimeoutMs + HTTP_CLOSE_MS + 1_000,

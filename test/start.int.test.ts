@@ -82,6 +82,27 @@ describe('pnpm start (scripts/start.ts)', () => {
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '2000',
     });
+    const base = `http://127.0.0.1:${ingestPort}`;
+    const startedAfter = Date.now();
+    // Whatever waits for the health check (a script running `pnpm simulate` next) finds this
+    // start's session file already written.
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`${base}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 25_000, intervalMs: 20, what: 'the health check' },
+    );
+    const early = JSON.parse(readFileSync(join(dataDir, 'dev-session.json'), 'utf8')) as {
+      startedAt: string;
+      webhookUrl: string;
+    };
+    expect(Date.parse(early.startedAt)).toBeGreaterThanOrEqual(startedAfter - 1000);
+    expect(early.webhookUrl).toBe(`${base}/webhooks/genesys`);
+
     await waitFor(() => app.output().includes(BANNER_END), {
       timeoutMs: 25_000,
       intervalMs: 100,
@@ -89,7 +110,6 @@ describe('pnpm start (scripts/start.ts)', () => {
     });
 
     const out = app.output();
-    const base = `http://127.0.0.1:${ingestPort}`;
     expect(out).toContain(`webhook    ${base}/webhooks/genesys`);
     const login = /dashboard {2}(\S+)\s+user (\S+) \/ password (\S+)/.exec(out);
     expect(login?.[1]).toBe(`${base}/admin/queues`);

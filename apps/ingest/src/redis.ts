@@ -21,7 +21,7 @@ export function createProducerConnection(
   let down = false;
   redis.on('error', (err: Error) => {
     if (!down)
-      logger.warn({ err: err.message }, 'redis connection lost; answering 503 until it returns');
+      logger.warn({ err }, 'redis connection lost; answering 503 until it returns');
     down = true;
   });
   redis.on('ready', () => {

@@ -55,6 +55,64 @@ function loadAddStandardJob(): BullmqScript {
 
 export const ADD_STANDARD_JOB = loadAddStandardJob();
 
+/** A Job that lets `prepareAdd` run BullMQ's own (protected) option checks before encoding. */
+class CheckedJob extends Job {
+  validate(json: ReturnType<Job['asJSON']>): void {
+    this.validateOptions(json);
+  }
+}
+
+/** The transaction type `addJobToTransaction` accepts (BullMQ's IRedisTransaction). */
+type Transaction = Extract<
+  Parameters<Queue['backend']['addJobToTransaction']>[0],
+  { exec(): unknown }
+>;
+
+/**
+ * A transaction that sends nothing: it keeps the one script call a plain add makes. Any other
+ * command means BullMQ adds jobs differently than `prepareAdd` expects, and it throws.
+ */
+class AddRecorder implements Transaction {
+  sent: { command: string; argv: unknown[] } | undefined;
+  runCommand(name: string, args: unknown[]): this {
+    this.sent = { command: name, argv: args };
+    return this;
+  }
+  private other(command: string): never {
+    throw new Error(`prepareAdd: bullmq issued ${command}, not only its add script`);
+  }
+  hgetall(): this {
+    return this.other('HGETALL');
+  }
+  hset(): this {
+    return this.other('HSET');
+  }
+  hscan(): this {
+    return this.other('HSCAN');
+  }
+  smembers(): this {
+    return this.other('SMEMBERS');
+  }
+  sscan(): this {
+    return this.other('SSCAN');
+  }
+  zrange(): this {
+    return this.other('ZRANGE');
+  }
+  lrange(): this {
+    return this.other('LRANGE');
+  }
+  llen(): this {
+    return this.other('LLEN');
+  }
+  del(): this {
+    return this.other('DEL');
+  }
+  exec(): Promise<null> {
+    return Promise.resolve(null);
+  }
+}
+
 /**
  * Builds what `queue.add(name, data, opts)` would send to Redis, without sending it: BullMQ's own
  * Job and backend encode the job (options packed, data serialised, timestamp), and the command is
@@ -72,22 +130,13 @@ export function prepareAdd(
   const jobId = opts.jobId;
   if (jobId === '0' || jobId.startsWith('0:'))
     throw new Error("prepareAdd: jobId cannot be '0' or start with '0:'");
-  const job = new Job(queue, name, data, { ...queue.jobsOpts, ...opts, jobId }, jobId);
+  const job = new CheckedJob(queue, name, data, { ...queue.jobsOpts, ...opts, jobId }, jobId);
   const json = job.asJSON();
-  (job as unknown as { validateOptions(j: typeof json): void }).validateOptions(json);
-  let sent: { command: string; argv: unknown[] } | undefined;
-  const recorder = {
-    runCommand(command: string, argv: unknown[]) {
-      sent = { command, argv };
-      return Promise.resolve(jobId);
-    },
-  };
-  const pending = queue.backend.addJobToTransaction(
-    recorder as unknown as Parameters<Queue['backend']['addJobToTransaction']>[0],
-    json,
-    jobId,
-  );
+  job.validate(json);
+  const recorder = new AddRecorder();
+  const pending = queue.backend.addJobToTransaction(recorder, json, jobId);
   pending.catch(() => undefined); // it only settles on the recorder's answer; nothing was sent
+  const { sent } = recorder;
   const expected = ADD_STANDARD_JOB.keys + ADD_ARGS;
   if (
     !sent ||

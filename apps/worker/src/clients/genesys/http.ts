@@ -36,14 +36,16 @@ export interface GenesysHttpOptions {
   retryBaseMs?: number;
 }
 
-/** got's `context` of one call: its label for logs and errors, and when its time budget ends. */
-interface CallContext {
-  what: string;
-  deadline: number;
-}
-// got types `context` as a plain record; the call's own object is read and updated in place
-// (beforeRequest sets the deadline on the first attempt), so this is a view, not a copy.
-const contextOf = (options: Pick<Options, 'context'>) => options.context as unknown as CallContext;
+/*
+ * got's `context` of one call carries its label (`what`, set by `send`) and, from the first
+ * attempt on, when its time budget ends (`deadline`, set by beforeRequest). got types `context` as a
+ * plain record and keeps the same object across the call's attempts, so the deadline is written on
+ * it in place and both fields are read back through these checks.
+ */
+const whatOf = (options: Pick<Options, 'context'>): string =>
+  typeof options.context.what === 'string' ? options.context.what : 'genesys call';
+const deadlineOf = (options: Pick<Options, 'context'>): number =>
+  typeof options.context.deadline === 'number' ? options.context.deadline : Date.now();
 
 /** The code of the GenesysError for an attempt the shutdown signal stopped before it was sent. */
 export const SHUTDOWN_CODE = 'shutdown';
@@ -78,35 +80,34 @@ export function createGenesysHttp(opts: GenesysHttpOptions): Got {
       calculateDelay: (r) => {
         if (r.error.name === 'RetryError') return 1; // the 401 refresh asked for one more try
         if (r.error.cause instanceof GenesysError) return 0; // no limiter slot or no token: final
-        const remainingMs = contextOf(r.error.options).deadline - Date.now();
+        const remainingMs = deadlineOf(r.error.options) - Date.now();
         return retryDelay({ ...r, answered: r.error.response !== undefined, remainingMs }, timing);
       },
     },
     hooks: {
       beforeRequest: [
         async (options, { retryCount }) => {
-          const call = contextOf(options);
-          if (retryCount === 0) call.deadline = Date.now() + maxRetryTimeMs;
-          await limiter
-            ?.acquire({ signal: opts.signal, timeoutMs: Math.max(1, call.deadline - Date.now()) })
-            .catch((err: unknown) => {
-              if (opts.signal?.aborted) {
-                throw new GenesysError(`${call.what}: not sent, shutting down`, {
-                  code: SHUTDOWN_CODE,
-                  cause: err,
-                });
-              }
-              throw new GenesysError(
-                `${call.what}: no rate-limit slot within ${maxRetryTimeMs} ms`,
-                { code: 'rate_limit_wait', cause: err },
-              );
+          if (retryCount === 0) options.context.deadline = Date.now() + maxRetryTimeMs;
+          const what = whatOf(options);
+          const timeoutMs = Math.max(1, deadlineOf(options) - Date.now());
+          await limiter?.acquire({ signal: opts.signal, timeoutMs }).catch((err: unknown) => {
+            if (opts.signal?.aborted) {
+              throw new GenesysError(`${what}: not sent, shutting down`, {
+                code: SHUTDOWN_CODE,
+                cause: err,
+              });
+            }
+            throw new GenesysError(`${what}: no rate-limit slot within ${maxRetryTimeMs} ms`, {
+              code: 'rate_limit_wait',
+              cause: err,
             });
+          });
         },
       ],
       afterResponse: [
         async (res) => {
           const meta = {
-            what: contextOf(res.request.options).what,
+            what: whatOf(res.request.options),
             status: res.statusCode,
             correlationId: correlationIdOf(res),
             attempt: res.retryCount + 1,
@@ -130,7 +131,7 @@ export function createGenesysHttp(opts: GenesysHttpOptions): Got {
         (error, retryCount) => {
           const status = error.response?.statusCode;
           if (error.name === 'RetryError' || status === 429) return; // logged already
-          const { what } = contextOf(error.options);
+          const what = whatOf(error.options);
           log.warn(
             { what, attempt: retryCount, status, code: error.code },
             'genesys call failed, retrying',
