@@ -31,6 +31,7 @@ import {
   type DeliveryResult,
   type FinishedCampaign,
 } from './sender';
+import type { NotificationChannelView } from './notifications';
 import { applySettings, type SettingsPatch } from './settings';
 
 export type { CampaignView } from './model/views';
@@ -154,7 +155,15 @@ export const SettingsBody = v.strictObject({
   omitOptionalFields: v.optional(v.number()),
   omitVersion: v.optional(v.boolean()),
   maxIntervalDays: v.optional(v.nullable(v.number())),
+  notificationHeartbeatMs: v.optional(v.number()),
+  notificationChannelTtlMs: v.optional(v.number()),
+  notificationTopicLimit: v.optional(v.number()),
+  notificationChannelLimit: v.optional(v.number()),
+  socketClosingGraceMs: v.optional(v.number()),
 });
+
+/** `POST /notifications/refuse-sockets`. */
+export const RefuseSocketsBody = v.strictObject({ on: v.boolean() });
 
 export interface DeliverCopyResult extends DeliveryResult {
   copy: Omit<CopyView, 'body'>;
@@ -178,6 +187,16 @@ export interface Control {
   resetLog(): void;
   /** Invalidates every issued token (the next API call gets 401). */
   revokeTokens(): number;
+  /** Every live notification channel: id, topics, connected, expires, messagesSent, ... */
+  notifications(): NotificationChannelView[];
+  /** A network cut: terminates every notification WebSocket without a close frame; answers how many. */
+  dropSockets(): number;
+  /** `v2.system.socket_closing` to every socket, each closed `socketClosingGraceMs` later; answers how many. */
+  sendSocketClosing(): number;
+  /** Expires every notification channel now (sockets closed, channels 404); answers how many. */
+  expireChannels(): number;
+  /** While on, WebSocket upgrades are refused (503), holding a listener offline. */
+  setSocketsRefused(on: boolean): boolean;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -275,6 +294,14 @@ export function createControl(state: SimState): Control {
       const n = state.tokens.size;
       state.tokens.clear();
       return n;
+    },
+    notifications: () => state.notifications.views(),
+    dropSockets: () => state.notifications.dropSockets(),
+    sendSocketClosing: () => state.notifications.sendSocketClosing(),
+    expireChannels: () => state.notifications.expireChannels(),
+    setSocketsRefused: (on) => {
+      if (typeof on !== 'boolean') throw new SimError(400, 'on must be a boolean');
+      return state.notifications.setSocketsRefused(on);
     },
   };
 }

@@ -45,6 +45,16 @@ export { METRICS, DIMENSIONS } from './analytics/catalog';
 export type { AggregatesResponse, MetricStats } from './analytics/aggregate';
 export { CORRELATION_HEADER } from './middleware';
 export {
+  NotificationHub,
+  HEARTBEAT_MESSAGE,
+  PONG_MESSAGE,
+  SOCKET_CLOSING_TOPIC,
+  type NotificationChannelView,
+  type TopicMessage,
+  type ChannelBody,
+} from './notifications';
+export { NOTIFICATION_DEFAULTS } from './options';
+export {
   deliverFinish,
   postWebhook,
   buildFinishEvent,

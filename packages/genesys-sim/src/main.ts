@@ -25,7 +25,8 @@ async function main(): Promise<void> {
       clientSecretFrom: demoSecret ? `the demo default ${sim.clientSecret}` : 'SIM_CLIENT_SECRET',
       analyticsLagMs: sim.state.settings.analyticsLagMs,
       rateLimitPerMinute: sim.state.settings.rateLimitPerMinute,
-      controlApi: `${sim.url}/__sim (campaigns: create, complete, stop, start, edit, expected, copies, deliver; faults; requests)`,
+      controlApi: `${sim.url}/__sim (campaigns: create, complete, stop, start, edit, expected, copies, deliver; faults; requests; notifications)`,
+      notificationSockets: `ws://<host>/channels/{id} (POST /api/v2/notifications/channels)`,
     },
     'genesys-sim listening (login and API)',
   );

@@ -11,7 +11,7 @@ export const CORRELATION_HEADER = 'ININ-Correlation-ID';
 export const tokenHash = (token: string): string =>
   createHash('sha256').update(token).digest('hex').slice(0, 12);
 
-function bearer(c: SimContext): string | undefined {
+export function bearer(c: SimContext): string | undefined {
   const header = c.req.header('authorization');
   const m = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
   return m?.[1];

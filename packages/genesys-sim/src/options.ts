@@ -45,6 +45,16 @@ export interface SimOptions {
   omitVersion?: boolean;
   /** Reject aggregate queries whose interval is longer than this many days (default: no cap). */
   maxIntervalDays?: number;
+  /** Notification WebSocket heartbeat interval (default 30000; forum-sourced, see notifications.ts). */
+  notificationHeartbeatMs?: number;
+  /** A notification channel's life from creation or its latest subscribe (default 24 h). */
+  notificationChannelTtlMs?: number;
+  /** Topics per notification channel; one more is a 400 (default 1000). */
+  notificationTopicLimit?: number;
+  /** Channels per OAuth client; creating one more removes the least recently used (default 20). */
+  notificationChannelLimit?: number;
+  /** After a `v2.system.socket_closing` notice, the socket is closed this much later (default 60000). */
+  socketClosingGraceMs?: number;
   faults?: FaultOptions;
   /** Seed for every generated outcome (default 42). */
   seed?: number;
@@ -68,6 +78,11 @@ export interface SimSettings {
   omitOptionalFields: number;
   omitVersion: boolean;
   maxIntervalDays: number | undefined;
+  notificationHeartbeatMs: number;
+  notificationChannelTtlMs: number;
+  notificationTopicLimit: number;
+  notificationChannelLimit: number;
+  socketClosingGraceMs: number;
   faults: FaultOptions;
 }
 
@@ -86,6 +101,15 @@ export const DEFAULT_CLIENT_ID = 'wrapup-demo';
 export const DEFAULT_CLIENT_SECRET = 'wrapup-demo-secret';
 export const DEFAULT_REQUEST_LOG_LIMIT = 100_000;
 
+/** The Notification API's defaults (sources in notifications.ts and docs/platform-facts.md). */
+export const NOTIFICATION_DEFAULTS = {
+  notificationHeartbeatMs: 30_000,
+  notificationChannelTtlMs: 24 * 60 * 60 * 1000,
+  notificationTopicLimit: 1000,
+  notificationChannelLimit: 20,
+  socketClosingGraceMs: 60_000,
+} as const;
+
 export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
   return {
     port: opts.port ?? 0,
@@ -102,6 +126,15 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     omitOptionalFields: opts.omitOptionalFields ?? 0,
     omitVersion: opts.omitVersion ?? false,
     maxIntervalDays: opts.maxIntervalDays,
+    notificationHeartbeatMs:
+      opts.notificationHeartbeatMs ?? NOTIFICATION_DEFAULTS.notificationHeartbeatMs,
+    notificationChannelTtlMs:
+      opts.notificationChannelTtlMs ?? NOTIFICATION_DEFAULTS.notificationChannelTtlMs,
+    notificationTopicLimit:
+      opts.notificationTopicLimit ?? NOTIFICATION_DEFAULTS.notificationTopicLimit,
+    notificationChannelLimit:
+      opts.notificationChannelLimit ?? NOTIFICATION_DEFAULTS.notificationChannelLimit,
+    socketClosingGraceMs: opts.socketClosingGraceMs ?? NOTIFICATION_DEFAULTS.socketClosingGraceMs,
     faults: { ...opts.faults },
     seed: opts.seed ?? 42,
     demoCampaigns: opts.demoCampaigns ?? true,

@@ -11,6 +11,7 @@ import type {
 } from './control';
 import { DEMO_CAMPAIGN_IDS, seedDemoCampaigns } from './demo';
 import type { FinishedCampaign } from './events';
+import type { NotificationChannelView } from './notifications';
 import type {
   CompleteOptions,
   CreateCampaignInput,
@@ -64,6 +65,17 @@ export interface Simulator {
   requestLog(): Promise<RequestLogEntry[]>;
   resetLog(): Promise<void>;
   revokeTokens(): Promise<number>;
+  /** Live notification channels: id, topics, connected, expires, messagesSent, connections. */
+  notifications(): Promise<NotificationChannelView[]>;
+  /** A network cut: every notification WebSocket terminated without notice; answers how many. */
+  dropSockets(): Promise<number>;
+  /** `v2.system.socket_closing` to every socket, closed `socketClosingGraceMs` later; answers how many. */
+  sendSocketClosing(): Promise<number>;
+  /** Expires every notification channel now (sockets closed, then 404); answers how many. */
+  expireChannels(): Promise<number>;
+  /** While on, WebSocket upgrades to `/channels/{id}` are refused (503). */
+  setSocketsRefused(on: boolean): Promise<boolean>;
+  /** Stops listening; closes every notification socket and timer. */
   close(): Promise<void>;
 }
 
@@ -94,6 +106,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   const { port } = server.address() as AddressInfo;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   let closing: Promise<void> | undefined;
+  // The Notification API's WebSockets share the HTTP server: `ws://host:port/channels/{id}`.
+  state.notifications.publicWsBase = `ws://${host}:${port}`;
+  server.on('upgrade', (req, socket, head) => state.notifications.handleUpgrade(req, socket, head));
 
   const url = `http://${host}:${port}`;
   return {
@@ -122,7 +137,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     requestLog: () => later(() => control.requestLog()),
     resetLog: () => later(() => control.resetLog()),
     revokeTokens: () => later(() => control.revokeTokens()),
+    notifications: () => later(() => control.notifications()),
+    dropSockets: () => later(() => control.dropSockets()),
+    sendSocketClosing: () => later(() => control.sendSocketClosing()),
+    expireChannels: () => later(() => control.expireChannels()),
+    setSocketsRefused: (on) => later(() => control.setSocketsRefused(on)),
     close: () => {
+      state.notifications.close();
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

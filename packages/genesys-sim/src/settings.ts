@@ -18,7 +18,21 @@ export interface SettingsPatch extends FaultOptions {
   omitOptionalFields?: number;
   omitVersion?: boolean;
   maxIntervalDays?: number | null;
+  notificationHeartbeatMs?: number;
+  notificationChannelTtlMs?: number;
+  notificationTopicLimit?: number;
+  notificationChannelLimit?: number;
+  socketClosingGraceMs?: number;
 }
+
+/** Positive integer settings of the Notification API (they apply to what happens next). */
+const NOTIFICATION_KEYS = [
+  'notificationHeartbeatMs',
+  'notificationChannelTtlMs',
+  'notificationTopicLimit',
+  'notificationChannelLimit',
+  'socketClosingGraceMs',
+] as const;
 
 const FAULT_KEYS = [
   'errorRate',
@@ -101,6 +115,8 @@ export function applySettings(state: SimState, patch: SettingsPatch): SimSetting
       patch.maxIntervalDays === null
         ? undefined
         : positiveInt(patch.maxIntervalDays, 'maxIntervalDays');
+  for (const key of NOTIFICATION_KEYS)
+    if (patch[key] !== undefined) next[key] = positiveInt(patch[key], key);
   state.settings = next;
   return next;
 }

@@ -13,7 +13,7 @@ import {
   type SimCampaign,
   type SimConversation,
 } from './types';
-import { campaignView, skippedTotal } from './views';
+import { campaignView, progressView, skippedTotal } from './views';
 
 export { skippedTotal } from './views';
 
@@ -129,6 +129,13 @@ function publish(state: SimState, campaign: SimCampaign, reason: CopyReason): vo
     atMs: campaign.dateModified,
     body,
   });
+  // Out on the Notification API to every channel subscribed with a socket open right now; the
+  // progress topic along with it (assumed timing). Bodies are built only when someone listens.
+  const topic = `v2.outbound.campaigns.${campaign.id}`;
+  state.notifications.publish(topic, body);
+  state.notifications.publish(`${topic}.progress`, () =>
+    progressView(campaign, { omitCalled: state.omitOptional() }),
+  );
 }
 
 /** A change the platform publishes: `version` + 1, `dateModified`, a new copy. */

@@ -1,3 +1,4 @@
+import { NotificationHub } from '../notifications';
 import type { ResolvedOptions, SimSettings } from '../options';
 import { createRandom, type Random } from '../random';
 import { RingLog } from './request-log';
@@ -54,6 +55,8 @@ export class SimState {
   /** Conversations examined by aggregates queries so far (for tests and benchmarks). */
   scannedConversations = 0;
   settings: SimSettings;
+  /** Notification channels, subscriptions and WebSockets (published copies go out through it). */
+  readonly notifications: NotificationHub = new NotificationHub(this);
   readonly seed: number;
   readonly now: () => number;
   readonly clientId: string;
@@ -71,6 +74,11 @@ export class SimState {
       omitOptionalFields: opts.omitOptionalFields,
       omitVersion: opts.omitVersion,
       maxIntervalDays: opts.maxIntervalDays,
+      notificationHeartbeatMs: opts.notificationHeartbeatMs,
+      notificationChannelTtlMs: opts.notificationChannelTtlMs,
+      notificationTopicLimit: opts.notificationTopicLimit,
+      notificationChannelLimit: opts.notificationChannelLimit,
+      socketClosingGraceMs: opts.socketClosingGraceMs,
       faults: { ...opts.faults },
     };
     this.seed = opts.seed;

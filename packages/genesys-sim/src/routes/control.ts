@@ -6,6 +6,7 @@ import {
   CreateCampaignBody,
   DeliverCopyBody,
   EditBody,
+  RefuseSocketsBody,
   SettingsBody,
   StartBody,
   StopBody,
@@ -59,6 +60,9 @@ function rangeQuery(c: SimContext): TimeRange {
  * - `GET /campaigns/:id/expected?from&to` true totals of the dials in the range;
  * - `GET /campaigns/:id/copies` every published copy; `POST /campaigns/:id/deliver` sends one
  *   (default the latest) to a URL in a given shape.
+ * - `GET /notifications` the live notification channels; `POST /notifications/drop-sockets` (a
+ *   network cut), `/notifications/socket-closing` (maintenance notice, then close after the grace),
+ *   `/notifications/expire-channels`, `/notifications/refuse-sockets` `{on}`.
  */
 export function controlRoutes(control: Control): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
@@ -95,5 +99,15 @@ export function controlRoutes(control: Control): Hono<SimEnv> {
     return c.body(null, 204);
   });
   app.post('/tokens/revoke', (c) => c.json({ revoked: control.revokeTokens() }));
+  app.get('/notifications', (c) => c.json({ channels: control.notifications() }));
+  app.post('/notifications/drop-sockets', (c) => c.json({ dropped: control.dropSockets() }));
+  app.post('/notifications/socket-closing', (c) =>
+    c.json({ notified: control.sendSocketClosing() }),
+  );
+  app.post('/notifications/expire-channels', (c) => c.json({ expired: control.expireChannels() }));
+  app.post('/notifications/refuse-sockets', async (c) => {
+    const { on } = await parsedBody(c, RefuseSocketsBody);
+    return c.json({ refused: control.setSocketsRefused(on) });
+  });
   return app;
 }
