@@ -90,11 +90,16 @@ describe('admin surface', () => {
     expect(html).toContain('<base href="/admin/queues/"');
   });
 
-  it('serves Bull Board with the three queues and its static assets', async () => {
+  it('serves Bull Board with the four queues and its static assets', async () => {
     const api = await fetch(`${h.url}/admin/queues/api/queues`, { headers: admin });
     expect(api.status).toBe(200);
     const body = (await api.json()) as { queues: { name: string }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['analytics', 'notify', 'warehouse']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual([
+      'analytics',
+      'notify',
+      'reconcile',
+      'warehouse',
+    ]);
 
     const html = await (await fetch(`${h.url}/admin/queues`, { headers: admin })).text();
     const asset = /src="(static\/[^"']+\.js)"/.exec(html)?.[1];
@@ -371,6 +376,7 @@ describe('Bull Board write actions', () => {
       await fetch(`${h.url}/admin/queues/api/queues`, { headers: admin })
     ).json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
     expect(board.queues.map((q) => [q.readOnlyMode, q.allowRetries])).toEqual([
+      [true, false],
       [true, false],
       [true, false],
       [true, false],

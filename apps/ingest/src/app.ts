@@ -74,6 +74,8 @@ export function createApp(deps: AppDeps): IngestApps {
         runs: deps.runs,
         analytics: deps.queues.analytics,
         boardQueues: queueList(deps.queues),
+        reconcile: deps.queues.reconcile,
+        events: config.events,
         readOnly: config.dashboardReadOnly,
         logger,
         now,

@@ -1,13 +1,17 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE } from '@wrapup/shared';
+import { ANALYTICS_QUEUE, NOTIFY_QUEUE, RECONCILE_QUEUE, WAREHOUSE_QUEUE } from '@wrapup/shared';
 
-/** The producer side of the three queues (ingest adds analytics jobs; the board shows all three). */
+/**
+ * The producer side of the queues: the ingest adds analytics jobs (webhooks) and reconcile jobs
+ * (`POST /admin/reconcile`); the board shows them all.
+ */
 export interface IngestQueues {
   analytics: Queue;
   warehouse: Queue;
   notify: Queue;
+  reconcile: Queue;
 }
 
 export function createQueues(connection: Redis, prefix: string, logger: Logger): IngestQueues {
@@ -23,10 +27,16 @@ export function createQueues(connection: Redis, prefix: string, logger: Logger):
     analytics: make(ANALYTICS_QUEUE),
     warehouse: make(WAREHOUSE_QUEUE),
     notify: make(NOTIFY_QUEUE),
+    reconcile: make(RECONCILE_QUEUE),
   };
 }
 
-export const queueList = (q: IngestQueues): Queue[] => [q.analytics, q.warehouse, q.notify];
+export const queueList = (q: IngestQueues): Queue[] => [
+  q.analytics,
+  q.warehouse,
+  q.notify,
+  q.reconcile,
+];
 
 export async function closeQueues(q: IngestQueues): Promise<void> {
   await Promise.allSettled(queueList(q).map((queue) => queue.close()));

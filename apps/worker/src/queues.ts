@@ -10,18 +10,21 @@ import {
   ANALYTICS_QUEUE,
   NOTIFY_QUEUE,
   NotificationSchema,
+  RECONCILE_QUEUE,
   WAREHOUSE_QUEUE,
   WarehouseJobSchema,
   analyticsJobOptions,
   formatIssues,
   notifyJobOptions,
   notifyTargetHash,
+  reconcileJobOptions,
   warehouseJobOptions,
   type AnalyticsJob,
   type DefaultJobOptions,
   type Notification,
   type NotifyJob,
   type QueueName,
+  type ReconcileJob,
   type WarehouseJob,
 } from '@wrapup/shared';
 
@@ -32,6 +35,8 @@ export interface Queues {
   analytics: Queue<AnalyticsJob>;
   warehouse: Queue<WarehouseJob>;
   notify: Queue<NotifyJob>;
+  /** Reconciliation sweeps (the job scheduler's and the admin API's backfills). */
+  reconcile: Queue<ReconcileJob>;
   prefix: string;
   close(): Promise<void>;
 }
@@ -46,6 +51,7 @@ const CATALOG: Record<QueueName, DefaultJobOptions> = {
   analytics: analyticsJobOptions,
   warehouse: warehouseJobOptions,
   notify: notifyJobOptions,
+  reconcile: reconcileJobOptions,
 };
 
 /** The catalog's job options for a queue with an override merged on top, as BullMQ takes them. */
@@ -56,7 +62,7 @@ export function jobOptionsFor(
   return { ...CATALOG[name], ...overrides[name] };
 }
 
-/** The three producer queues under `prefix`, with the catalog's default job options. */
+/** The producer queues under `prefix`, with the catalog's default job options. */
 export function createQueues(
   connection: ConnectionOptions,
   prefix: string,
@@ -70,13 +76,15 @@ export function createQueues(
   const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, options(ANALYTICS_QUEUE));
   const warehouse = new Queue<WarehouseJob>(WAREHOUSE_QUEUE, options(WAREHOUSE_QUEUE));
   const notify = new Queue<NotifyJob>(NOTIFY_QUEUE, options(NOTIFY_QUEUE));
+  const reconcile = new Queue<ReconcileJob>(RECONCILE_QUEUE, options(RECONCILE_QUEUE));
   return {
     analytics,
     warehouse,
     notify,
+    reconcile,
     prefix,
     async close() {
-      await Promise.all([analytics.close(), warehouse.close(), notify.close()]);
+      await Promise.all([analytics.close(), warehouse.close(), notify.close(), reconcile.close()]);
     },
   };
 }

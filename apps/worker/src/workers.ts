@@ -1,7 +1,13 @@
 import { Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import * as v from 'valibot';
-import { ANALYTICS_QUEUE, NOTIFY_QUEUE, WAREHOUSE_QUEUE, type QueueName } from '@wrapup/shared';
+import {
+  ANALYTICS_QUEUE,
+  NOTIFY_QUEUE,
+  RECONCILE_QUEUE,
+  WAREHOUSE_QUEUE,
+  type QueueName,
+} from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import type { Notifier } from './clients/notify/notifier';
 import type { WarehouseSink } from './clients/sinks/sink';
@@ -33,6 +39,8 @@ export interface StartWorkersDeps {
   logger: Logger;
   /** The analytics stage; without it this process serves warehouse and notify only. */
   analyticsProcessor?: Processor;
+  /** The reconciliation sweep (processors/reconcile); without it this process takes no sweeps. */
+  reconcileProcessor?: Processor;
   /** A connection (maxRetriesPerRequest: null) for the kept-report key; one is opened here when absent. */
   redis?: Redis;
   /** Producer queues built by the caller (e.g. for the analytics processor); created here when absent. */
@@ -54,7 +62,10 @@ export interface RunningWorkers {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** One BullMQ Worker per queue (analytics only when a processor is given), all logging their errors. */
+/**
+ * One BullMQ Worker per queue (analytics and reconcile only when their processor is given), all
+ * logging their errors.
+ */
 export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
   const connection: ConnectionOptions = redisConnection(deps.redisUrl);
   const ownQueues = deps.queues === undefined;
@@ -91,12 +102,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     ],
   ];
   if (deps.analyticsProcessor) processors.unshift([ANALYTICS_QUEUE, deps.analyticsProcessor]);
+  if (deps.reconcileProcessor) processors.push([RECONCILE_QUEUE, deps.reconcileProcessor]);
 
   const workers = processors.map(([name, processor]) => {
     const worker = new Worker(name, processor, {
       connection,
       prefix: deps.prefix,
-      concurrency: deps.concurrencyPerQueue?.[name] ?? deps.concurrency,
+      // One sweep at a time per process: a sweep lists every campaign, so two would only double it.
+      concurrency:
+        deps.concurrencyPerQueue?.[name] ?? (name === RECONCILE_QUEUE ? 1 : deps.concurrency),
       ...(deps.lockDurationMs !== undefined && { lockDuration: deps.lockDurationMs }),
       ...(deps.stalledIntervalMs !== undefined && { stalledInterval: deps.stalledIntervalMs }),
       // A job whose worker dies is retried from its stall; the default (1) would fail it for good

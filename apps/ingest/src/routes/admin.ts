@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Queue } from 'bullmq';
-import { CAMPAIGN_ID_PATTERN } from '@wrapup/shared';
+import * as v from 'valibot';
+import {
+  CAMPAIGN_ID_PATTERN,
+  IsoTimeSchema,
+  reconcileJobOptions,
+  type ReconcileJob,
+} from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
 import { basicAuth } from '../auth/basic';
 import { createBoard } from '../admin/board';
@@ -16,9 +22,17 @@ export interface AdminDeps {
   runs: RunStore;
   analytics: Queue;
   boardQueues: readonly Queue[];
+  /** The reconcile queue, for `POST /admin/reconcile`; without it that route answers 404. */
+  reconcile?: Queue | undefined;
+  /** EVENT_MAX_AGE_DAYS / EVENT_MAX_FUTURE_SECONDS: a backfill's `since` must lie inside them. */
+  events?: { maxAgeDays: number; maxFutureSeconds: number } | undefined;
   logger: Logger;
   now: () => number;
 }
+
+/** `POST /admin/reconcile?since=<ISO>`: `since` optional (a sweep now), an ISO time with a zone when given. */
+const ReconcileQuerySchema = v.object({ since: v.optional(IsoTimeSchema) });
+const DAY_MS = 86_400_000;
 
 const unavailable = () =>
   Response.json(
@@ -27,7 +41,8 @@ const unavailable = () =>
   );
 
 /**
- * Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, and replay. Every
+ * Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, replay and the
+ * reconciliation sweep (a backfill with `since`). Every
  * write must come from our own origin and carry JSON or no body (see admin/same-origin.ts).
  */
 export function adminRoutes(deps: AdminDeps): Hono {
@@ -71,6 +86,42 @@ export function adminRoutes(deps: AdminDeps): Hono {
           'replay enqueued',
         );
         return c.json({ runId: outcome.runId, jobId: outcome.jobId }, 202);
+    }
+  });
+  /**
+   * Adds a reconciliation sweep now; with `since` a backfill: every finished campaign modified at
+   * or after it that has no run for that finish gets one (the worker's reconcile processor). Run
+   * twice, the second starts nothing. 202 `{status: 'queued', jobId}`; 400 naming `since` when it is
+   * no ISO time or lies outside the event horizon (the intake would refuse such finishes anyway).
+   */
+  app.post('/admin/reconcile', async (c) => {
+    const queue = deps.reconcile;
+    if (!queue) return c.json({ error: 'not_found' }, 404);
+    const raw = c.req.queries('since');
+    const invalid = (message: string) =>
+      c.json({ error: 'invalid_request', issues: [{ path: 'since', message }] }, 400);
+    if (raw !== undefined && raw.length > 1) return invalid('must be given once');
+    const parsed = v.safeParse(ReconcileQuerySchema, { since: raw?.[0] });
+    if (!parsed.success) return invalid(parsed.issues[0]?.message ?? 'is invalid');
+    const { since } = parsed.output;
+    if (since !== undefined) {
+      const at = Date.parse(since);
+      const nowMs = deps.now();
+      const horizon = deps.events ?? { maxAgeDays: 30, maxFutureSeconds: 300 };
+      if (at > nowMs + horizon.maxFutureSeconds * 1000) return invalid('must not be in the future');
+      if (at < nowMs - horizon.maxAgeDays * DAY_MS)
+        return invalid(
+          `must be within the last ${horizon.maxAgeDays} days (EVENT_MAX_AGE_DAYS): older finishes are never reported`,
+        );
+    }
+    const data: ReconcileJob = { requestedBy: 'admin', ...(since !== undefined ? { since } : {}) };
+    try {
+      const job = await queue.add(since ? 'backfill' : 'sweep', data, reconcileJobOptions);
+      deps.logger.info({ jobId: job.id, since }, 'reconcile sweep queued');
+      return c.json({ status: 'queued', jobId: job.id, ...(since ? { since } : {}) }, 202);
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'queueing a reconcile sweep failed');
+      return unavailable();
     }
   });
   return app;
