@@ -1,4 +1,10 @@
-import { reportIdFor, type Notification, type NotifyEvent, type Report } from '@wrapup/shared';
+import {
+  reportIdFor,
+  type FigureChange,
+  type Notification,
+  type NotifyEvent,
+  type Report,
+} from '@wrapup/shared';
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
 const seconds = (s: number) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
@@ -15,12 +21,67 @@ export function summaryLine(report: Report): string {
 const incompleteNote = (report: Report) =>
   ` (analytics incomplete: ${report.observedCount} of ${report.expectedCount ?? 'unknown'} expected)`;
 
+/** Enough decimals (1 to 4) that two different values never print the same. */
+function decimalsFor(values: number[]): number {
+  let d = 1;
+  while (d < 4 && new Set(values.map((x) => x.toFixed(d))).size < values.length) d++;
+  return d;
+}
+
+const signed = (text: string, delta: number) => (delta < 0 ? text : `+${text}`);
+
+/**
+ * One change as text: `attempts 1500 → 1512 (+12)`, `AHT 120.0 s → 121.4 s (+1.4 s)`,
+ * `contact rate 30.0% → 30.2% (+0.2 pp)`; a figure the earlier revision did not have shows as `–`.
+ */
+export function changeText(c: FigureChange): string {
+  if (c.from === null || c.to === null) {
+    const show = (x: number | null) =>
+      x === null
+        ? '–'
+        : c.unit === 'ratio'
+          ? percent(x)
+          : c.unit === 'seconds'
+            ? seconds(x)
+            : `${x}`;
+    return `${c.label} ${show(c.from)} → ${show(c.to)}`;
+  }
+  const delta = c.to - c.from;
+  switch (c.unit) {
+    case 'count':
+      return `${c.label} ${c.from} → ${c.to} (${signed(String(delta), delta)})`;
+    case 'seconds': {
+      const d = decimalsFor([c.from, c.to]);
+      const text = `${delta.toFixed(d)} s`;
+      return `${c.label} ${c.from.toFixed(d)} s → ${c.to.toFixed(d)} s (${signed(text, delta)})`;
+    }
+    case 'ratio': {
+      const [from, to, pp] = [c.from * 100, c.to * 100, delta * 100];
+      const d = decimalsFor([from, to]);
+      const text = `${pp.toFixed(d)} pp`;
+      return `${c.label} ${from.toFixed(d)}% → ${to.toFixed(d)}% (${signed(text, pp)})`;
+    }
+  }
+}
+
+/** `Campaign X final report: attempts 1500 → 1512 (+12), AHT 120.0 s → 121.4 s (+1.4 s)` */
+export const revisedLine = (report: Report, changes: readonly FigureChange[]) =>
+  `Campaign ${report.campaignId} final report: ${changes.map(changeText).join(', ')}`;
+
 export type NotificationInput =
   | { event: 'report.delivered' | 'report.incomplete'; runId: string; report: Report }
   /** With `report`: it could not be written to the warehouse; without: it could not be built. */
   | { event: 'report.failed'; runId: string; report: Report; reason: string }
   | { event: 'report.failed'; runId: string; campaignId: string; reason: string }
-  | { event: 'campaign.rejected'; runId: string; campaignId: string; reason: string };
+  | { event: 'campaign.rejected'; runId: string; campaignId: string; reason: string }
+  /** The final re-check's revision differs from the one it re-checked (`changes` not empty). */
+  | {
+      event: 'report.revised';
+      runId: string;
+      report: Report;
+      changes: FigureChange[];
+      previousRevision: number;
+    };
 
 /** The contract's notification body: one human `text` line (Slack shows it) plus structured fields. */
 export function buildNotification(input: NotificationInput): Notification {
@@ -56,6 +117,12 @@ export function buildNotification(input: NotificationInput): Notification {
         reason: input.reason,
       };
     }
+    case 'report.revised':
+      return {
+        ...base(input.event, input.runId, input.report, revisedLine(input.report, input.changes)),
+        changes: input.changes,
+        previousRevision: input.previousRevision,
+      };
     case 'campaign.rejected':
       return {
         text: `Campaign ${input.campaignId} was not reported: ${input.reason}`,

@@ -5,7 +5,7 @@ import { REPLAY_JOB_INFIX } from './job-ids';
 const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
 
 /** The first ARGV of the optional BullMQ add (after the intake's own arguments). */
-export const INTAKE_ADD_ARGV = 24;
+export const INTAKE_ADD_ARGV = 25;
 
 /**
  * Intake of one finish event, atomically.
@@ -20,11 +20,17 @@ export const INTAKE_ADD_ARGV = 24;
  *       19 '1' when the event is a campaign copy (act on status transitions only) else '0',
  *       20 the earliest remembered start still used (ISO: occurredAt minus START_TTL_HOURS),
  *       21 horizon ms and 22 horizon ISO (now plus the clock skew allowed: later times are not
- *       trusted), 23 the oldest creation time of a run still joined (ISO: now minus the max join age)
+ *       trusted), 23 the oldest creation time of a run still joined (ISO: now minus the max join age),
+ *       24 a fencing token or '' (see below)
  * Optionally, the analytics job to add when (and only when) the event starts a new run, as
  * `prepareAdd` built it: KEYS 6..${5 + ADD_STANDARD_JOB.keys} and ARGV ${INTAKE_ADD_ARGV}..${INTAKE_ADD_ARGV + 2} are BullMQ's own add script's keys
  * and arguments. The job's JSON data (ARGV ${INTAKE_ADD_ARGV + 1}) gets the remembered start time spliced in when the
  * event carries no duration. The run record and its job are then written atomically.
+ *
+ * Fence: when ARGV 24 is not '', the LAST key is a lease key that must hold exactly that token
+ * (the Notification API listener's leadership, see apps/worker/src/sources/lease.ts); otherwise
+ * nothing is read or written and the script answers { 'fenced' }. Checked first, in the same
+ * script, so a listener that lost its lease can never write after the new leader took over.
  *
  * A campaign copy (EventBridge, Notification API) is the whole campaign re-sent on every change,
  * so it starts a run only on a transition INTO its terminal status: a copy whose version is older
@@ -53,7 +59,7 @@ export const INTAKE_ADD_ARGV = 24;
  * A bogus finish time (years ahead) never makes real finishes duplicates: the later-runs lookup
  * only considers runs finishing before the horizon, and remembered times past it are not used.
  *
- * Returns { outcome ('new', 'duplicate' or 'ignored'), runId, reason, needsEnqueue (0/1),
+ * Returns { outcome ('new', 'duplicate', 'ignored' or 'fenced'), runId, reason, needsEnqueue (0/1),
  *           startedAt or '', job id added or '' }.
  */
 export const INTAKE_LUA = `
@@ -66,6 +72,13 @@ local dedupeTtl, retention, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), to
 local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[16]), tonumber(ARGV[17])
 local version, isCopy = ARGV[18], ARGV[19] == '1'
 local horizonMs, horizon, joinAfter = tonumber(ARGV[21]), ARGV[22], ARGV[23]
+
+-- the fence: the lease key (the last key) must still hold the token
+local nKeys = #KEYS
+if ARGV[24] ~= '' then
+  if redis.call('GET', KEYS[nKeys]) ~= ARGV[24] then return {'fenced', '', '', 0, ''} end
+  nKeys = nKeys - 1
+end
 
 -- a remembered time past the horizon (a bogus date) counts as not remembered
 local function trusted(t) if t and t <= horizon then return t end return nil end
@@ -222,7 +235,7 @@ end
 
 -- 5. a new run (and its job, first: if BullMQ refuses it, nothing is written)
 local added = ''
-if #KEYS >= 5 + ADD_KEYS then
+if nKeys >= 5 + ADD_KEYS then
   local data = ARGV[ADD_ARGV + 1]
   if startedAt ~= '' and ARGV[13] == '' then
     data = string.sub(data, 1, -2) .. ',"startedAt":' .. cjson.encode(startedAt) .. '}'

@@ -10,8 +10,8 @@ declare module 'ioredis' {
     runsSetStage(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
     /** MARK_REPLAY_LUA, once defineRunScripts ran on this connection: 1 key, then the arguments. */
     runsMarkReplay(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
-    /** RECORD_STATUS_LUA, once defineRunScripts ran on this connection: 1 key, then the arguments. */
-    runsRecordStatus(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
+    /** RECORD_STATUS_LUA, once defineRunScripts ran on this connection: the number of keys (1, or 2 with a fence), the keys, the arguments. */
+    runsRecordStatus(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
   }
 }
 
@@ -24,5 +24,6 @@ export function defineRunScripts(redis: Redis): void {
   redis.defineCommand('runsIntake', { lua: INTAKE_LUA });
   redis.defineCommand('runsSetStage', { lua: SET_STAGE_LUA });
   redis.defineCommand('runsMarkReplay', { numberOfKeys: 1, lua: MARK_REPLAY_LUA });
-  redis.defineCommand('runsRecordStatus', { numberOfKeys: 1, lua: RECORD_STATUS_LUA });
+  // 1 key, or 2 with a fence: each call passes the count first
+  redis.defineCommand('runsRecordStatus', { lua: RECORD_STATUS_LUA });
 }

@@ -12,6 +12,17 @@ export const StoredRunSchema = v.object({
   contactCount: v.optional(v.number()),
   /** The remembered `on` time used as the interval start, if any. */
   startedAt: v.optional(v.string()),
+  /** The latest report revision the warehouse confirmed (1 for the first report). */
+  revision: v.optional(v.number()),
+  /** When the final re-check (FINAL_REPORT_AFTER) is due, once one was scheduled (ISO). */
+  finalDueAt: v.optional(v.string()),
+  /** When the final revision was confirmed in the warehouse (ISO). */
+  finalizedAt: v.optional(v.string()),
+  /**
+   * What the final re-check found: `unchanged`, `revised: <the changes>`, `superseded` (a newer
+   * revision was there already) or `failed: <error>`.
+   */
+  finalOutcome: v.optional(v.string()),
 });
 export type StoredRun = v.InferOutput<typeof StoredRunSchema>;
 
@@ -21,6 +32,11 @@ export type StagePatch = {
   observedCount?: number;
   outcome?: string;
   lastError?: string;
+  /** The report revision just confirmed. */
+  revision?: number;
+  finalDueAt?: string;
+  finalizedAt?: string;
+  finalOutcome?: string;
 };
 
 const required = v.pipe(v.string(), v.nonEmpty());
@@ -64,6 +80,7 @@ const RunHashSchema = v.pipe(
     ),
     observedCount: numeric,
     replays: numeric,
+    revision: numeric,
     durationSeconds: numeric,
     contactCount: numeric,
     createdAt: v.optional(v.string()),
@@ -91,5 +108,9 @@ export function encodePatch(patch: StagePatch): string[] {
   if (patch.observedCount !== undefined) out.push('observedCount', String(patch.observedCount));
   if (patch.outcome !== undefined) out.push('outcome', patch.outcome);
   if (patch.lastError !== undefined) out.push('lastError', patch.lastError.slice(0, 2000));
+  if (patch.revision !== undefined) out.push('revision', String(patch.revision));
+  if (patch.finalDueAt !== undefined) out.push('finalDueAt', patch.finalDueAt);
+  if (patch.finalizedAt !== undefined) out.push('finalizedAt', patch.finalizedAt);
+  if (patch.finalOutcome !== undefined) out.push('finalOutcome', patch.finalOutcome.slice(0, 2000));
   return out;
 }

@@ -54,6 +54,17 @@ export interface IntakeInput {
    * a transition into its status, and an older version than the last seen is ignored.
    */
   transitionsOnly?: boolean;
+  /** A lease the writer must still hold: checked in the same script, else `fenced` (nothing written). */
+  fence?: Fence;
+}
+
+/**
+ * A lease (a Redis key holding a fencing token) that must still be held for a write to happen:
+ * the run store's scripts check it atomically with their writes (see the intake and status Lua).
+ */
+export interface Fence {
+  key: string;
+  token: string;
 }
 
 /** What the intake remembers of a campaign between events. */
@@ -68,7 +79,7 @@ export interface CampaignState {
   completedAt?: string;
 }
 
-export type RecordStatusResult = 'stale' | 'same' | 'recorded';
+export type RecordStatusResult = 'stale' | 'same' | 'recorded' | 'fenced';
 
 /** One stage reached, and when (epoch ms or a Date; default: when setStage runs). */
 export interface StageStep {
@@ -114,7 +125,9 @@ export type IntakeResult =
       startedAt?: string;
     }
   /** `runId` is the run this event would have started. */
-  | { outcome: 'ignored'; runId: string; reason: IgnoredReason };
+  | { outcome: 'ignored'; runId: string; reason: IgnoredReason }
+  /** `fence` was given and its key no longer holds its token: nothing was read or written. */
+  | { outcome: 'fenced'; runId: string };
 
 const MAX_EVENT_IDS = 50;
 const MAX_RUNS_PER_CAMPAIGN = 500;
@@ -155,6 +168,9 @@ export class RunStore {
    * An in-flight run whose job is gone or failed is not joined: it is marked `failed` and the
    * finish starts a new run, or, for the same finish, the run is reopened with `needsEnqueue`;
    * nor is one created more than `maxJoinAgeSeconds` before `now` (see INTAKE_LUA).
+   *
+   * With `i.fence`, the script first checks that the fence key holds the token: if not, it
+   * writes nothing (no job either) and the answer is `fenced`.
    */
   async intake(i: IntakeInput, job?: PreparedAdd): Promise<IntakeResult> {
     const occurredMs = Date.parse(i.occurredAt);
@@ -183,6 +199,8 @@ export class RunStore {
         );
       }
     }
+    if (i.fence && (!i.fence.key || !i.fence.token))
+      throw new Error('RunStore.intake: a fence needs a key and a token');
     const k = this.keys;
     const keys = [
       k.event(i.campaignId, i.eventId),
@@ -191,6 +209,8 @@ export class RunStore {
       k.state(i.campaignId),
       k.run(runId),
       ...(job?.keys ?? []),
+      // the fence key comes last (see INTAKE_LUA)
+      ...(i.fence ? [i.fence.key] : []),
     ];
     const raw = await this.redis.runsIntake(
       keys.length,
@@ -218,6 +238,7 @@ export class RunStore {
       nowMs + this.skewMs,
       new Date(nowMs + this.skewMs).toISOString(),
       new Date(nowMs - this.maxJoinAgeMs).toISOString(),
+      i.fence?.token ?? '',
       ...(job?.args ?? []),
     );
     const [outcome, id, reason, needs, startedAt, added] = raw as [
@@ -229,6 +250,7 @@ export class RunStore {
       string | undefined,
     ];
     const start = startedAt ? { startedAt } : {};
+    if (outcome === 'fenced') return { outcome: 'fenced', runId };
     if (outcome === 'ignored')
       return { outcome: 'ignored', runId, reason: reason as IgnoredReason };
     if (outcome === 'new')
@@ -246,24 +268,31 @@ export class RunStore {
    * Records a status the campaign was seen in that starts no report (see RECORD_STATUS_LUA): `on`
    * remembers the run's first start (kept across stops) and the latest resume. For a campaign copy
    * (`transitionsOnly`), an older version than the last seen is ignored ('stale'). A time more than
-   * `clockSkewSeconds` past now is not remembered (the status still is).
+   * `clockSkewSeconds` past now is not remembered (the status still is). With `opts.fence`, nothing
+   * is written unless the fence key holds the token ('fenced'), checked in the same script.
    */
   async recordStatus(
     campaignId: string,
     status: string,
     at: string,
-    opts: { version?: number | undefined; transitionsOnly?: boolean } = {},
+    opts: { version?: number | undefined; transitionsOnly?: boolean; fence?: Fence } = {},
   ): Promise<RecordStatusResult> {
     const ms = Date.parse(at);
     if (Number.isNaN(ms)) throw new Error(`RunStore.recordStatus: not a date: ${at}`);
+    const fence = opts.fence;
+    if (fence && (!fence.key || !fence.token))
+      throw new Error('RunStore.recordStatus: a fence needs a key and a token');
+    const keys = fence ? [this.keys.state(campaignId), fence.key] : [this.keys.state(campaignId)];
     return (await this.redis.runsRecordStatus(
-      this.keys.state(campaignId),
+      keys.length,
+      ...keys,
       status,
       new Date(ms).toISOString(),
       opts.version ?? '',
       secs(this.opts.retentionSeconds),
       opts.transitionsOnly ? '1' : '0',
       this.horizon(),
+      ...(fence ? [fence.token] : []),
     )) as RecordStatusResult;
   }
 
@@ -342,6 +371,28 @@ export class RunStore {
       ...pairs,
       ...encodePatch(patch),
     );
+  }
+
+  /**
+   * Applies the patch to a run that is reported (`delivered` or `incomplete`) without moving it:
+   * its stage and stage times stay (the final re-check records its revision this way). A run in
+   * any other stage (a replay reopened it, it failed) or missing is left alone. Returns whether
+   * the patch was written.
+   */
+  async annotateReported(runId: string, patch: StagePatch): Promise<boolean> {
+    const fields = encodePatch(patch);
+    const result = await this.redis.runsSetStage(
+      1,
+      this.keys.run(runId),
+      runId,
+      0,
+      '0',
+      this.keys.activePrefix,
+      secs(this.opts.retentionSeconds),
+      '2',
+      ...fields,
+    );
+    return Number(result) === 1;
   }
 
   async get(runId: string): Promise<StoredRun | undefined> {

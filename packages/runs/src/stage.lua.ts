@@ -13,13 +13,24 @@
  * exception is `failed`, which a final outcome may still replace (a failed job retried by hand
  * from the dashboard that then delivers).
  *
+ * ARGV 6 = '2' annotates a reported run instead (RunStore.annotateReported): n is 0, nothing but
+ * the fields is written (the stage and its times stay), and only while the run is `delivered` or
+ * `incomplete`; otherwise (a replay reopened it, it failed, ...) nothing is written and 2 is
+ * returned. The final re-check records its revision this way.
+ *
  * Returns 1, 0 when the run does not exist (expired or never created), or 2 when the update was
- * ignored because the run is already final.
+ * ignored because the run is already final (or, annotating, not reported).
  */
 export const SET_STAGE_LUA = `
 for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('HGET', KEYS[1], 'stage')
+if ARGV[6] == '2' then
+  if current ~= 'delivered' and current ~= 'incomplete' then return 2 end
+  if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+  return 1
+end
 if current == 'delivered' or current == 'incomplete' or current == 'rejected' then return 2 end
 if current == 'failed' and (ARGV[3] ~= '1' or ARGV[6] == '1') then return 2 end
 local n = tonumber(ARGV[2])
@@ -79,11 +90,14 @@ return n
  * time is not remembered, and one remembered earlier (by a version that did not check) counts as
  * absent, so a bogus `on` dated 9999 cannot hide every real start after it.
  *
- * KEYS: 1 state hash. ARGV: 1 status, 2 ISO time, 3 version or '', 4 ttl s, 5 '1' for a campaign
- * copy (versions and transitions are checked) else '0', 6 horizon (ISO).
- * Returns 'stale' (an older version than the last seen), 'same' (no transition) or 'recorded'.
+ * KEYS: 1 state hash, 2 (optional) a lease key. ARGV: 1 status, 2 ISO time, 3 version or '',
+ * 4 ttl s, 5 '1' for a campaign copy (versions and transitions are checked) else '0', 6 horizon
+ * (ISO), 7 (with KEYS 2) the fencing token KEYS 2 must hold.
+ * Returns 'stale' (an older version than the last seen), 'same' (no transition), 'recorded', or
+ * 'fenced' (KEYS 2 does not hold ARGV 7: nothing read or written).
  */
 export const RECORD_STATUS_LUA = `
+if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[7] then return 'fenced' end
 local st = redis.call('HMGET', KEYS[1], 'status', 'version', 'firstOn', 'lastOn', 'completedAt')
 local status, at, version, isCopy, horizon = ARGV[1], ARGV[2], ARGV[3], ARGV[5] == '1', ARGV[6]
 local function trusted(t) if t and t <= horizon then return t end return nil end

@@ -262,3 +262,70 @@ export function buildReport(input: BuildReportInput): Report {
   };
   return v.parse(ReportSchema, report);
 }
+
+/** How a figure is shown: a count, a ratio (shown as a percentage) or seconds. */
+export type FigureUnit = 'count' | 'ratio' | 'seconds';
+
+/** One figure that differs between two revisions of a report (`from`/`to` null when absent). */
+export interface FigureChange {
+  /** Where it is in the report: `metrics.totalCallsAttempted`, `wrapUpCodes.SALE`, ... */
+  figure: string;
+  /** Its short human name: `attempts`, `AHT`, `wrap-up SALE`, ... */
+  label: string;
+  unit: FigureUnit;
+  from: number | null;
+  to: number | null;
+}
+
+/**
+ * The figures a revision is compared on, v2.0's first. connectedCalls and connectRate are left
+ * out: the builder makes them the same numbers as successfulContacts and contactRate.
+ */
+export const COMPARED_FIGURES: readonly {
+  key: keyof Report['metrics'];
+  label: string;
+  unit: FigureUnit;
+}[] = [
+  { key: 'totalCallsAttempted', label: 'attempts', unit: 'count' },
+  { key: 'successfulContacts', label: 'connected', unit: 'count' },
+  { key: 'contactRate', label: 'contact rate', unit: 'ratio' },
+  { key: 'avgHandleTimeSeconds', label: 'AHT', unit: 'seconds' },
+  { key: 'abandonedCalls', label: 'abandoned', unit: 'count' },
+  { key: 'abandonRate', label: 'abandon rate', unit: 'ratio' },
+  { key: 'handledCalls', label: 'handled', unit: 'count' },
+  { key: 'avgTalkSeconds', label: 'avg talk', unit: 'seconds' },
+  { key: 'avgHoldSeconds', label: 'avg hold', unit: 'seconds' },
+  { key: 'avgAcwSeconds', label: 'avg ACW', unit: 'seconds' },
+];
+
+const figure = (x: unknown): number | null => (typeof x === 'number' ? x : null);
+
+/**
+ * The figures that changed from `previous` to `next` (the v2.0 and v2.1 metrics, then the
+ * wrap-up codes, each code on its own, in `next`'s order then the ones that disappeared). Ratios
+ * are already rounded by buildReport, so equal data compares equal. Empty when nothing changed.
+ */
+export function reportChanges(previous: Report, next: Report): FigureChange[] {
+  const changes: FigureChange[] = [];
+  for (const { key, label, unit } of COMPARED_FIGURES) {
+    const from = figure(previous.metrics[key]);
+    const to = figure(next.metrics[key]);
+    if (from !== to) changes.push({ figure: `metrics.${key}`, label, unit, from, to });
+  }
+  const before = new Map((previous.wrapUpCodes ?? []).map((w) => [w.code, w.count]));
+  const after = new Map((next.wrapUpCodes ?? []).map((w) => [w.code, w.count]));
+  const codes = [...after.keys(), ...[...before.keys()].filter((code) => !after.has(code))];
+  for (const code of codes) {
+    const from = before.get(code) ?? 0;
+    const to = after.get(code) ?? 0;
+    if (from !== to)
+      changes.push({
+        figure: `wrapUpCodes.${code}`,
+        label: `wrap-up ${code}`,
+        unit: 'count',
+        from,
+        to,
+      });
+  }
+  return changes;
+}

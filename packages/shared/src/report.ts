@@ -13,6 +13,11 @@ export const COMPLETENESS_VERDICTS = [
   'settled',
   /** the wait ran out first; the report is written as incomplete */
   'max-wait',
+  /**
+   * the final re-check after Genesys's reprocessing window (FINAL_REPORT_AFTER): the same window
+   * queried once more, without waiting (the data is old); the conditions are as found then
+   */
+  'final-recheck',
 ] as const;
 
 export const CompletenessSchema = v.object({
@@ -30,6 +35,15 @@ export const CompletenessSchema = v.object({
   /** How long the counts had been unchanged at the last check. */
   stableForMs: count(),
   checks: count(),
+  /** Only on a final re-check: the revision it re-checked. */
+  recheck: v.optional(
+    v.object({
+      previousRevision: v.pipe(v.number(), v.integer(), v.minValue(1)),
+      previousVerdict: v.optional(v.picklist(COMPLETENESS_VERDICTS)),
+      /** When the re-checked revision was generated (ISO UTC). */
+      previousGeneratedAt: v.string(),
+    }),
+  ),
 });
 export type Completeness = v.InferOutput<typeof CompletenessSchema>;
 
@@ -84,9 +98,12 @@ export const ReportSchema = v.object({
   wrapUpCodes: v.optional(v.array(v.object({ code: v.string(), count: count() }))),
   completeness: v.optional(CompletenessSchema),
   window: v.optional(WindowSchema),
-  /** 1 for the first report of a run; +1 for each re-check. */
+  /**
+   * 1 for the first report of a run; +1 for each later write of it (the final re-check, a replay).
+   * The warehouse row never goes back to a lower revision, nor from final to provisional.
+   */
   revision: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  /** True once re-checked after Genesys's reprocessing window. */
+  /** True once re-checked after Genesys's reprocessing window (FINAL_REPORT_AFTER), and on every later revision. */
   final: v.optional(v.boolean()),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;

@@ -1,43 +1,20 @@
 import type { IncomingMessage } from 'node:http';
-import type { Queue } from 'bullmq';
-import {
-  parseCampaignEvent,
-  runIdFor,
-  type CampaignFinished,
-  type PayloadIssue,
-} from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import type { PayloadIssue } from '@wrapup/shared';
+import { acceptEvent, type AcceptDeps } from '@wrapup/runs';
 import type { WebhookAuth } from '../auth/webhook-auth';
 import { isJsonContentType } from '../http/content-type';
 import type { Slots } from '../http/body-slots';
 import { readBodyLimited } from '../http/read-body';
-import { enqueueAnalytics, jobFromEvent, jobFromRun, prepareAnalyticsAdd } from './analytics-job';
-import { eventIdFor } from './event-id';
-import { RedisUnavailable, viaRedis, type IngestOutcome } from './outcome';
+import type { IngestOutcome } from './outcome';
 
-export interface IngestEventDeps {
+export interface IngestEventDeps extends AcceptDeps {
   auth: WebhookAuth;
-  runs: RunStore;
-  analytics: Queue;
   maxBodyBytes: number;
   /** The whole body must arrive within this many ms of the headers (else 408). */
   bodyReadTimeoutMs: number;
   /** Bodies being read whose signature is still to be checked; when full, a signed request gets 503. */
   unverifiedBodies: Slots;
-  triggerStatuses: readonly string[];
-  eventTimezone: string;
-  /** The event time horizon (EVENT_MAX_AGE_DAYS / EVENT_MAX_FUTURE_SECONDS); default 30 days / 300 s. */
-  events?: { maxAgeDays: number; maxFutureSeconds: number } | undefined;
-  /** The longest data.durationSeconds accepted, in days (MAX_WINDOW_DAYS); default 31. */
-  maxWindowDays?: number | undefined;
-  now: () => number;
 }
-
-/** The config defaults, for deps built without them. */
-export const DEFAULT_EVENT_HORIZON = { maxAgeDays: 30, maxFutureSeconds: 300 } as const;
-export const DEFAULT_MAX_WINDOW_DAYS = 31;
-
-type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
 
 /**
  * One webhook delivery, start to finish: authenticate (headers, then the raw bytes), read at most
@@ -87,139 +64,16 @@ export async function ingestEvent(
 
   const json = parseJson(bytes);
   if ('issue' in json) return { kind: 'invalid', issues: [json.issue] };
-  // receivedAt dates a Notification API message with the later of it and the message's own time;
-  // both stay on the event (sentAt, receivedAt). A time too far from it, or a duration longer than
-  // the analytics window, is the sender's mistake: 400 naming the field, before any Redis call.
-  const horizon = deps.events ?? DEFAULT_EVENT_HORIZON;
-  const parsed = parseCampaignEvent(json.value, {
-    eventTimezone: deps.eventTimezone,
+  // parse, filter, deduplicate and enqueue: the intake shared with the worker's listener
+  const accepted = await acceptEvent(deps, json.value, {
+    webhookId: request.headers.get('webhook-id'),
     receivedAt: new Date(nowMs).toISOString(),
-    maxAgeDays: horizon.maxAgeDays,
-    maxFutureSeconds: horizon.maxFutureSeconds,
-    maxWindowDays: deps.maxWindowDays ?? DEFAULT_MAX_WINDOW_DAYS,
   });
-  if (parsed.kind === 'heartbeat') return { kind: 'ignored', reason: 'heartbeat' };
-  if (parsed.kind === 'ignored') return { kind: 'ignored', reason: parsed.reason };
-  if (parsed.kind === 'invalid') return { kind: 'invalid', issues: parsed.issues };
-
-  const event = parsed.event;
-  const eventId = eventIdFor(event, request.headers.get('webhook-id'));
-  const times = {
-    occurredAt: event.occurredAt,
-    sentAt: event.sentAt,
-    receivedAt: event.receivedAt,
-  };
-  const ids = { eventId, campaignId: event.campaignId, times };
-  try {
-    if (!isFinish(event) || !deps.triggerStatuses.includes(event.status)) {
-      // Every status seen is remembered, so the next finish can be judged a transition; `on`
-      // also remembers the run's first start (kept across stops) and the latest resume.
-      // A start is dated by the copy's own time when it has one: the earlier bound keeps the
-      // run's window wide (a finish takes the later of its own time and the receipt, see events).
-      const at = event.status === 'on' ? (event.sentAt ?? event.occurredAt) : event.occurredAt;
-      const seen = await viaRedis(() =>
-        deps.runs.recordStatus(event.campaignId, event.status, at, {
-          version: event.campaignVersion,
-          transitionsOnly: isCopy(event),
-        }),
-      );
-      if (seen === 'stale')
-        return {
-          kind: 'ignored',
-          reason: IGNORED_REASONS['stale-copy'],
-          ...ids,
-        };
-      if (event.status === 'on') {
-        return {
-          kind: 'ignored',
-          reason:
-            seen === 'same' ? 'campaign still on' : 'campaign turned on; start time remembered',
-          ...ids,
-        };
-      }
-      return { kind: 'ignored', reason: `status "${event.status}" starts no report`, ...ids };
-    }
-    return await intake(deps, event, eventId, new Date(nowMs).toISOString());
-  } catch (err) {
-    if (err instanceof RedisUnavailable) return { kind: 'unavailable', error: err.cause, ...ids };
-    throw err;
-  }
+  // no fence was given, so acceptEvent never answers `fenced`; kept exhaustive all the same
+  if (accepted.kind === 'fenced')
+    return { kind: 'unavailable', error: new Error('unexpected fenced outcome without a fence') };
+  return accepted;
 }
-
-/** EventBridge and Notification API events carry a copy of the whole campaign, re-sent on every change. */
-const isCopy = (e: CampaignFinished) => e.shape === 'eventbridge' || e.shape === 'notification';
-
-const IGNORED_REASONS = {
-  'stale-copy': 'an older copy of the campaign than the last one seen',
-  'no-transition': 'the campaign was already in this status (a re-sent copy, e.g. after an edit)',
-} as const;
-
-/**
- * One round trip: the intake script deduplicates, records the run and, for a new run, adds its
- * analytics job with BullMQ's own add script, atomically. The job is prepared first (without the
- * start time, which the script adds from what it remembers) and simply not used for a duplicate.
- */
-async function intake(
-  deps: IngestEventDeps,
-  event: Finish,
-  eventId: string,
-  receivedAt: string,
-): Promise<IngestOutcome> {
-  const runId = runIdFor(event.campaignId, event.occurredAt);
-  const add = prepareAnalyticsAdd(
-    deps.analytics,
-    jobFromEvent(event, { runId, eventId }, undefined, receivedAt),
-    runId,
-  );
-  const result = await viaRedis(() =>
-    deps.runs.intake(
-      {
-        eventId,
-        campaignId: event.campaignId,
-        status: event.status,
-        occurredAt: event.occurredAt,
-        now: receivedAt,
-        ...(event.durationSeconds !== undefined ? { durationSeconds: event.durationSeconds } : {}),
-        ...(event.contactCount !== undefined ? { contactCount: event.contactCount } : {}),
-        ...(event.campaignVersion !== undefined ? { campaignVersion: event.campaignVersion } : {}),
-        transitionsOnly: isCopy(event),
-        shape: event.shape,
-      },
-      add,
-    ),
-  );
-  const times = {
-    occurredAt: event.occurredAt,
-    sentAt: event.sentAt,
-    receivedAt: event.receivedAt,
-  };
-  if (result.outcome === 'ignored')
-    return {
-      kind: 'ignored',
-      reason: IGNORED_REASONS[result.reason],
-      eventId,
-      campaignId: event.campaignId,
-      times,
-    };
-  const base = { eventId, jobId: result.runId, campaignId: event.campaignId, times };
-  if (result.outcome === 'new') return { kind: 'accepted', ...base };
-  if (result.needsEnqueue) {
-    // The run is still waiting but its job is gone (removed by hand from the dashboard, or a run
-    // recorded by an older ingest that added the job in a second round trip and crashed between
-    // the two): add it again under the same jobId, which BullMQ ignores when the job is there.
-    const job =
-      result.reason === 'same-event'
-        ? jobFromEvent(event, { runId: result.runId, eventId }, result.startedAt, receivedAt)
-        : await viaRedis(() => deps.runs.get(result.runId)).then((run) =>
-            run ? jobFromRun(run, eventId, receivedAt) : undefined,
-          );
-    if (job) await viaRedis(() => enqueueAnalytics(deps.analytics, job, result.runId));
-  }
-  return { kind: 'duplicate', ...base, reason: result.reason, reenqueued: result.needsEnqueue };
-}
-
-const isFinish = (e: CampaignFinished): e is Finish =>
-  e.status === 'completed' || e.status === 'stopped';
 
 const invalid = (path: string, message: string): IngestOutcome => ({
   kind: 'invalid',

@@ -1,35 +1,23 @@
-import type { PayloadIssue } from '@wrapup/shared';
-import type { DuplicateReason } from '@wrapup/runs';
+import type { AcceptOutcome } from '@wrapup/runs';
 
-/** The event's own time and when it was received, when they differ in source (logged together). */
-export interface EventTimes {
-  occurredAt: string;
-  sentAt?: string;
-  receivedAt?: string;
-}
+export type { EventTimes } from '@wrapup/runs';
+/** Redis failures of a service call become the `unavailable` outcome (503); see @wrapup/runs. */
+export { RedisUnavailable, viaRedis, isRedisFailure } from '@wrapup/runs';
 
-/** What became of one webhook delivery; routes/webhook.ts maps each kind to an HTTP answer. */
+/**
+ * What became of one webhook delivery; routes/webhook.ts maps each kind to an HTTP answer.
+ * The event's own outcomes come from `acceptEvent` (the intake shared with the worker's
+ * Notification API listener); `fenced` never happens here (the webhook passes no fence).
+ */
 export type IngestOutcome =
-  | { kind: 'accepted'; eventId: string; jobId: string; campaignId: string; times?: EventTimes }
-  | {
-      kind: 'duplicate';
-      eventId: string;
-      jobId: string;
-      campaignId: string;
-      reason: DuplicateReason;
-      reenqueued: boolean;
-      times?: EventTimes;
-    }
-  | { kind: 'ignored'; reason: string; eventId?: string; campaignId?: string; times?: EventTimes }
-  | { kind: 'invalid'; issues: PayloadIssue[] }
+  | Exclude<AcceptOutcome, { kind: 'fenced' }>
   | { kind: 'unauthorized'; reason: string }
   | { kind: 'too_large'; limit: number }
   | { kind: 'unsupported'; contentType: string }
   /** The body was not fully received within the body-read deadline (408, connection closed). */
   | { kind: 'timeout'; timeoutMs: number; signed: boolean }
   /** Too many signed bodies were already being read (503, Retry-After); not a Redis outage. */
-  | { kind: 'busy'; limit: number }
-  | { kind: 'unavailable'; error: unknown; eventId?: string; campaignId?: string };
+  | { kind: 'busy'; limit: number };
 
 export type OutcomeKind = IngestOutcome['kind'];
 
@@ -45,61 +33,3 @@ export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'busy',
   'unavailable',
 ];
-
-/** Thrown by a Redis call the service makes; it becomes the `unavailable` outcome (503). */
-export class RedisUnavailable extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`redis unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'RedisUnavailable';
-  }
-}
-
-/**
- * Runs a Redis call, turning a failure of Redis itself into RedisUnavailable (503, the sender
- * retries). Anything else thrown on the way (a check of our own refusing its input, a bug) is
- * rethrown as it is: a 503 would make the sender retry forever and log an outage that is none.
- */
-export async function viaRedis<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw isRedisFailure(err) ? new RedisUnavailable(err) : err;
-  }
-}
-
-/**
- * ioredis's own connection-state errors: plain Errors, told apart by their messages
- * (ioredis 5: Redis.js, cluster/index.js, redis/event_handler.js).
- */
-const CONNECTION_MESSAGE =
-  /^(Connection is closed|Stream isn't writeable|Command timed out|Socket timeout|Ready check failed|connect ETIMEDOUT|Cluster isn't ready|Cluster is disconnect|None of startup nodes is available|Too many Cluster redirections|Node is disconnected)/;
-
-/** A Lua error raised by our own script (its input or its code), not by Redis being away. */
-const SCRIPT_ERROR = /\buser_script\b|^ERR Error running script/;
-
-/**
- * Whether `err` means Redis could not serve the call: the redis-errors family ioredis rejects with
- * (a reply error such as LOADING, READONLY, OOM, CLUSTERDOWN; AbortError; MaxRetriesPerRequestError;
- * ClusterAllFailedError), except an error raised by one of our Lua scripts; ioredis's
- * connection-state errors; and socket errors (ECONNREFUSED, ECONNRESET, ...).
- */
-export function isRedisFailure(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (isRedisErrorClass(err)) return !SCRIPT_ERROR.test(err.message);
-  if (CONNECTION_MESSAGE.test(err.message)) return true;
-  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
-  return typeof code === 'string' && typeof syscall === 'string';
-}
-
-/** Whether `err` is an instance of redis-errors' RedisError (ioredis does not export that class). */
-function isRedisErrorClass(err: Error): boolean {
-  for (
-    let proto: unknown = Object.getPrototypeOf(err);
-    proto && proto !== Error.prototype;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'RedisError')
-      return true;
-  }
-  return false;
-}

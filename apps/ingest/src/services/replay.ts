@@ -1,7 +1,12 @@
 import type { Queue } from 'bullmq';
-import { replayJobId, type RunStore } from '@wrapup/runs';
-import { enqueueAnalytics, jobFromRun } from './analytics-job';
-import { RedisUnavailable, viaRedis } from './outcome';
+import {
+  enqueueAnalytics,
+  jobFromRun,
+  RedisUnavailable,
+  replayJobId,
+  viaRedis,
+  type RunStore,
+} from '@wrapup/runs';
 
 export type ReplayOutcome =
   | { kind: 'replayed'; runId: string; jobId: string }

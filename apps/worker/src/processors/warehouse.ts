@@ -3,14 +3,17 @@ import type { Redis } from 'ioredis';
 import {
   WAREHOUSE_QUEUE,
   WarehouseJobSchema,
+  finalCheckJobId,
+  reportChanges,
+  type AnalyticsJob,
   type NotifyJob,
   type Report,
   type WarehouseJob,
 } from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import type { RunStore, StoredRun } from '@wrapup/runs';
 import type { WarehouseSink } from '../clients/sinks/sink';
 import { jobLogger, type JobLog, type Logger } from '../logger';
-import { buildNotification } from '../notifications';
+import { buildNotification, changeText } from '../notifications';
 import {
   JobRefusedError,
   WRITE_AFTER_DELIVERING,
@@ -23,20 +26,34 @@ import { KEPT_REPORT_TTL_SECONDS, keepReport, keptReportKey } from './warehouse-
 export interface WarehouseProcessorDeps {
   sink: WarehouseSink;
   runs: RunStore;
-  queues: { notify: Queue<NotifyJob> };
+  /** `analytics` is where the final re-check is scheduled (needed when finalReportAfterMs > 0). */
+  queues: { notify: Queue<NotifyJob>; analytics?: Queue<AnalyticsJob> };
+  /**
+   * FINAL_REPORT_AFTER: how long after a report is delivered its final re-check runs (a delayed
+   * analytics job, phase `final`); 0 or absent: never.
+   */
+  finalReportAfterMs?: number;
   notifyUrls: readonly string[];
   logger: Logger;
   /** Where a report that exhausted its attempts is kept for replay (`${prefix}:runs:report:<runId>`). */
   redis: Redis;
   prefix: string;
   keptReportTtlSeconds?: number;
+  /** Clock for the final re-check's due time (tests). Default Date.now. */
+  now?: () => number;
 }
 
 export interface WarehouseOutcome {
   runId: string;
   reportId: string;
-  stage: 'delivered' | 'incomplete';
+  /** `final`: a final re-check's revision was written (the run's stage is not moved). */
+  stage: 'delivered' | 'incomplete' | 'final';
   notifications: number;
+  revision?: number;
+  /** The row held a newer revision already: nothing was written. */
+  superseded?: boolean;
+  /** The id of the final re-check scheduled, if one was. */
+  finalCheck?: string;
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -46,7 +63,11 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  * runId (the schema checks that) and its campaign the run's. Otherwise the job is forged or
  * stale: it fails without retries and nothing is written or marked.
  */
-async function requireOwnRun(deps: WarehouseProcessorDeps, job: WarehouseJob, log: JobLog) {
+async function requireOwnRun(
+  deps: WarehouseProcessorDeps,
+  job: WarehouseJob,
+  log: JobLog,
+): Promise<StoredRun> {
   const { runId, report } = job;
   const run = await deps.runs.get(runId);
   const problem =
@@ -55,7 +76,7 @@ async function requireOwnRun(deps: WarehouseProcessorDeps, job: WarehouseJob, lo
       : run.campaignId !== report.campaignId
         ? `report ${report.reportId} is for campaign ${report.campaignId}, run ${runId} for campaign ${run.campaignId}`
         : undefined;
-  if (problem === undefined) return;
+  if (run !== undefined && problem === undefined) return run;
   log.error(
     { runId, reportId: report.reportId, campaignId: report.campaignId, problem },
     'warehouse job refused: not a report of a known run; nothing written, not retried',
@@ -65,15 +86,18 @@ async function requireOwnRun(deps: WarehouseProcessorDeps, job: WarehouseJob, lo
 
 /**
  * The `warehouse` queue: check the job is a report of a known run, write the report, and only
- * once the sink confirmed it mark the run delivered (or incomplete) and queue the notifications.
- * A failed write throws so BullMQ retries with backoff; the last failed attempt marks the run
- * failed, keeps the report and sends `report.failed`.
+ * once the sink confirmed it mark the run delivered (or incomplete), schedule its final re-check
+ * (FINAL_REPORT_AFTER) and queue the notifications. A failed write throws so BullMQ retries with
+ * backoff; the last failed attempt marks the run failed, keeps the report and sends
+ * `report.failed`. A final re-check's write (`revises`) goes its own way: see writeFinal.
  */
 export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
+  const now = deps.now ?? Date.now;
   return async function processWarehouseJob(job: Job): Promise<WarehouseOutcome> {
     const log = jobLogger(deps.logger, WAREHOUSE_QUEUE, job);
     const data = parseJobData(WarehouseJobSchema, job, log);
-    await requireOwnRun(deps, data, log);
+    const run = await requireOwnRun(deps, data, log);
+    if (data.revises !== undefined) return writeFinal(deps, job, data, data.revises, log, now);
     const { runId, report } = data;
 
     // The analytics stage marked the run delivering (with the report id) just before it queued
@@ -82,8 +106,9 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
     const startedAt = Date.now();
     const firstWrite = job.name === WRITE_AFTER_DELIVERING && job.attemptsMade === 0;
     if (!firstWrite) await deps.runs.setStage(runId, 'delivering', { reportId: report.reportId });
+    let written: Awaited<ReturnType<WarehouseSink['write']>>;
     try {
-      await deps.sink.write(report);
+      written = await deps.sink.write(report);
     } catch (err) {
       const lastError = messageOf(err);
       if (isFinalAttempt(job)) {
@@ -105,7 +130,18 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
       throw err;
     }
 
+    const revision = report.revision ?? 1;
     const stage = report.dataComplete ? 'delivered' : 'incomplete';
+    // A newer revision in the row (a replay racing the final re-check): the run is reported all
+    // the same, but this older report is neither announced nor re-checked.
+    const superseded = written.superseded;
+    if (superseded)
+      log.warn(
+        { reportId: report.reportId, revision, stored: superseded },
+        'the warehouse holds a newer revision of this report; left as it is',
+      );
+    // Scheduled before the run is marked, so the trail never shows a check that is not queued.
+    const final = superseded ? undefined : await scheduleFinalCheck(deps, run, report, now);
     // One round trip: the stage (with when delivering started, on a first write) and the removal
     // of a report kept by an earlier failed attempt.
     await deps.runs.setStage(
@@ -116,24 +152,161 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
         expectedCount: report.expectedCount,
         observedCount: report.observedCount,
         outcome: stage,
+        revision: superseded?.revision ?? revision,
+        ...(final && { finalDueAt: final.dueAt }),
       },
       { deleteKeys: [keptReportKey(deps.prefix, runId)] },
     );
-    const ids = await enqueueNotifications(
-      deps.queues.notify,
-      deps.notifyUrls,
-      buildNotification({
-        event: stage === 'delivered' ? 'report.delivered' : 'report.incomplete',
-        runId,
-        report,
-      }),
-    );
+    const ids = superseded
+      ? []
+      : await enqueueNotifications(
+          deps.queues.notify,
+          deps.notifyUrls,
+          buildNotification({
+            event: stage === 'delivered' ? 'report.delivered' : 'report.incomplete',
+            runId,
+            report,
+          }),
+        );
     log.info(
-      { reportId: report.reportId, stage, notifications: ids.length },
+      { reportId: report.reportId, stage, revision, notifications: ids.length, finalCheck: final },
       'report written and confirmed',
     );
-    return { runId, reportId: report.reportId, stage, notifications: ids.length };
+    return {
+      runId,
+      reportId: report.reportId,
+      stage,
+      notifications: ids.length,
+      revision,
+      ...(superseded && { superseded: true }),
+      ...(final && { finalCheck: final.jobId }),
+    };
   };
+}
+
+/**
+ * Schedules the final re-check of a delivered report: a delayed analytics job (phase `final`)
+ * carrying the report, id finalCheckJobId(runId, revision), so a retried or re-run warehouse job
+ * adds nothing (BullMQ ignores an id it holds). Due FINAL_REPORT_AFTER after the run's first
+ * delivery: a replay's revision keeps the due time the run already has (`finalDueAt`), so a
+ * replay never postpones the re-check (past due: at once). Nothing when FINAL_REPORT_AFTER is 0,
+ * when the report is final already (a replay after the re-check), or without an analytics queue.
+ */
+async function scheduleFinalCheck(
+  deps: WarehouseProcessorDeps,
+  run: StoredRun,
+  report: Report,
+  now: () => number,
+): Promise<{ jobId: string; dueAt: string } | undefined> {
+  const afterMs = deps.finalReportAfterMs ?? 0;
+  const analytics = deps.queues.analytics;
+  if (!(afterMs > 0) || report.final === true || analytics === undefined) return undefined;
+  const at = now();
+  const known = run.finalDueAt === undefined ? NaN : Date.parse(run.finalDueAt);
+  const dueMs = Number.isFinite(known) ? known : at + afterMs;
+  const jobId = finalCheckJobId(run.runId, report.revision ?? 1);
+  const shape = isShape(run.shape) ? run.shape : 'guide';
+  const data: AnalyticsJob = {
+    runId: run.runId,
+    campaignId: report.campaignId,
+    status: report.metrics.status,
+    occurredAt: report.completionTimestamp,
+    eventId: run.eventIds[run.eventIds.length - 1] ?? report.reportId,
+    shape,
+    receivedAt: new Date(at).toISOString(),
+    phase: 'final',
+    delivered: report,
+  };
+  await analytics.add('final', data, { jobId, delay: Math.max(0, dueMs - at) });
+  return { jobId, dueAt: new Date(dueMs).toISOString() };
+}
+
+const SHAPES = ['guide', 'eventbridge', 'notification', 'replay'] as const;
+const isShape = (s: string | undefined): s is AnalyticsJob['shape'] =>
+  SHAPES.includes(s as AnalyticsJob['shape']);
+
+/**
+ * The write of a final re-check's revision (`revises`: the revision it re-checked). The run is
+ * not moved (it is delivered already): once the sink confirmed, its revision, `finalizedAt` and
+ * `finalOutcome` are recorded on it, and `report.revised` goes out only when a figure differs
+ * (saying which and by how much); otherwise the row is marked final silently. A write the row's
+ * newer revision supersedes (a replay got there first) changes and announces nothing. A write
+ * that fails for good records `finalOutcome: failed: ...` on the run and leaves the delivered
+ * row (provisional) as it is.
+ */
+async function writeFinal(
+  deps: WarehouseProcessorDeps,
+  job: Job,
+  data: WarehouseJob,
+  previous: Report,
+  log: JobLog,
+  now: () => number,
+): Promise<WarehouseOutcome> {
+  const { runId, report } = data;
+  const revision = report.revision ?? 1;
+  let written: Awaited<ReturnType<WarehouseSink['write']>>;
+  try {
+    written = await deps.sink.write(report);
+  } catch (err) {
+    const lastError = messageOf(err);
+    const last = isFinalAttempt(job);
+    log[last ? 'error' : 'warn'](
+      { err: lastError, revision },
+      last
+        ? 'final revision could not be written; the delivered row stays provisional'
+        : 'final revision write failed; will retry',
+    );
+    if (last)
+      await deps.runs
+        .annotateReported(runId, { finalOutcome: `failed: ${lastError}` })
+        .catch((e: unknown) =>
+          log.error({ err: messageOf(e) }, 'could not record the failed final revision'),
+        );
+    throw err;
+  }
+  const base = { runId, reportId: report.reportId, stage: 'final' as const, revision };
+  if (written.superseded) {
+    log.info(
+      { reportId: report.reportId, revision, stored: written.superseded },
+      'final revision superseded by a newer one in the warehouse; nothing written',
+    );
+    await deps.runs.annotateReported(runId, { finalOutcome: 'superseded' });
+    return { ...base, notifications: 0, superseded: true };
+  }
+  const changes = reportChanges(previous, report);
+  const finalOutcome =
+    changes.length === 0 ? 'unchanged' : `revised: ${changes.map(changeText).join(', ')}`;
+  const recorded = await deps.runs.annotateReported(runId, {
+    revision,
+    finalizedAt: new Date(now()).toISOString(),
+    finalOutcome,
+  });
+  if (!recorded)
+    log.warn(
+      { runId, revision },
+      'run not in a reported stage (a replay?); final revision not recorded on it',
+    );
+  const ids =
+    changes.length === 0
+      ? []
+      : await enqueueNotifications(
+          deps.queues.notify,
+          deps.notifyUrls,
+          buildNotification({
+            event: 'report.revised',
+            runId,
+            report,
+            changes,
+            previousRevision: previous.revision ?? 1,
+          }),
+        );
+  log.info(
+    { reportId: report.reportId, revision, changes: changes.length, notifications: ids.length },
+    changes.length === 0
+      ? 'final revision written: nothing changed'
+      : 'final revision written: revised',
+  );
+  return { ...base, notifications: ids.length };
 }
 
 /** The run is failed, its report kept for replay, and everyone told; the job itself stays in the failed set. */

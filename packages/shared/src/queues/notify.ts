@@ -11,6 +11,8 @@ export const NOTIFY_EVENTS = [
   'report.incomplete',
   'report.failed',
   'campaign.rejected',
+  /** The final re-check (FINAL_REPORT_AFTER) found different figures; only then. */
+  'report.revised',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
@@ -23,6 +25,20 @@ export const NotificationSchema = v.object({
   reportId: v.optional(v.string()),
   report: v.optional(ReportSchema),
   reason: v.optional(v.string()),
+  /** `report.revised` only: each figure that changed since the revision it re-checked. */
+  changes: v.optional(
+    v.array(
+      v.object({
+        figure: v.string(),
+        label: v.string(),
+        unit: v.picklist(['count', 'ratio', 'seconds']),
+        from: v.nullable(v.number()),
+        to: v.nullable(v.number()),
+      }),
+    ),
+  ),
+  /** `report.revised` only: the revision the figures changed from. */
+  previousRevision: v.optional(v.number()),
 });
 export type Notification = v.InferOutput<typeof NotificationSchema>;
 

@@ -18,7 +18,16 @@ export function echoesReportId(body: unknown, reportId: string, depth = 4): bool
 }
 
 /**
- * WAREHOUSE_URL=http(s)://...: POSTs the report with `Idempotency-Key: <reportId>`; written only
+ * The Idempotency-Key of a report's POST: the reportId for revision 1 (as before revisions
+ * existed), `<reportId>.r<revision>` for a later one, so a receiver that drops repeats still takes
+ * the final revision. Keeping the row's revision from going backwards is the receiver's part
+ * (the report carries `revision` and `final`).
+ */
+export const httpIdempotencyKey = (report: Report) =>
+  (report.revision ?? 1) > 1 ? `${report.reportId}.r${report.revision}` : report.reportId;
+
+/**
+ * WAREHOUSE_URL=http(s)://...: POSTs the report with `Idempotency-Key: <reportId>` (see httpIdempotencyKey); written only
  * on a 2xx whose JSON body echoes the same reportId. No got-internal retries: BullMQ retries.
  */
 export function createHttpSink(opts: HttpSinkOptions, logger: Logger): WarehouseSink {
@@ -32,7 +41,7 @@ export function createHttpSink(opts: HttpSinkOptions, logger: Logger): Warehouse
     async write(report: Report): Promise<WriteResult> {
       const response = await http.post(opts.url, {
         json: report,
-        headers: { 'idempotency-key': report.reportId, accept: 'application/json' },
+        headers: { 'idempotency-key': httpIdempotencyKey(report), accept: 'application/json' },
         timeout: { request: opts.timeoutMs ?? 15_000 },
       });
       const { statusCode } = response;

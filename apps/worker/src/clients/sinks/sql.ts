@@ -15,19 +15,32 @@ const cast = (column: Column) => {
   return type === 'timestamptz' || type === 'jsonb' ? `::${type}` : '';
 };
 
-const buildUpsertSql = (table: TableName) => `insert into ${table.sql} (${COLUMNS.join(', ')})
+/**
+ * The revision guard: the row is replaced only by the same or a later revision, and a final row
+ * only by a final one. So a write that arrives late (an older revision retried after a newer one
+ * was written, a replay racing the final re-check) never takes the row back. When it fails, the
+ * statement changes nothing and returns no row (see upsertAndConfirm).
+ */
+const REVISION_GUARD = `excluded.revision >= t.revision and (excluded.final or not t.final)`;
+
+const buildUpsertSql = (table: TableName) => `insert into ${table.sql} as t (${COLUMNS.join(', ')})
 values (${COLUMNS.map((c, i) => `$${i + 1}${cast(c)}`).join(', ')})
 on conflict (report_id) do update set
 ${COLUMNS.filter((c) => c !== 'report_id')
   .map((c) => `  ${c} = excluded.${c}`)
   .join(',\n')}
+where ${REVISION_GUARD}
 returning ${COLUMNS.join(', ')}`;
 
-/** The statement text per table, built once (the same text also lets a driver reuse its plan). */
-const upsertTexts = new Map<string, string>();
-const upsertSql = (table: TableName) => {
-  let text = upsertTexts.get(table.sql);
-  if (text === undefined) upsertTexts.set(table.sql, (text = buildUpsertSql(table)));
+const buildSelectSql = (table: TableName) =>
+  `select ${COLUMNS.join(', ')} from ${table.sql} where report_id = $1`;
+
+/** The statement texts per table, built once (the same text also lets a driver reuse its plan). */
+const texts = new Map<string, { upsert: string; select: string }>();
+const sqlFor = (table: TableName) => {
+  let text = texts.get(table.sql);
+  if (text === undefined)
+    texts.set(table.sql, (text = { upsert: buildUpsertSql(table), select: buildSelectSql(table) }));
   return text;
 };
 
@@ -138,9 +151,22 @@ export class WarehouseMismatchError extends Error {
 }
 
 /**
+ * Whether a stored row is newer than `row` (the revision guard's opposite): a higher revision,
+ * or final while `row` is not.
+ */
+export function isNewerRow(stored: Record<string, unknown>, row: ReportRow): boolean {
+  return Number(stored.revision) > row.revision || (stored.final === true && !row.final);
+}
+
+/**
  * Upserts the report on report_id and reads the stored row back in the same statement
  * (`returning`: the row as written, after any trigger changed it), and confirms only when every
- * column matches what was sent. Throws WarehouseMismatchError otherwise (the job retries).
+ * column matches what was sent (the revision among them). Throws WarehouseMismatchError otherwise
+ * (the job retries).
+ *
+ * When the revision guard kept the row (it holds a newer revision), nothing was written: the row
+ * is read and, if it is indeed newer, the write is answered `superseded` (not an error: retrying
+ * cannot and must not change it); if it is not (it vanished, or is older), the mismatch throws.
  */
 export async function upsertAndConfirm(
   db: SqlQueryable,
@@ -149,9 +175,23 @@ export async function upsertAndConfirm(
   writtenAt = new Date(),
 ): Promise<WriteResult> {
   const row = rowFor(report, writtenAt);
-  const { rows } = await db.query<Record<string, unknown>>(upsertSql(table), paramsFor(row));
+  const sql = sqlFor(table);
+  const { rows } = await db.query<Record<string, unknown>>(sql.upsert, paramsFor(row));
   const stored = rows[0];
-  if (stored === undefined) throw new WarehouseMismatchError(row.report_id, []);
+  if (stored === undefined) {
+    const { rows: kept } = await db.query<Record<string, unknown>>(sql.select, [row.report_id]);
+    const current = kept[0];
+    if (current !== undefined && isNewerRow(current, row)) {
+      return {
+        confirmed: true,
+        superseded: { revision: Number(current.revision), final: current.final === true },
+      };
+    }
+    throw new WarehouseMismatchError(
+      row.report_id,
+      current === undefined ? [] : diffRow(row, current),
+    );
+  }
   const differing = diffRow(row, stored);
   if (differing.length > 0) throw new WarehouseMismatchError(row.report_id, differing);
   return { confirmed: true };

@@ -6,7 +6,8 @@ import {
   type AnalyticsJob,
   type CampaignFinished,
 } from '@wrapup/shared';
-import { prepareAdd, type PreparedAdd, type StoredRun } from '@wrapup/runs';
+import { prepareAdd, type PreparedAdd } from './bullmq-add';
+import type { StoredRun } from './record';
 
 /** What an analytics job is made of, from a fresh event or a stored run. */
 interface JobSource {
