@@ -17,6 +17,7 @@ import {
   type ShutdownStep,
 } from '@wrapup/shared';
 import { banner } from './start/banner';
+import { runLiveDemo } from './start/live-demo';
 import { layerDevEnv, simPort, usesOwnGenesys, type Env, type SimTarget } from './start/dev-env';
 import { probeRedis, redisProblemLine } from './start/redis-probe';
 import { sampleCommand } from './start/sample';
@@ -63,6 +64,10 @@ function loadOrAbort(env: Env): Promise<Config> | Config {
 
 /** How long the HTTP listeners get to finish the requests in flight when stopping. */
 const HTTP_CLOSE_MS = 2_000;
+/** When the live demo campaign finishes, after the banner. */
+const LIVE_DEMO_AFTER_MS = 8_000;
+/** Stops the live demo (step 7) when wrapup stops. */
+const demo = new AbortController();
 
 /** Closing whatever has started, in order: listeners, ingest queues, worker, simulator. */
 function stopSteps(workerTimeoutMs: number): ShutdownStep[] {
@@ -70,6 +75,7 @@ function stopSteps(workerTimeoutMs: number): ShutdownStep[] {
   const httpCloseMs = Math.min(workerTimeoutMs, HTTP_CLOSE_MS);
   const workerSteps = worker?.closeSteps(workerTimeoutMs) ?? [];
   return [
+    { name: 'live demo', run: () => demo.abort() },
     ...(server ? [{ name: 'http listeners', run: () => server.close(httpCloseMs) }] : []),
     ...(ingest ? [{ name: 'ingest queues and redis', run: () => ingest.close() }] : []),
     ...workerSteps.map((step) => ({ ...step, name: `worker ${step.name}` })),
@@ -231,10 +237,30 @@ process.stdout.write(
     sampleCommand: sampleCommand({ webhookUrl: session.webhookUrl, apiKey, sample }),
     ownGenesys,
     logLevel: config.logLevel,
+    liveDemo:
+      started.sim && config.eventSource.kind === 'websocket'
+        ? { afterMs: LIVE_DEMO_AFTER_MS }
+        : undefined,
   }),
 );
 
-// 7. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator, all within one deadline
+// 7. With the simulator and the Notification API listener, a campaign finishes a few seconds from
+// now and its report arrives with no webhook call: the newcomer sees the whole path work.
+if (started.sim && started.worker && config.eventSource.kind === 'websocket') {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  runLiveDemo({
+    sim: started.sim,
+    runs: started.worker.runs,
+    finishAfterMs: LIVE_DEMO_AFTER_MS,
+    timeoutMs: 90_000,
+    say,
+    signal: demo.signal,
+  }).catch((err: unknown) => {
+    if (!demo.signal.aborted) say(`wrapup: the live demo stopped: ${messageOf(err)}`);
+  });
+}
+
+// 8. Ctrl-C / SIGTERM: stop accepting, close ingest, worker, simulator, all within one deadline
 // (active jobs get SHUTDOWN_TIMEOUT_MS); a second signal forces.
 onShutdown(stopSteps(config.shutdownTimeoutMs), {
   deadlineMs: config.shutdownTimeoutMs + HTTP_CLOSE_MS + 1_000,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_CAMPAIGN_IDS } from '@wrapup/genesys-sim';
+import { LIVE_DEMO } from '../scripts/start/live-demo';
 import {
   createRedisFixture,
   freePort,
@@ -157,6 +158,19 @@ describe('pnpm start (scripts/start.ts)', () => {
     );
     expect(run.observedCount).toBe(1500);
 
+    // The live demo: a campaign finishes in the simulator after the banner and its report arrives
+    // over the Notification API WebSocket; nobody posts it to the webhook.
+    expect(out).toContain('a live demo campaign finishes in the simulator');
+    await waitFor(() => app.output().includes('wrapup: its report is in the warehouse'), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the live demo report',
+    });
+    const liveRes = await fetch(`${base}/admin/campaigns/${LIVE_DEMO.id}/runs`, { headers: auth });
+    const live = ((await liveRes.json()) as { runs: (Run & { shape?: string })[] }).runs;
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ stage: 'delivered', shape: 'notification' });
+
     await app.kill('SIGTERM');
     expect(await app.exited).toBe(0);
     expect(app.output()).toContain('wrapup: stopped');
@@ -181,7 +195,7 @@ describe('pnpm start (scripts/start.ts)', () => {
     } finally {
       await db.close();
     }
-  }, 45_000);
+  }, 75_000);
 
   it('says in one line that Redis is not reachable and exits 1, quickly', async () => {
     const closedPort = await freePort();

@@ -7,6 +7,8 @@ export interface BannerInput {
   /** The user's own Genesys org (no simulator, no demo campaign). */
   ownGenesys: boolean;
   logLevel: string;
+  /** The live demo campaign is on its way (simulator + Notification API listener). */
+  liveDemo?: { afterMs: number } | undefined;
 }
 
 /** The text `pnpm start` prints once everything listens. */
@@ -45,6 +47,12 @@ export function banner(b: BannerInput): string {
       `  ${b.sampleCommand}`,
     );
   }
+  if (b.liveDemo)
+    lines.push(
+      '',
+      `Or just watch: a live demo campaign finishes in the simulator in ${Math.round(b.liveDemo.afterMs / 1000)} s, and its report`,
+      'arrives through the Notification API listener (GENESYS_EVENT_SOURCE=websocket) with no webhook call.',
+    );
   lines.push(
     '',
     s.simUrl

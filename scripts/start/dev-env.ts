@@ -32,6 +32,7 @@ export const generatePassword = () => randomBytes(12).toString('base64url');
  * Layers the defaults of `pnpm start` UNDER the user's environment: anything the user set wins.
  * With a simulator, Genesys points at it; without webhook auth a key is generated; without
  * dashboard credentials `admin` and a generated password; short analytics waits and settle time for a snappy demo;
+ * with the simulator, the Notification API listener (GENESYS_EVENT_SOURCE=websocket);
  * `warn` logs so the banner stays readable. Pure apart from the random generators.
  */
 export function layerDevEnv(
@@ -56,6 +57,8 @@ export function layerDevEnv(
     defaults.GENESYS_LOGIN_URL = opts.sim.url;
     defaults.GENESYS_CLIENT_ID = opts.sim.clientId;
     defaults.GENESYS_CLIENT_SECRET = opts.sim.clientSecret;
+    // the simulator serves the Notification API: finishes arrive over its WebSocket too
+    defaults.GENESYS_EVENT_SOURCE = 'websocket';
   }
   if (!isSet(user.WEBHOOK_SECRET) && !isSet(user.WEBHOOK_API_KEYS)) {
     generated.apiKey = opts.reuse?.apiKey ?? (opts.newApiKey ?? generateApiKey)();
