@@ -232,6 +232,22 @@ describe('the reconciliation sweep (RECONCILE_EVERY_MINUTES)', () => {
 });
 
 describe('a backfill (a sweep with `since`)', () => {
+  it('on the first sweep, reports a finish whose campaign another source had seen on (no history)', async () => {
+    p = await startPipeline({ env: { RECONCILE_EVERY_MINUTES: '0' } });
+    const history = await p.sim.createCampaign({ contactCount: 5 });
+    await p.sim.runToCompletion(history.id, { durationSeconds: 2, avgHandleMs: 1500 });
+    // An `on` event arrived (webhook or listener), then the finish's event was lost.
+    const seen = await p.sim.createCampaign({ contactCount: 5 });
+    expect(await deliverLatestCopy(p, seen.id)).toMatchObject({ kind: 'ignored' });
+    expect((await p.runs.campaignState(seen.id)).status).toBe('on');
+    await p.sim.runToCompletion(seen.id, { durationSeconds: 2, avgHandleMs: 1500 });
+
+    expect(await sweep(p)).toMatchObject({ firstSweep: true, baseline: 1, started: 1 });
+    expect(await runsOf(p, history.id)).toHaveLength(0);
+    const [run] = await runsOf(p, seen.id);
+    expect(run?.status).toBe('completed');
+  });
+
   it('reports once each finished campaign modified since then that has no run; run twice, the second starts nothing', async () => {
     p = await startPipeline({ env: { RECONCILE_EVERY_MINUTES: '0' } });
     expect(await p.runtime!.queues.reconcile.getJobSchedulers()).toHaveLength(0);
@@ -253,8 +269,9 @@ describe('a backfill (a sweep with `since`)', () => {
     await p.sim.runToCompletion(older.id, { durationSeconds: 2, endAt: Date.now() - 30 * 60_000 });
     const since = new Date(Date.now() - 20 * 60_000).toISOString();
 
-    // A plain first sweep: the baseline, no runs (all three already `complete`).
-    expect(await sweep(p)).toMatchObject({ listed: 3, baseline: 3, started: 0 });
+    // A plain first sweep: the baseline for the two no source has seen, no runs (all three
+    // already `complete`; the reported one goes to the intake, which sees no transition).
+    expect(await sweep(p)).toMatchObject({ listed: 3, baseline: 2, unchanged: 1, started: 0 });
     expect(await runsOf(p, lost.id)).toHaveLength(0);
 
     const first = await sweep(p, { since, requestedBy: 'admin' });

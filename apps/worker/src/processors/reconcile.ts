@@ -80,9 +80,11 @@ export class SweepUnavailable extends Error {
  * sweep) is a duplicate or no transition, so a sweep never adds a second run; a campaign whose
  * state changed into a finish since it was last seen gets its run.
  *
- * - The first sweep ever under this prefix (no baseline key) only records every campaign's status
- *   (no runs) and stores the baseline time (when it started): what finished before wrapup looked
- *   is history. Only a finish dated after the sweep began (during its listing) goes to the intake.
+ * - The first sweep ever under this prefix (no baseline key) only records the status of every
+ *   campaign no source has seen yet (no runs) and stores the baseline time (when it started): what
+ *   finished before wrapup looked is history. A campaign another source already recorded (the
+ *   Notification API listener saw it `on`) goes to the intake as on any later sweep, and so does a
+ *   finish dated after the sweep began (during its listing).
  * - Later, a campaign seen for the first time is reported only when it finished after the
  *   baseline (its `dateModified`); older ones are recorded only.
  * - With `since` (an admin backfill), every finished campaign modified at or after `since` that has
@@ -184,12 +186,13 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
     // history.
     const cutoff = sweep.baseline ?? sweep.startedAt;
     const newer = modified !== undefined && modified > cutoff;
-    if (sweep.baseline === undefined && !(wanted && newer && !tooOld)) {
+    // A campaign another source has seen (its state is recorded) is no history even on the first
+    // sweep: a finish since then is a transition the intake judges like any other.
+    const firstSeen = (await deps.runs.campaignState(c.id)).status === undefined;
+    if (sweep.baseline === undefined && firstSeen && !(wanted && newer && !tooOld)) {
       await remember(c, status, at);
       verdict = 'baseline';
     } else {
-      const state = await deps.runs.campaignState(c.id);
-      const firstSeen = state.status === undefined;
       if ((firstSeen && !(wanted && newer)) || (wanted && tooOld)) {
         await remember(c, status, at);
         verdict = firstSeen ? 'baseline' : 'skipped';
