@@ -19,7 +19,7 @@ export function createQueues(connection: Redis, prefix: string, logger: Logger):
     const queue = new Queue(name, { connection, prefix });
     // BullMQ re-emits connection errors here; without a listener they would crash the process.
     queue.on('error', (err) =>
-      logger.debug({ queue: name, err: err.message }, 'queue connection error'),
+      logger.debug({ queue: name, err }, 'queue connection error'),
     );
     return queue;
   };

@@ -27,7 +27,7 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle warehouse connection failed'));
+  pool.on('error', (err) => logger.warn({ err }, 'idle warehouse connection failed'));
   const db = preparedQueries(pool);
 
   const serial = serialByKey();
