@@ -1,8 +1,9 @@
 import { Queue } from 'bullmq';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECONCILE_QUEUE } from '@wrapup/shared';
 import { waitFor } from '@wrapup/shared/testing';
-import type { WorkerRuntime } from '../src';
+import { startWorkerRuntime, type WorkerRuntime } from '../src';
 import { reconcileBaselineKey } from '../src/processors/reconcile';
 import type { Pipeline } from '../src/testing/harness';
 import {
@@ -86,4 +87,20 @@ describe('the sweep behind the Notification API listener', () => {
     const rows = await pipeline.rows();
     expect(rows.map((r) => r.campaign_id).sort()).toEqual([c.id, d.id].sort());
   }, 60_000);
+
+  it('without a sweep, the listener lists campaigns itself: a campaign created later is subscribed', async () => {
+    p = await startListenerPipeline(); // RECONCILE_EVERY_MINUTES=0
+    const pipeline = p;
+    const first = await pipeline.sim.createCampaign({ contactCount: 10 });
+    runtime = await startWorkerRuntime(pipeline.config, {
+      logger: pino({ level: 'silent' }),
+      eventSourceBackoff: { initialMs: 50, maxMs: 500 },
+      eventSourceResyncMs: 500,
+    });
+    await waitForSubscribed(pipeline.sim, [first.id]);
+    const later = await pipeline.sim.createCampaign({ contactCount: 20 });
+    await waitForSubscribed(pipeline.sim, [first.id, later.id], 5_000);
+    await pipeline.sim.runToCompletion(later.id, RUN);
+    expect((await waitForReport(pipeline, later.id)).stage).toBe('delivered');
+  }, 30_000);
 });

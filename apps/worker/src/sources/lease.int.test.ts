@@ -108,7 +108,7 @@ describe('the event source lease', () => {
     });
     const lostAfter = Date.now() - cutAt;
     expect(a.events.at(-1)).toBe('lost: no renewal succeeded within the lease');
-    // the last renewal started at most leaseMs / 3 before the cut; the key lives leaseMs from it
+    // the last renewal started at most leaseMs / 3 before the cut; the key lives 5/6 leaseMs from it
     expect(lostAfter).toBeLessThan(leaseMs);
     const ttl = await fx.redis.pttl(leaseKey(fx.prefix));
     expect(ttl).toBeGreaterThan(0); // the key is still there: the holder stopped first

@@ -72,14 +72,16 @@ export interface LeaseOptions {
 export interface LeaseStatus {
   held: boolean;
   token?: string;
-  /** Epoch ms until which this process may act as the holder (renewal start + lease - margin). */
+  /** Epoch ms until which this process may act as the holder (renewal start + key ttl - margin). */
   validUntil?: number;
 }
 
 /**
  * Keeps trying to take the lease; once held, renews it every `leaseMs / 3` with compare-and-extend.
- * The holder counts as holding only until its local validity ends: the start of its latest
- * successful renewal (or acquisition) plus `leaseMs` minus a small margin (for clock rate
+ * The key lives `5/6 · leaseMs` and the other processes look for a free lease every `leaseMs / 6`,
+ * so a dead holder is replaced within `leaseMs`. The holder counts as holding only until its local
+ * validity ends: the start of its latest successful renewal (or acquisition) plus the key's ttl
+ * minus a small margin (for clock rate
  * differences and the renewal's own round trip). A renewal that answers "not yours", or none
  * succeeding before the validity ends (Redis away, a hung command), loses the lease at once.
  * Every write made as the holder is fenced in Redis as well (the token is checked in the same
@@ -90,6 +92,8 @@ export class LeaseKeeper {
   private readonly counterKey: string;
   private readonly now: () => number;
   private readonly marginMs: number;
+  /** How long the Redis key lives after each acquisition or renewal (PX). */
+  private readonly ttlMs: number;
   private token: string | undefined;
   private validUntil = 0;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -102,6 +106,9 @@ export class LeaseKeeper {
     this.counterKey = leaseCounterKey(opts.prefix);
     this.now = opts.now ?? Date.now;
     this.marginMs = Math.max(20, Math.min(1_000, Math.round(opts.leaseMs * 0.05)));
+    // The key lives five sixths of the lease and the others look for a free lease every sixth: a
+    // dead holder's lease is taken over within EVENT_SOURCE_LEASE_MS of its last renewal.
+    this.ttlMs = Math.round((opts.leaseMs * 5) / 6);
     defineLeaseScripts(opts.redis);
   }
 
@@ -175,7 +182,7 @@ export class LeaseKeeper {
     if (held === undefined) {
       let token: string | null;
       try {
-        token = await redis.eventsLeaseAcquire(this.key, this.counterKey, leaseMs);
+        token = await redis.eventsLeaseAcquire(this.key, this.counterKey, this.ttlMs);
       } catch (err) {
         logger.warn({ err }, 'event source lease: acquire failed');
         return;
@@ -192,13 +199,13 @@ export class LeaseKeeper {
         this.lose('acquired too late to use');
         return;
       }
-      logger.info({ token, leaseMs }, 'event source lease acquired');
+      logger.info({ token, leaseMs, ttlMs: this.ttlMs }, 'event source lease acquired');
       this.opts.onAcquired({ key: this.key, token });
       return;
     }
     let renewed: number;
     try {
-      renewed = await redis.eventsLeaseRenew(this.key, held, leaseMs);
+      renewed = await redis.eventsLeaseRenew(this.key, held, this.ttlMs);
     } catch (err) {
       // not lost yet: the validity timer ends it if no renewal succeeds in time
       logger.warn({ err }, 'event source lease: renewal failed');
@@ -210,7 +217,7 @@ export class LeaseKeeper {
   }
 
   private extendValidity(renewalStart: number): void {
-    this.validUntil = renewalStart + this.opts.leaseMs - this.marginMs;
+    this.validUntil = renewalStart + this.ttlMs - this.marginMs;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     const token = this.token;
     this.expiryTimer = setTimeout(

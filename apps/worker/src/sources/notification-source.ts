@@ -24,8 +24,9 @@
  *   minute before; `v2.system.*` topics need no subscription; it is safe to reconnect at once; the
  *   notice is not guaranteed for every close. (Genesys announcement, developer forum t/7423.)
  * - Sockets are not durable: what is published while no socket is connected is lost. (Genesys
- *   developer blog, quoted in the simulator.) Finishes missed in a gap are the reconciliation
- *   sweep's to find, not this listener's.
+ *   developer blog, quoted in the simulator.) So after every gap it knows of (lease taken, socket
+ *   reconnected, channel replaced) the listener lists the campaigns once (its catch-up); a gap it
+ *   cannot see is the reconciliation sweep's to find.
  *
  * From community answers only
  * - The heartbeat `{"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}}`
@@ -88,6 +89,12 @@ export interface NotificationSourceOptions {
   logger: Logger;
   /** Reconnect and retry delays: the first one and the cap (default 500 ms and 30 s), jittered. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * When no reconciliation sweep runs (RECONCILE_EVERY_MINUTES=0), the leader lists the campaigns
+   * itself this often (a catch-up: new campaigns subscribed, a finish lost in a gap reported);
+   * 0: never (the sweep's campaign feed does it).
+   */
+  resyncEveryMs?: number;
 }
 
 export interface NotificationSourceCounts {
@@ -262,6 +269,7 @@ class Session {
   /** Messages are accepted one at a time, in arrival order (a campaign's `on` before its finish). */
   private forwarding: Promise<void> = Promise.resolve();
   private stopped = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private catchUpQueued = false;
   private readonly wake = new Set<() => void>();
   readonly log: Logger;
@@ -288,6 +296,11 @@ class Session {
       );
     });
     this.catchUp('lease taken');
+    const every = this.ctx.resyncEveryMs ?? 0;
+    if (every > 0) {
+      this.resyncTimer = setInterval(() => this.catchUp('periodic resync'), every);
+      this.resyncTimer.unref();
+    }
   }
 
   /**
@@ -393,6 +406,8 @@ class Session {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
     for (const link of this.links) link.close();
     this.links.clear();
     for (const wake of this.wake) wake();
@@ -515,6 +530,9 @@ class Session {
         { from: old.channel?.id, to: next.channel?.id, topics: next.topics.size },
         'moved to a new notification channel',
       );
+      // the old socket may have closed before the new one opened (a slow or throttled channel
+      // creation): what was published in between is only found by a listing
+      this.catchUp('moved to a new channel');
     });
   }
 
