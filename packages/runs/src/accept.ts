@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import {
+  envDefault,
   parseCampaignEvent,
   runIdFor,
   type CampaignFinished,
@@ -34,6 +35,12 @@ export interface AcceptOptions {
   receivedAt?: string;
   /** a lease that must still be held, checked atomically with the write */
   fence?: Fence;
+  /**
+   * Date the event by the copy's own time (`dateModified`, the event's sentAt) rather than the
+   * later of it and the receipt: a campaign read from a listing minutes after it changed (the
+   * sweep, the listener's catch-up). The run is still received `receivedAt`.
+   */
+  datedByCopy?: boolean;
 }
 
 /** The event's own time and when it was received, when they differ in source (logged together). */
@@ -60,9 +67,12 @@ export type AcceptOutcome =
   /** `opts.fence` was given and its lease key no longer holds its token: nothing was written. */
   | { kind: 'fenced' };
 
-/** The config defaults, for deps built without them. */
-export const DEFAULT_EVENT_HORIZON = { maxAgeDays: 30, maxFutureSeconds: 300 } as const;
-export const DEFAULT_MAX_WINDOW_DAYS = 31;
+/** The config defaults (EVENT_MAX_AGE_DAYS, EVENT_MAX_FUTURE_SECONDS, MAX_WINDOW_DAYS), for deps built without them. */
+export const DEFAULT_EVENT_HORIZON = {
+  maxAgeDays: envDefault('EVENT_MAX_AGE_DAYS'),
+  maxFutureSeconds: envDefault('EVENT_MAX_FUTURE_SECONDS'),
+} as const;
+export const DEFAULT_MAX_WINDOW_DAYS = envDefault('MAX_WINDOW_DAYS');
 
 type Finish = CampaignFinished & { status: 'completed' | 'stopped' };
 
@@ -93,7 +103,10 @@ export async function acceptEvent(
   if (parsed.kind === 'ignored') return { kind: 'ignored', reason: parsed.reason };
   if (parsed.kind === 'invalid') return { kind: 'invalid', issues: parsed.issues };
 
-  const event = parsed.event;
+  const event =
+    opts.datedByCopy && parsed.event.sentAt !== undefined
+      ? { ...parsed.event, occurredAt: parsed.event.sentAt }
+      : parsed.event;
   const eventId = eventIdFor(event, opts.webhookId);
   const times = {
     occurredAt: event.occurredAt,

@@ -197,7 +197,7 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
         await remember(c, status, at);
         verdict = firstSeen ? 'baseline' : 'skipped';
       } else {
-        const outcome = await acceptEvent(acceptDeps, copyOf(c), { receivedAt: at });
+        const outcome = await acceptEvent(acceptDeps, copyOf(c), { datedByCopy: true });
         verdict = verdictOf(outcome, wanted || !terminal);
         if (outcome.kind === 'invalid')
           deps.logger.debug(

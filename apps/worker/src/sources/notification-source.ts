@@ -391,8 +391,9 @@ class Session {
         // the sweep's correlation id: the same copy from either gets the same event id
         metadata: { CorrelationId: `reconcile-${c.dateModified ?? 'undated'}` },
       },
-      at,
+      new Date().toISOString(),
       topicName,
+      true,
     );
   }
 
@@ -524,15 +525,17 @@ class Session {
       next.connect();
       // both sockets deliver until the new one is open (repeats are duplicates to the intake)
       await next.opened(Math.min(10_000, Math.max(1_000, this.ctx.heartbeatTimeoutMs)));
+      // a gap unless the old socket delivered until the new one was open
+      const gap = !next.isOpen() || !old.isOpen();
       old.close();
       this.links.delete(old);
       this.log.info(
         { from: old.channel?.id, to: next.channel?.id, topics: next.topics.size },
         'moved to a new notification channel',
       );
-      // the old socket may have closed before the new one opened (a slow or throttled channel
-      // creation): what was published in between is only found by a listing
-      this.catchUp('moved to a new channel');
+      // the old socket closed before the new one opened (a slow or throttled channel creation):
+      // what was published in between is only found by a listing
+      if (gap) this.catchUp('moved to a new channel with a gap');
     });
   }
 
@@ -566,9 +569,15 @@ class Session {
   /**
    * Hands the message to acceptEvent with the lease's fence. A Redis failure is retried with
    * backoff while the lease is valid; once it is not, the message is left to the new leader (or
-   * the sweep): never dropped while this process may still write it.
+   * the sweep): never dropped while this process may still write it. `datedByCopy`: a campaign
+   * from a listing, dated by its `dateModified` (see acceptEvent).
    */
-  private async deliver(message: unknown, receivedAt: string, topicName: string): Promise<void> {
+  private async deliver(
+    message: unknown,
+    receivedAt: string,
+    topicName: string,
+    datedByCopy = false,
+  ): Promise<void> {
     const { counts } = this.ctx;
     for (let attempt = 0; ; attempt++) {
       const fence = this.ctx.keeper.fence();
@@ -582,7 +591,7 @@ class Session {
       }
       let outcome: AcceptOutcome;
       try {
-        outcome = await acceptEvent(this.ctx.accept, message, { receivedAt, fence });
+        outcome = await acceptEvent(this.ctx.accept, message, { receivedAt, fence, datedByCopy });
       } catch (err) {
         counts.failed += 1;
         this.log.error({ err, topicName }, 'a notification could not be accepted');
