@@ -24,7 +24,11 @@ import {
 
 /** Queues whose jobs carry the run they finish. */
 const RUN_QUEUES: readonly QueueName[] = [ANALYTICS_QUEUE, WAREHOUSE_QUEUE];
-const RunJobSchema = v.object({ runId: v.string() });
+const RunJobSchema = v.object({
+  runId: v.string(),
+  phase: v.optional(v.string()),
+  revises: v.optional(v.unknown()),
+});
 
 export interface StartWorkersDeps {
   redisUrl: string;
@@ -39,6 +43,8 @@ export interface StartWorkersDeps {
   logger: Logger;
   /** The analytics stage; without it this process serves warehouse and notify only. */
   analyticsProcessor?: Processor;
+  /** FINAL_REPORT_AFTER in ms: a delivered run's final re-check is due this long after (0: never). */
+  finalReportAfterMs?: number;
   /** The reconciliation sweep (processors/reconcile); without it this process takes no sweeps. */
   reconcileProcessor?: Processor;
   /** A connection (maxRetriesPerRequest: null) for the kept-report key; one is opened here when absent. */
@@ -74,8 +80,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const redis =
     deps.redis ??
     new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  if (ownRedis)
-    redis.on('error', (err) => deps.logger.warn({ err: err.message }, 'redis connection error'));
+  if (ownRedis) redis.on('error', (err) => deps.logger.warn({ err }, 'redis connection error'));
 
   const processors: [QueueName, Processor][] = [
     [
@@ -88,6 +93,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         logger: deps.logger,
         redis,
         prefix: deps.prefix,
+        ...(deps.finalReportAfterMs !== undefined
+          ? { finalReportAfterMs: deps.finalReportAfterMs }
+          : {}),
       }),
     ],
     [
@@ -118,7 +126,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       maxStalledCount: 5,
     });
     const log = deps.logger.child({ queue: name });
-    worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+    worker.on('error', (err) => log.error({ err }, 'worker error'));
     worker.on('failed', (job: Job | undefined, err: Error) => {
       const attempts = job?.opts.attempts ?? 1;
       const final =
@@ -127,7 +135,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         err.name === 'UnrecoverableError' ||
         typeof job.finishedOn === 'number';
       log[final ? 'error' : 'warn'](
-        { jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, err: err.message },
+        { jobId: job?.id, attemptsMade: job?.attemptsMade, attempts, err },
         final ? 'job failed for good' : 'job attempt failed',
       );
       if (final && job && RUN_QUEUES.includes(name)) finishRun(job, err, log);
@@ -154,6 +162,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     if (err instanceof JobRefusedError) return;
     const data = v.safeParse(RunJobSchema, job.data);
     if (!data.success) return;
+    // A final re-check (and its write) records its own outcome on the run (finalOutcome); the run
+    // itself was delivered, and may be replaying right now: never fail it from here.
+    if (data.output.phase === 'final' || data.output.revises !== undefined) return;
     const { runId } = data.output;
     deps.runs
       .setStage(
@@ -164,7 +175,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
       )
       .catch((e: unknown) =>
         log.error(
-          { jobId: job.id, runId, err: e instanceof Error ? e.message : String(e) },
+          { jobId: job.id, runId, err: e },
           'could not mark the run of a failed job failed',
         ),
       );
