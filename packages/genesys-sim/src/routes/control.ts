@@ -41,14 +41,21 @@ async function parsedBody<S extends v.GenericSchema>(
   throw new SimError(400, formatIssues(result.issues, 1));
 }
 
+/** An instant query parameter: epoch ms (digits) or ISO-8601 text; empty means unset. */
+const InstantParam = v.optional(
+  v.pipe(
+    v.string(),
+    v.transform((s) => (s === '' ? undefined : /^\d+$/.test(s) ? Number(s) : s)),
+  ),
+);
+const RangeQuerySchema = v.looseObject({ from: InstantParam, to: InstantParam });
+
 /** `from` / `to` query parameters: ISO-8601 or epoch ms. */
 function rangeQuery(c: SimContext): TimeRange {
-  const range: TimeRange = {};
-  for (const key of ['from', 'to'] as const) {
-    const raw = c.req.query(key);
-    if (raw !== undefined && raw !== '') range[key] = /^\d+$/.test(raw) ? Number(raw) : raw;
-  }
-  return range;
+  const parsed = v.safeParse(RangeQuerySchema, c.req.query());
+  if (!parsed.success) throw new SimError(400, formatIssues(parsed.issues, 1));
+  const { from, to } = parsed.output;
+  return { ...(from !== undefined && { from }), ...(to !== undefined && { to }) };
 }
 
 /**
