@@ -137,3 +137,105 @@ export function buildNotification(input: NotificationInput): Notification {
 function base(event: NotifyEvent, runId: string, report: Report, text: string): Notification {
   return { text, event, campaignId: report.campaignId, runId, reportId: report.reportId, report };
 }
+
+/**
+ * The report page a notification links to (the reports console, under PUBLIC_URL): every run has
+ * one, reported or not (a rejected or failed run shows its trail).
+ */
+export function reportPageUrl(publicUrl: string, n: Pick<Notification, 'runId' | 'reportId'>) {
+  const reportId = n.reportId ?? reportIdFor(n.runId);
+  return `${publicUrl.replace(/\/+$/, '')}/admin/reports/${encodeURIComponent(reportId)}`;
+}
+
+/** Slack's incoming webhooks (hooks.slack.com, and GovSlack's): the only URLs sent `blocks`. */
+export function isSlackWebhook(url: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(url);
+    return (
+      protocol === 'https:' &&
+      (hostname === 'hooks.slack.com' || hostname === 'hooks.slack-gov.com')
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Slack's text escaping: `&`, `<` and `>` are its control characters (links, mentions). */
+const slackEscape = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+const EVENT_TITLES: Record<NotifyEvent, string> = {
+  'report.delivered': 'Report delivered',
+  'report.incomplete': 'Report incomplete',
+  'report.failed': 'Report failed',
+  'report.revised': 'Final report revised',
+  'campaign.rejected': 'Campaign not reported',
+};
+
+/**
+ * Slack blocks for a notification: a header (what happened, to which campaign), its line, the four
+ * headline figures as fields (when it has a report) and a button to the report page. Within
+ * Slack's limits (header 150 characters, section text 3000, button label 75).
+ */
+export function slackBlocks(n: Notification, reportUrl: string): object[] {
+  const campaign = n.report?.campaignName ?? n.campaignId;
+  const blocks: object[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: clip(`${EVENT_TITLES[n.event]}: ${campaign}`, 150) },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(n.text), 3000) } },
+  ];
+  const m = n.report?.metrics;
+  if (m) {
+    const field = (label: string, value: string) => ({
+      type: 'mrkdwn',
+      text: `*${label}*\n${value}`,
+    });
+    blocks.push({
+      type: 'section',
+      fields: [
+        field('Attempts', String(m.totalCallsAttempted)),
+        field('Connect rate', percent(m.connectRate ?? m.contactRate)),
+        field('Abandon rate', m.abandonRate === undefined ? '–' : percent(m.abandonRate)),
+        field('Avg handle time', seconds(m.avgHandleTimeSeconds)),
+      ],
+    });
+  }
+  blocks.push({
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        text: { type: 'plain_text', text: 'Open report' },
+        url: reportUrl,
+        action_id: 'open_report',
+      },
+    ],
+  });
+  return blocks;
+}
+
+/**
+ * What is POSTed to one notify URL. Without `publicUrl`, the notification as built. With it
+ * (PUBLIC_URL), `text` ends with the link to the report page and `reportUrl` carries it; a Slack
+ * incoming webhook also gets `blocks` (slackBlocks), `text` staying the fallback Slack shows in
+ * notifications, escaped as Slack requires. Other receivers never get `blocks`.
+ */
+export function notificationBody(
+  n: Notification,
+  target: string,
+  publicUrl?: string,
+): Notification | (Notification & { reportUrl: string; blocks?: object[] }) {
+  if (publicUrl === undefined || publicUrl === '') return n;
+  const reportUrl = reportPageUrl(publicUrl, n);
+  if (!isSlackWebhook(target)) return { ...n, text: `${n.text} ${reportUrl}`, reportUrl };
+  return {
+    ...n,
+    text: `${slackEscape(n.text)} ${reportUrl}`,
+    reportUrl,
+    blocks: slackBlocks(n, reportUrl),
+  };
+}

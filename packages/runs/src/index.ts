@@ -10,8 +10,19 @@ export type {
   StageStep,
   SetStageOptions,
   Fence,
+  RecentQuery,
+  RecentPage,
 } from './run-store';
 export type { StoredRun, StagePatch } from './record';
+export {
+  summarize,
+  encodeReportCopy,
+  decodeReportCopy,
+  MAX_REPORT_COPY_BYTES,
+  type RunSummary,
+  type ReportCopy,
+} from './report-copy';
+export { MAX_RECENT_RUNS } from './intake.lua';
 export { runKeys } from './keys';
 export type { RunKeys } from './keys';
 export { prepareAdd, checkPrepareAdd, ADD_STANDARD_JOB } from './bullmq-add';

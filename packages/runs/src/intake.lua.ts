@@ -7,6 +7,9 @@ const finalTable = `{${FINAL_STAGES.map((s) => `['${s}']=true`).join(',')}}`;
 /** The first ARGV of the optional BullMQ add (after the intake's own arguments). */
 export const INTAKE_ADD_ARGV = 25;
 
+/** How many runs the recent-runs index (across campaigns) keeps: the newest ones. */
+export const MAX_RECENT_RUNS = 10_000;
+
 /**
  * Intake of one finish event, atomically.
  *
@@ -27,7 +30,12 @@ export const INTAKE_ADD_ARGV = 25;
  * and arguments. The job's JSON data (ARGV ${INTAKE_ADD_ARGV + 1}) gets the remembered start time spliced in when the
  * event carries no duration. The run record and its job are then written atomically.
  *
- * Fence: when ARGV 24 is not '', the LAST key is a lease key that must hold exactly that token
+ * The recent-runs index: the LAST key is always the sorted set of recent runs across campaigns
+ * (RunKeys.recent) and the LAST ARGV the receipt time in ms (after the job's arguments when a job
+ * is given). A new run is added to it scored by that time; it keeps the newest ${MAX_RECENT_RUNS}
+ * and expires with the retention. Nothing else reads or writes it here.
+ *
+ * Fence: when ARGV 24 is not '', the last key before the recent-runs index is a lease key that must hold exactly that token
  * (the Notification API listener's leadership, see apps/worker/src/sources/lease.ts); otherwise
  * nothing is read or written and the script answers { 'fenced' }. Checked first, in the same
  * script, so a listener that lost its lease can never write after the new leader took over.
@@ -73,8 +81,12 @@ local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[
 local version, isCopy = ARGV[18], ARGV[19] == '1'
 local horizonMs, horizon, joinAfter = tonumber(ARGV[21]), ARGV[22], ARGV[23]
 
--- the fence: the lease key (the last key) must still hold the token
-local nKeys = #KEYS
+-- the recent-runs index is the very last key (and its score the last ARGV): set aside first
+local recentKey, recentMs = KEYS[#KEYS], ARGV[#ARGV]
+local MAX_RECENT = ${MAX_RECENT_RUNS}
+
+-- the fence: the lease key (the last key before the index) must still hold the token
+local nKeys = #KEYS - 1
 if ARGV[24] ~= '' then
   if redis.call('GET', KEYS[nKeys]) ~= ARGV[24] then return {'fenced', '', '', 0, ''} end
   nKeys = nKeys - 1
@@ -260,6 +272,9 @@ redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(maxRuns + 1))
 redis.call('EXPIRE', KEYS[3], retention)
 redis.call('SET', KEYS[2], runId, 'EX', retention)
 redis.call('SET', KEYS[1], runId, 'EX', dedupeTtl)
+redis.call('ZADD', recentKey, recentMs, runId)
+redis.call('ZREMRANGEBYRANK', recentKey, 0, -(MAX_RECENT + 1))
+redis.call('EXPIRE', recentKey, retention)
 remember()
 return {'new', runId, '', 0, startedAt, added}
 `;

@@ -10,6 +10,13 @@ export interface RunKeys {
   campaign(campaignId: string): string;
   /** The campaign's state hash: last status and version seen, first and last `on`, last completion. */
   state(campaignId: string): string;
+  /**
+   * The recent runs of every campaign: a sorted set of run ids scored by creation time (ms),
+   * written by the intake, bounded (MAX_RECENT_RUNS) and expiring with the runs.
+   */
+  recent: string;
+  /** The report a run delivered, as the console reads it (compact JSON, expiring with the run). */
+  reportCopy(runId: string): string;
   /** Prefixes the Lua scripts complete themselves (keys they only learn inside Redis). */
   runPrefix: string;
   activePrefix: string;
@@ -24,6 +31,8 @@ export function runKeys(prefix: string): RunKeys {
     run: (runId) => `${base}run:${runId}`,
     campaign: (campaignId) => `${base}campaign:${campaignId}`,
     state: (campaignId) => `${base}state:${campaignId}`,
+    recent: `${base}recent`,
+    reportCopy: (runId) => `${base}delivered:${runId}`,
     runPrefix: `${base}run:`,
     activePrefix: `${base}active:`,
   };

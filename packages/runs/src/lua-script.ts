@@ -1,5 +1,6 @@
 import type { Redis, RedisValue, Result } from 'ioredis';
 import { INTAKE_LUA } from './intake.lua';
+import { LIST_RUNS_LUA } from './recent.lua';
 import { MARK_REPLAY_LUA, RECORD_STATUS_LUA, SET_STAGE_LUA } from './stage.lua';
 
 declare module 'ioredis' {
@@ -12,6 +13,8 @@ declare module 'ioredis' {
     runsMarkReplay(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
     /** RECORD_STATUS_LUA, once defineRunScripts ran on this connection: the number of keys (1, or 2 with a fence), the keys, the arguments. */
     runsRecordStatus(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
+    /** LIST_RUNS_LUA, once defineRunScripts ran on this connection: 1 key (the index), then the arguments. */
+    runsListPage(...keysAndArgs: RedisValue[]): Result<unknown, Context>;
   }
 }
 
@@ -26,4 +29,5 @@ export function defineRunScripts(redis: Redis): void {
   redis.defineCommand('runsMarkReplay', { numberOfKeys: 1, lua: MARK_REPLAY_LUA });
   // 1 key, or 2 with a fence: each call passes the count first
   redis.defineCommand('runsRecordStatus', { lua: RECORD_STATUS_LUA });
+  redis.defineCommand('runsListPage', { numberOfKeys: 1, lua: LIST_RUNS_LUA });
 }

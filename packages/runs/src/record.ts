@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { RunRecordSchema } from '@wrapup/shared';
+import { RunSummarySchema, decodeSummary, type RunSummary } from './report-copy';
 
 /** A run as stored: the shared RunRecord plus what a replay needs to rebuild the job. */
 export const StoredRunSchema = v.object({
@@ -23,6 +24,8 @@ export const StoredRunSchema = v.object({
    * revision was there already) or `failed: <error>`.
    */
   finalOutcome: v.optional(v.string()),
+  /** The headline of the report the run delivered (the warehouse stage writes it with the stage). */
+  summary: v.optional(RunSummarySchema),
 });
 export type StoredRun = v.InferOutput<typeof StoredRunSchema>;
 
@@ -37,6 +40,8 @@ export type StagePatch = {
   finalDueAt?: string;
   finalizedAt?: string;
   finalOutcome?: string;
+  /** The delivered report's headline (see RunStore's `report` option, which sets it). */
+  summary?: RunSummary;
 };
 
 const required = v.pipe(v.string(), v.nonEmpty());
@@ -85,11 +90,14 @@ const RunHashSchema = v.pipe(
     contactCount: numeric,
     createdAt: v.optional(v.string()),
     enqueued: v.optional(v.string()),
+    // a broken summary is left out rather than losing the run
+    summary: v.pipe(v.optional(v.string()), v.transform(decodeSummary)),
   }),
-  v.transform(({ createdAt, enqueued, ...run }): StoredRun => ({
+  v.transform(({ createdAt, enqueued, summary, ...run }): StoredRun => ({
     ...run,
     createdAt: createdAt ?? run.stages.received ?? run.occurredAt,
     enqueued: enqueued === '1',
+    ...(summary !== undefined && { summary }),
   })),
 );
 
@@ -112,5 +120,6 @@ export function encodePatch(patch: StagePatch): string[] {
   if (patch.finalDueAt !== undefined) out.push('finalDueAt', patch.finalDueAt);
   if (patch.finalizedAt !== undefined) out.push('finalizedAt', patch.finalizedAt);
   if (patch.finalOutcome !== undefined) out.push('finalOutcome', patch.finalOutcome.slice(0, 2000));
+  if (patch.summary !== undefined) out.push('summary', JSON.stringify(patch.summary));
   return out;
 }

@@ -1,10 +1,19 @@
 import type { Redis } from 'ioredis';
-import { ANALYTICS_QUEUE, FINAL_STAGES, runIdFor, type RunStage } from '@wrapup/shared';
+import {
+  ANALYTICS_QUEUE,
+  FINAL_STAGES,
+  RUN_STAGES,
+  runIdFor,
+  type Report,
+  type RunStage,
+} from '@wrapup/shared';
 import type { PreparedAdd } from './bullmq-add';
 import { REPLAY_JOB_INFIX } from './job-ids';
 import { runKeys, type RunKeys } from './keys';
 import { defineRunScripts } from './lua-script';
+import { MAX_RECENT_RUNS } from './intake.lua';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
+import { decodeReportCopy, encodeReportCopy, summarize, type ReportCopy } from './report-copy';
 
 export interface RunStoreOptions {
   /** QUEUE_PREFIX; every key lives under `${prefix}:runs:`. */
@@ -95,7 +104,40 @@ export interface SetStageOptions {
    * otherwise replace): for a safety net that must not overwrite what the job itself recorded.
    */
   unlessFinal?: boolean;
+  /**
+   * The report the warehouse just confirmed: kept with the run (RunKeys.reportCopy, compact and
+   * bounded, expiring with the run) and its headline on the run (`summary`), in the same round
+   * trip (MULTI) as the stage.
+   */
+  report?: Report;
 }
+
+/** One page of RunStore.listRecent. */
+export interface RecentQuery {
+  /** Matching runs to skip (newest first). Default 0. */
+  offset?: number;
+  /** Runs on the page, 1 to 200. Default 25. */
+  limit?: number;
+  /** Only this campaign's runs (read from its own index, newest finish first). */
+  campaignId?: string;
+  /** Only runs in this stage. */
+  stage?: RunStage;
+}
+
+export interface RecentPage {
+  runs: StoredRun[];
+  /** More runs match after this page. */
+  more: boolean;
+  /** Entries in the index read (the recent-runs index or the campaign's); expired runs included. */
+  indexed: number;
+  /**
+   * A filtered page looked at the newest `looked` entries only (MAX_RECENT_RUNS) and the index
+   * holds more: older matches are not shown.
+   */
+  truncated: boolean;
+}
+
+const MAX_PAGE = 200;
 
 export type DuplicateReason = 'same-event' | 'joined-in-flight' | 'already-reported';
 
@@ -209,8 +251,10 @@ export class RunStore {
       k.state(i.campaignId),
       k.run(runId),
       ...(job?.keys ?? []),
-      // the fence key comes last (see INTAKE_LUA)
+      // the fence key comes after the job's (see INTAKE_LUA)
       ...(i.fence ? [i.fence.key] : []),
+      // the recent-runs index always comes last, its score the last argument
+      k.recent,
     ];
     const raw = await this.redis.runsIntake(
       keys.length,
@@ -240,6 +284,7 @@ export class RunStore {
       new Date(nowMs - this.maxJoinAgeMs).toISOString(),
       i.fence?.token ?? '',
       ...(job?.args ?? []),
+      nowMs,
     );
     const [outcome, id, reason, needs, startedAt, added] = raw as [
       string,
@@ -359,9 +404,7 @@ export class RunStore {
     for (const s of steps)
       pairs.push(s.stage, s.at === undefined ? fallback : new Date(s.at).toISOString());
     const keys = [this.keys.run(runId), ...deleteKeys];
-    await this.redis.runsSetStage(
-      keys.length,
-      ...keys,
+    const args = [
       runId,
       steps.length,
       FINAL_STAGES.includes(last.stage) ? '1' : '0',
@@ -369,8 +412,42 @@ export class RunStore {
       secs(this.opts.retentionSeconds),
       opts.unlessFinal ? '1' : '0',
       ...pairs,
-      ...encodePatch(patch),
+    ];
+    if (opts.report === undefined) {
+      await this.redis.runsSetStage(keys.length, ...keys, ...args, ...encodePatch(patch));
+      return;
+    }
+    const { report } = opts;
+    await this.withReportCopy(runId, report, (multi) =>
+      multi.runsSetStage(
+        keys.length,
+        ...keys,
+        ...args,
+        ...encodePatch({ ...patch, summary: summarize(report) }),
+      ),
     );
+  }
+
+  /**
+   * `write` (the stage script) and the report copy's SET in one MULTI: one round trip, and the
+   * copy is never there without the write having run. Returns the script's answer.
+   */
+  private async withReportCopy(
+    runId: string,
+    report: Report,
+    write: (multi: ReturnType<Redis['multi']>) => unknown,
+  ): Promise<unknown> {
+    const multi = this.redis.multi();
+    multi.set(
+      this.keys.reportCopy(runId),
+      encodeReportCopy(report),
+      'EX',
+      secs(this.opts.retentionSeconds),
+    );
+    write(multi);
+    const results = (await multi.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    return results[1]?.[1];
   }
 
   /**
@@ -379,24 +456,98 @@ export class RunStore {
    * any other stage (a replay reopened it, it failed) or missing is left alone. Returns whether
    * the patch was written.
    */
-  async annotateReported(runId: string, patch: StagePatch): Promise<boolean> {
-    const fields = encodePatch(patch);
-    const result = await this.redis.runsSetStage(
-      1,
-      this.keys.run(runId),
-      runId,
-      0,
-      '0',
-      this.keys.activePrefix,
-      secs(this.opts.retentionSeconds),
-      '2',
-      ...fields,
-    );
+  async annotateReported(
+    runId: string,
+    patch: StagePatch,
+    opts: { report?: Report } = {},
+  ): Promise<boolean> {
+    const args = (fields: string[]) =>
+      [
+        1,
+        this.keys.run(runId),
+        runId,
+        0,
+        '0',
+        this.keys.activePrefix,
+        secs(this.opts.retentionSeconds),
+        '2',
+        ...fields,
+      ] as const;
+    const { report } = opts;
+    const result =
+      report === undefined
+        ? await this.redis.runsSetStage(...args(encodePatch(patch)))
+        : await this.withReportCopy(runId, report, (multi) =>
+            multi.runsSetStage(...args(encodePatch({ ...patch, summary: summarize(report) }))),
+          );
     return Number(result) === 1;
   }
 
   async get(runId: string): Promise<StoredRun | undefined> {
     return decodeRun(await this.redis.hgetall(this.keys.run(runId)));
+  }
+
+  /**
+   * The run and the report it delivered (see SetStageOptions.report), in one round trip; either
+   * may be missing (a run not delivered yet has no report; both expire with the retention).
+   */
+  async getWithReport(
+    runId: string,
+  ): Promise<{ run: StoredRun | undefined; report: ReportCopy | undefined }> {
+    const results =
+      (await this.redis
+        .pipeline()
+        .hgetall(this.keys.run(runId))
+        .get(this.keys.reportCopy(runId))
+        .exec()) ?? [];
+    const [[runErr, hash] = [null, {}], [copyErr, raw] = [null, null]] = results;
+    if (runErr) throw runErr;
+    if (copyErr) throw copyErr;
+    return {
+      run: decodeRun(hash as Record<string, string>),
+      report: decodeReportCopy(raw as string | null),
+    };
+  }
+
+  /**
+   * One page of runs across campaigns, newest first (by creation), from the recent-runs index:
+   * one round trip (a script reads the page's runs). With `campaignId` the campaign's own index is
+   * read instead (newest finish first). A filtered page walks the index from its newest entry and
+   * looks at MAX_RECENT_RUNS entries at most (see LIST_RUNS_LUA).
+   */
+  async listRecent(q: RecentQuery = {}): Promise<RecentPage> {
+    const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(q.limit ?? 25)));
+    if (q.stage !== undefined && !RUN_STAGES.includes(q.stage))
+      throw new Error(`RunStore.listRecent: no such stage ${String(q.stage)}`);
+    const index = q.campaignId === undefined ? this.keys.recent : this.keys.campaign(q.campaignId);
+    const raw = (await this.redis.runsListPage(
+      index,
+      this.keys.runPrefix,
+      offset,
+      limit,
+      q.stage ?? '',
+      // the campaign's own index holds its runs only: nothing to compare
+      '',
+      MAX_RECENT_RUNS,
+    )) as [number, number, number, ...(string | string[])[]];
+    const [more, indexed, looked, ...rest] = raw;
+    const runs: StoredRun[] = [];
+    for (let i = 0; i + 1 < rest.length; i += 2) {
+      const flat = rest[i + 1];
+      if (!Array.isArray(flat)) continue;
+      const hash: Record<string, string> = {};
+      for (let j = 0; j + 1 < flat.length; j += 2) hash[flat[j] as string] = flat[j + 1] as string;
+      const run = decodeRun(hash);
+      if (run) runs.push(run);
+    }
+    const filtered = q.stage !== undefined;
+    return {
+      runs,
+      more: Number(more) === 1,
+      indexed: Number(indexed),
+      truncated: filtered && Number(more) !== 1 && Number(looked) < Number(indexed),
+    };
   }
 
   /** The campaign's runs, newest finish first (at most `limit`). */

@@ -3,6 +3,7 @@ export * from './events';
 export * from './time';
 export * from './report';
 export * from './report-builder';
+export * from './hourly';
 export * from './queues';
 export * from './runs';
 export * from './ids';

@@ -61,6 +61,22 @@ export const WindowSchema = v.object({
 });
 export type ReportWindow = v.InferOutput<typeof WindowSchema>;
 
+/**
+ * One UTC hour of the report's window: what the aggregates query counted in it (its
+ * `granularity: 'PT1H'` buckets, see hourly.ts). Hours without a call are there with zeros.
+ */
+export const HourlyPointSchema = v.object({
+  /** ISO start of the UTC hour (`2024-05-01T10:00:00.000Z`). */
+  hour: v.string(),
+  /** nOutboundAttempted count in this hour. */
+  attempted: count(),
+  /** nOutboundConnected count in this hour. */
+  connected: count(),
+  /** nOutboundAbandoned count in this hour. */
+  abandoned: count(),
+});
+export type HourlyPoint = v.InferOutput<typeof HourlyPointSchema>;
+
 export const ReportSchema = v.object({
   reportId: v.pipe(v.string(), v.startsWith('rpt-')),
   campaignId: v.string(),
@@ -105,5 +121,12 @@ export const ReportSchema = v.object({
   revision: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** True once re-checked after Genesys's reprocessing window (FINAL_REPORT_AFTER), and on every later revision. */
   final: v.optional(v.boolean()),
+  /** The campaign's name in Genesys Cloud, when the worker knew it (optional: added after v2.1). */
+  campaignName: v.optional(v.string()),
+  /**
+   * Attempts, connects and abandons per UTC hour across the window, oldest first (optional:
+   * added after v2.1; reports built before it, and v2.0 ones, have none).
+   */
+  hourly: v.optional(v.array(HourlyPointSchema)),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;

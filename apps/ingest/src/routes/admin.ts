@@ -11,6 +11,7 @@ import {
 import type { RunStore } from '@wrapup/runs';
 import { basicAuth } from '../auth/basic';
 import { createBoard } from '../admin/board';
+import { consoleRoutes } from '../console/routes';
 import { sameOriginWrites } from '../admin/same-origin';
 import { replayLatest } from '../services/replay';
 import { RETRY_AFTER_SECONDS } from './webhook';
@@ -41,8 +42,8 @@ const unavailable = () =>
   );
 
 /**
- * Everything under `/admin`, behind Basic auth: Bull Board, a campaign's runs, replay and the
- * reconciliation sweep (a backfill with `since`). Every
+ * Everything under `/admin`, behind Basic auth: Bull Board, the reports console, a campaign's
+ * runs, replay and the reconciliation sweep (a backfill with `since`). Every
  * write must come from our own origin and carry JSON or no body (see admin/same-origin.ts).
  */
 export function adminRoutes(deps: AdminDeps): Hono {
@@ -54,6 +55,11 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.route(
     '/admin/queues',
     createBoard(deps.boardQueues, '/admin/queues', { readOnly: deps.readOnly ?? true }),
+  );
+  // the reports console: server-rendered pages, GET only (console/routes.tsx)
+  app.route(
+    '/admin/reports',
+    consoleRoutes({ runs: deps.runs, logger: deps.logger, now: deps.now }),
   );
 
   app.get('/admin/campaigns/:campaignId/runs', async (c) => {

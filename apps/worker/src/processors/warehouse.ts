@@ -142,8 +142,9 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
       );
     // Scheduled before the run is marked, so the trail never shows a check that is not queued.
     const final = superseded ? undefined : await scheduleFinalCheck(deps, run, report, now);
-    // One round trip: the stage (with when delivering started, on a first write) and the removal
-    // of a report kept by an earlier failed attempt.
+    // One round trip: the stage (with when delivering started, on a first write), the removal
+    // of a report kept by an earlier failed attempt and, unless superseded, the copy of the
+    // report the reports console reads (kept with the run, its headline on it).
     await deps.runs.setStage(
       runId,
       firstWrite ? [{ stage: 'delivering', at: startedAt }, { stage }] : stage,
@@ -155,7 +156,7 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
         revision: superseded?.revision ?? revision,
         ...(final && { finalDueAt: final.dueAt }),
       },
-      { deleteKeys: [keptReportKey(deps.prefix, runId)] },
+      { deleteKeys: [keptReportKey(deps.prefix, runId)], ...(!superseded && { report }) },
     );
     const ids = superseded
       ? []
@@ -276,11 +277,12 @@ async function writeFinal(
   const changes = reportChanges(previous, report);
   const finalOutcome =
     changes.length === 0 ? 'unchanged' : `revised: ${changes.map(changeText).join(', ')}`;
-  const recorded = await deps.runs.annotateReported(runId, {
-    revision,
-    finalizedAt: new Date(now()).toISOString(),
-    finalOutcome,
-  });
+  const recorded = await deps.runs.annotateReported(
+    runId,
+    { revision, finalizedAt: new Date(now()).toISOString(), finalOutcome },
+    // the console shows the final revision (kept with the run like the first)
+    { report },
+  );
   if (!recorded)
     log.warn(
       { runId, revision },

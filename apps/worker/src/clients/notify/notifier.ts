@@ -1,4 +1,5 @@
 import type { Notification } from '@wrapup/shared';
+import { notificationBody } from '../../notifications';
 import { http, safeTarget } from '../http-client';
 
 export interface Notifier {
@@ -47,15 +48,24 @@ function withoutUrl(err: unknown, url: string): string {
   return message;
 }
 
+export interface NotifierOptions {
+  timeoutMs?: number;
+  /**
+   * PUBLIC_URL: each notification's text ends with a link to its report page and carries it as
+   * `reportUrl`; Slack incoming webhooks also get blocks (see notificationBody).
+   */
+  publicUrl?: string | undefined;
+}
+
 /** Slack-compatible incoming webhooks and any JSON receiver. No got retries: the notify queue retries. */
-export function createNotifier(opts: { timeoutMs?: number } = {}): Notifier {
+export function createNotifier(opts: NotifierOptions = {}): Notifier {
   const timeout = { request: opts.timeoutMs ?? 10_000 };
   return {
     async send(url, notification, idempotencyKey) {
       const target = safeTarget(url);
       const response = await http
         .post(url, {
-          json: notification,
+          json: notificationBody(notification, url, opts.publicUrl),
           ...(idempotencyKey !== undefined && { headers: { 'idempotency-key': idempotencyKey } }),
           timeout,
         })
