@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): IngestApps {
 function withFallbacks(app: Hono, logger: Logger): Hono {
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((err, c) => {
-    logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
+    logger.error({ err, path: c.req.path }, 'unhandled error');
     return c.json({ error: 'internal' }, 500);
   });
   return app;

@@ -8,7 +8,7 @@ import {
   reconcileJobOptions,
   type ReconcileJob,
 } from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import { DEFAULT_EVENT_HORIZON, type RunStore } from '@wrapup/runs';
 import { basicAuth } from '../auth/basic';
 import { createBoard } from '../admin/board';
 import { consoleRoutes } from '../console/routes';
@@ -68,7 +68,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     try {
       return c.json({ campaignId, runs: await deps.runs.listForCampaign(campaignId) });
     } catch (err) {
-      deps.logger.error({ campaignId, err: (err as Error).message }, 'listing runs failed');
+      deps.logger.error({ campaignId, err }, 'listing runs failed');
       return unavailable();
     }
   });
@@ -113,7 +113,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     if (since !== undefined) {
       const at = Date.parse(since);
       const nowMs = deps.now();
-      const horizon = deps.events ?? { maxAgeDays: 30, maxFutureSeconds: 300 };
+      const horizon = deps.events ?? DEFAULT_EVENT_HORIZON;
       if (at > nowMs + horizon.maxFutureSeconds * 1000) return invalid('must not be in the future');
       if (at < nowMs - horizon.maxAgeDays * DAY_MS)
         return invalid(
@@ -126,7 +126,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
       deps.logger.info({ jobId: job.id, since }, 'reconcile sweep queued');
       return c.json({ status: 'queued', jobId: job.id, ...(since ? { since } : {}) }, 202);
     } catch (err) {
-      deps.logger.error({ err: (err as Error).message }, 'queueing a reconcile sweep failed');
+      deps.logger.error({ err }, 'queueing a reconcile sweep failed');
       return unavailable();
     }
   });
