@@ -5,11 +5,8 @@ const h = useIntakeHarness('revision');
 
 /** The final re-check's trail: fields on a reported run, without moving it (annotateReported). */
 describe('RunStore revision trail', () => {
-  it('records the revision on a delivered run without moving it; a run in flight is left alone', async () => {
+  it('records the revision on a run without moving it, also on one a replay reopened', async () => {
     const { runId } = await h.intake(finishInput());
-    // not reported yet: nothing written
-    expect(await h.store.annotateReported(runId, { revision: 2 })).toBe(false);
-    expect((await h.store.get(runId))?.revision).toBeUndefined();
 
     await h.store.setStage(runId, 'delivered', {
       outcome: 'delivered',
@@ -40,10 +37,18 @@ describe('RunStore revision trail', () => {
     await h.store.setStage(runId, 'waiting_for_analytics', { revision: 9 });
     expect((await h.store.get(runId))?.revision).toBe(2);
 
-    // a replay reopens it: the trail is the replay's until it is delivered again
+    // a replay reopens it: a final revision landing now is still recorded (the replay then
+    // writes the next revision, final too), and the replay's stage is left as it is
     await h.store.markReplay(runId);
-    expect(await h.store.annotateReported(runId, { finalOutcome: 'late' })).toBe(false);
-    expect((await h.store.get(runId))?.finalOutcome).toMatch(/^revised/);
+    const replaying = await h.store.get(runId);
+    expect(await h.store.annotateReported(runId, { revision: 3, finalOutcome: 'unchanged' })).toBe(
+      true,
+    );
+    expect(await h.store.get(runId)).toMatchObject({
+      stage: replaying?.stage,
+      revision: 3,
+      finalOutcome: 'unchanged',
+    });
     expect(await h.store.annotateReported('run-missing', { revision: 2 })).toBe(false);
   });
 });

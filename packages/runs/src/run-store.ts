@@ -451,9 +451,9 @@ export class RunStore {
   }
 
   /**
-   * Applies the patch to a run that is reported (`delivered` or `incomplete`) without moving it:
-   * its stage and stage times stay (the final re-check records its revision this way). A run in
-   * any other stage (a replay reopened it, it failed) or missing is left alone. Returns whether
+   * Applies the patch to a run without moving it: its stage and stage times stay (the final
+   * re-check records its revision this way, also on a run a replay has reopened, so the replay
+   * writes the next revision, final too). A missing (expired) run is left alone. Returns whether
    * the patch was written.
    */
   async annotateReported(

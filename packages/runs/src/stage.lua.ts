@@ -14,19 +14,18 @@
  * from the dashboard that then delivers).
  *
  * ARGV 6 = '2' annotates a reported run instead (RunStore.annotateReported): n is 0, nothing but
- * the fields is written (the stage and its times stay), and only while the run is `delivered` or
- * `incomplete`; otherwise (a replay reopened it, it failed, ...) nothing is written and 2 is
- * returned. The final re-check records its revision this way.
+ * the fields is written (the stage and its times stay), whatever the stage: a replay that reopened
+ * the run must still learn that the row now holds a final revision (it writes the next one, final
+ * too). The final re-check records its revision this way.
  *
  * Returns 1, 0 when the run does not exist (expired or never created), or 2 when the update was
- * ignored because the run is already final (or, annotating, not reported).
+ * ignored because the run is already final.
  */
 export const SET_STAGE_LUA = `
 for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('HGET', KEYS[1], 'stage')
 if ARGV[6] == '2' then
-  if current ~= 'delivered' and current ~= 'incomplete' then return 2 end
   if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 7)) end
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
   return 1

@@ -154,6 +154,9 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
         observedCount: report.observedCount,
         outcome: stage,
         revision: superseded?.revision ?? revision,
+        // the row holds a final revision already (the re-check got there first): say so, so a
+        // later replay writes the next revision final too, never one the guard refuses forever
+        ...(superseded?.final && { finalizedAt: new Date(now()).toISOString() }),
         ...(final && { finalDueAt: final.dueAt }),
       },
       { deleteKeys: [keptReportKey(deps.prefix, runId)], ...(!superseded && { report }) },
@@ -284,10 +287,7 @@ async function writeFinal(
     { report },
   );
   if (!recorded)
-    log.warn(
-      { runId, revision },
-      'run not in a reported stage (a replay?); final revision not recorded on it',
-    );
+    log.warn({ runId, revision }, 'run record gone; final revision not recorded on it');
   const ids =
     changes.length === 0
       ? []
