@@ -1,13 +1,14 @@
 /**
  * `pnpm bench`: runs the selected sections one after another and writes BENCHMARKS.md at the
  * repository root. BENCH_QUICK=1 for a smoke run, BENCH_ONLY=ingest,pipeline,scaleout,limiter,latency
- * to select sections. Talks only to 127.0.0.1 (Redis, PostgreSQL, its own child processes).
+ * to select sections (burst too); BENCH_OUTPUT=<path> writes the report there instead. Talks only to 127.0.0.1 (Redis, PostgreSQL, its own child processes).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@wrapup/shared/testing';
+import { burstSection } from './burst';
 import { intakeSection } from './intake';
 import { latencySection } from './latency';
 import { QUICK, machineInfo, repoPath, selectedSections, type SectionId } from './lib/env';
@@ -24,6 +25,7 @@ const SECTIONS: Record<SectionId, { title: string; run: Runner }> = {
   scaleout: { title: '3. Scale-out', run: scaleoutSection },
   limiter: { title: '4. Rate limiter precision', run: limiterSection },
   latency: { title: '5. Latency overhead', run: latencySection },
+  burst: { title: '6. Burst: the Genesys API budget', run: burstSection },
 };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -82,7 +84,7 @@ for (const id of ids) {
 }
 
 const durationMs = Date.now() - started;
-const path = repoPath('BENCHMARKS.md');
+const path = process.env.BENCH_OUTPUT?.trim() || repoPath('BENCHMARKS.md');
 writeFileSync(
   path,
   renderMarkdown({ machine, quick: QUICK, durationMs, sections: results, failed }),

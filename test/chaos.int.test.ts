@@ -82,7 +82,8 @@ async function chaos(
   const notifierBack = open('notifier answers 500');
 
   await sleepUntil(t0 + 9_000);
-  await stack.sim.setFaults({ rateLimitPerMinute: 30, retryAfterSeconds: 1 });
+  // low enough that the batched checks (a few calls for many runs) still meet the 429s
+  await stack.sim.setFaults({ rateLimitPerMinute: 5, retryAfterSeconds: 1 });
   const limitBack = open('simulator answers 429');
 
   // Jobs are short: kill while Genesys holds them up, so the victim surely has active jobs.

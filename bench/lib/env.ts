@@ -15,7 +15,14 @@ export const QUICK = ['1', 'true', 'yes'].includes((process.env.BENCH_QUICK ?? '
 /** Picks the full or the quick value. */
 export const size = <T>(full: T, quick: T): T => (QUICK ? quick : full);
 
-export const SECTION_IDS = ['ingest', 'pipeline', 'scaleout', 'limiter', 'latency'] as const;
+export const SECTION_IDS = [
+  'ingest',
+  'pipeline',
+  'scaleout',
+  'limiter',
+  'latency',
+  'burst',
+] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 /** BENCH_ONLY=ingest,limiter selects sections (default: all). Unknown names stop the run. */

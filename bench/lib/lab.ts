@@ -101,7 +101,14 @@ export interface Finished extends FinishedCampaign {
 export async function finishCampaigns(
   sim: Simulator,
   count: number,
-  opts: { contacts?: number; durationSeconds?: number; spreadMs?: number; endAt?: number } = {},
+  opts: {
+    contacts?: number;
+    durationSeconds?: number;
+    spreadMs?: number;
+    endAt?: number;
+    /** Dials per contact at most (the simulator's default 3; 1: no recalls). */
+    maxAttemptsPerContact?: number;
+  } = {},
 ): Promise<Finished[]> {
   const contacts = opts.contacts ?? 20;
   const durationSeconds = opts.durationSeconds ?? 600;
@@ -116,6 +123,9 @@ export async function finishCampaigns(
       endAt,
       durationSeconds,
       avgHandleMs: 2000,
+      ...(opts.maxAttemptsPerContact !== undefined && {
+        maxAttemptsPerContact: opts.maxAttemptsPerContact,
+      }),
     });
     out.push({
       id: c.id,

@@ -232,6 +232,8 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
         retryAfterSeconds: 1,
         faults: { failNext: 3, errorStatus: 503 },
       },
+      // one query per run, so six runs surely meet the 429s (batched, they need about three calls)
+      env: { ANALYTICS_BATCH: 'false' },
     });
     const endAt = Date.now() - 120_000;
     const ids: string[] = [];

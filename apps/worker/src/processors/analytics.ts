@@ -5,6 +5,8 @@ import {
   analyticsInterval,
   buildReport,
   countsFingerprint,
+  finalWriteJobId,
+  reportIdFor,
   type AnalyticsCounts,
   type AnalyticsJob,
   type Completeness,
@@ -13,6 +15,7 @@ import {
   type WarehouseJob,
 } from '@wrapup/shared';
 import type { RunStore, StagePatch, StageStep } from '@wrapup/runs';
+import { alignInterval, batchable } from '../batch/plan';
 import { isGenesysError } from '../clients/genesys/errors';
 import { SHUTDOWN_CODE } from '../clients/genesys/http';
 import { lazyChild, type JobLog } from '../logger';
@@ -67,6 +70,35 @@ export interface AnalyticsDeps {
   now?: () => Date;
   /** The worker's shutdown signal (the Genesys client's too): a call it stops returns the job. */
   shutdown?: AbortSignal | undefined;
+  /**
+   * ANALYTICS_BATCH: each run's query interval is widened to whole minutes (start floored, end
+   * ceiled, at most a minute each side; where that is safe, see `alignWindow`), so
+   * runs whose windows differ can share one query with a granularity (batch/plan.ts). The report's
+   * `interval` is the interval counted; its `window` keeps the run's own edges and their reasons.
+   */
+  alignWindows?: boolean;
+}
+
+/**
+ * The query interval widened to whole minutes (see `AnalyticsDeps.alignWindows`), only where the
+ * widening cannot take in another run's calls: the start has a QUERY_BUFFER_MINUTES pad of at
+ * least a minute, the end is not cut at a resume, and the widened end does not pass a later resume
+ * either. Otherwise the exact interval is queried (it still shares a query with runs whose interval
+ * is the same, or whose edges a whole-minute granularity divides).
+ */
+function alignWindow<W extends { interval: string; endFrom: string }>(
+  window: W,
+  bufferMinutes: number,
+  occurredAt: string,
+  resumedAt: string | undefined,
+): W {
+  if (bufferMinutes < 1 || window.endFrom === 'resumed' || !batchable(window.interval))
+    return window;
+  const interval = alignInterval(window.interval);
+  const end = Date.parse(interval.split('/')[1] ?? '');
+  const resumed = resumedAt === undefined ? Number.NaN : Date.parse(resumedAt);
+  if (resumed > Date.parse(occurredAt) && resumed < end) return window;
+  return { ...window, interval };
 }
 
 /** How soon a job handed back at shutdown may be taken by another worker. */
@@ -74,6 +106,10 @@ const HAND_BACK_DELAY_MS = 100;
 
 export type AnalyticsOutcome =
   | { outcome: 'rejected'; reason: string }
+  /** A final re-check queued its revision's write. */
+  | { outcome: 'finalized'; reportId: string; revision: number }
+  /** A final re-check with nothing to do (the run moved on or is gone). */
+  | { outcome: 'skipped'; reason: string }
   | {
       outcome: 'reported';
       reportId: string;
@@ -129,8 +165,10 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       attempt: job.attemptsMade + 1,
     }));
     const trail: Trail = { steps: [] };
+    // A final re-check never moves the run (it is delivered): no stage writes, its own failure.
+    const finalPhase = data.phase === 'final';
     try {
-      return await step(job, data, log, trail, token);
+      return finalPhase ? await finalCheck(data, log) : await step(job, data, log, trail, token);
     } catch (err) {
       if (err instanceof DelayedError) throw err;
       // Shutting down stopped a Genesys call before it was sent (waiting for a limiter slot): hand
@@ -146,8 +184,9 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       const final = err instanceof UnrecoverableError || hopeless || isFinalAttempt(job);
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err: message, final }, 'analytics attempt failed');
-      if (final) await fail(data, message, trail);
-      else {
+      if (final && finalPhase) await failFinal(data, message);
+      else if (final) await fail(data, message, trail);
+      else if (!finalPhase) {
         const stage = data.progress ? 'waiting_for_analytics' : 'validating';
         await writeStage(data.runId, trail, stage, { lastError: message });
       }
@@ -216,6 +255,13 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         throw new UnrecoverableError(`no analytics interval can be built: ${err.message}`);
       throw err;
     }
+    if (deps.alignWindows)
+      window = alignWindow(
+        window,
+        deps.analytics.queryBufferMinutes,
+        data.occurredAt,
+        state.lastOn,
+      );
     const { interval } = window;
     const { counts } = await deps.genesys.campaignAnalytics({
       campaignId: data.campaignId,
@@ -268,6 +314,12 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       throw new DelayedError();
     }
 
+    // The run's own job writes revision 1 (a re-run of it rewrites the same revision, or is
+    // superseded in the warehouse by a later one). A replay writes the run's next revision (the
+    // row never goes back to a lower one), final when the final re-check already ran (a final row
+    // never turns provisional).
+    const replay = job.id !== data.runId;
+    const run = replay ? await deps.runs.get(data.runId) : undefined;
     const report = buildReport({
       runId: data.runId,
       campaignId: data.campaignId,
@@ -286,6 +338,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         startFrom: window.startFrom,
         endFrom: window.endFrom,
       },
+      revision: (run?.revision ?? 0) + 1,
+      final: run?.finalizedAt !== undefined,
     });
     // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
     // before this line would run.
@@ -310,6 +364,99 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       observed: counts.attempted,
       expected,
     };
+  }
+
+  /**
+   * The final re-check (phase `final`, FINAL_REPORT_AFTER after the delivery): the same query over
+   * the delivered report's own interval, once, without the completeness wait (the data is old);
+   * the report keeps its reportId, window, expected count and wait, and becomes revision + 1,
+   * final, its completeness verdict `final-recheck` with the conditions as found and the revision
+   * it re-checked. Its write (a warehouse job with `revises`) records the revision on the run and
+   * notifies only when a figure changed. Skipped when the run moved on: a later revision was
+   * delivered (a replay, which has its own check), or a replay is under way (its delivery
+   * schedules the check again), or the run record is gone (RUN_RETENTION_HOURS).
+   */
+  async function finalCheck(data: AnalyticsJob, log: JobLog): Promise<AnalyticsOutcome> {
+    const delivered = data.delivered;
+    if (delivered === undefined)
+      throw new UnrecoverableError('a final re-check job must carry the delivered report');
+    if (delivered.reportId !== reportIdFor(data.runId) || delivered.campaignId !== data.campaignId)
+      throw new UnrecoverableError("the delivered report of a final re-check is not its run's");
+    const previousRevision = delivered.revision ?? 1;
+    const run = await deps.runs.get(data.runId);
+    const skip = (reason: string): AnalyticsOutcome => {
+      log.info({ reason, revision: previousRevision }, 'final re-check skipped');
+      return { outcome: 'skipped', reason };
+    };
+    if (!run) return skip('the run record is gone (RUN_RETENTION_HOURS)');
+    if ((run.revision ?? 1) > previousRevision)
+      return skip(`revision ${run.revision} was delivered since (a replay)`);
+    if (run.stage !== 'delivered' && run.stage !== 'incomplete')
+      return skip(`the run is ${run.stage} (a replay is under way)`);
+
+    const checkAt = now();
+    const { counts } = await deps.genesys.campaignAnalytics({
+      campaignId: data.campaignId,
+      interval: delivered.interval,
+    });
+    const rule = delivered.completeness?.rule ?? {
+      settleMs: deps.analytics.settleMs,
+      requireHandled: deps.analytics.requireHandled,
+    };
+    const expected = delivered.expectedCount;
+    const attemptsReachedContacts =
+      expected === null ? counts.attempted > 0 : counts.attempted >= expected;
+    const allConnectedHandled = counts.handleCount + counts.abandoned >= counts.connected;
+    const previousVerdict = delivered.completeness?.verdict;
+    const revision = previousRevision + 1;
+    const report = buildReport({
+      runId: data.runId,
+      campaignId: data.campaignId,
+      status: delivered.metrics.status,
+      occurredAt: delivered.completionTimestamp,
+      counts,
+      expectedCount: expected,
+      waitedMs: delivered.waitedMs,
+      interval: delivered.interval,
+      complete: attemptsReachedContacts && (allConnectedHandled || !rule.requireHandled),
+      generatedAt: checkAt.toISOString(),
+      completeness: {
+        verdict: 'final-recheck',
+        rule,
+        expectedContacts: expected,
+        expectedFrom:
+          delivered.completeness?.expectedFrom ?? (expected === null ? 'unknown' : 'progress'),
+        attemptsReachedContacts,
+        allConnectedHandled,
+        stableForMs: 0,
+        checks: 1,
+        recheck: {
+          previousRevision,
+          ...(previousVerdict !== undefined && { previousVerdict }),
+          previousGeneratedAt: delivered.generatedAt,
+        },
+      },
+      ...(delivered.window !== undefined && { window: delivered.window }),
+      revision,
+      final: true,
+    });
+    const jobId = finalWriteJobId(report.reportId, revision);
+    await enqueueWarehouse(
+      deps.warehouseQueue,
+      { runId: data.runId, report, revises: delivered },
+      { jobId },
+      'write:final',
+    );
+    log.info(
+      { reportId: report.reportId, revision, observed: counts.attempted, jobId },
+      'final re-check built',
+    );
+    return { outcome: 'finalized', reportId: report.reportId, revision };
+  }
+
+  /** A final re-check that failed for good: the delivered row stays provisional; the run says why. */
+  async function failFinal(data: AnalyticsJob, message: string) {
+    await deps.runs.annotateReported(data.runId, { finalOutcome: `failed: ${message}` });
   }
 
   /**

@@ -5,12 +5,21 @@ import { campaignView, progressView } from '../model/views';
 
 const BASE = '/api/v2/outbound/campaigns';
 
+/**
+ * The most campaign ids one `POST /api/v2/outbound/campaigns/progress` takes, and the most `id`
+ * parameters one listing takes. Unverified: the SDK documents the body as a list of ids and the
+ * listing's `id` as "A list of ... ids to bulk fetch" without a maximum; the listing answers at
+ * most 100 per page (verified), so the worker asks for at most 100 ids a call and the simulator
+ * refuses more (docs/platform-facts.md).
+ */
+export const MAX_CAMPAIGN_IDS = 100;
+
 function intParam(raw: string | undefined, fallback: number): number | undefined {
   if (raw === undefined || raw === '') return fallback;
   return /^\d+$/.test(raw) ? Number(raw) : undefined;
 }
 
-/** `GET /api/v2/outbound/campaigns`, `/{id}`, `/{id}/progress`. */
+/** `GET /api/v2/outbound/campaigns` (with `id=` lists), `/{id}`, `/{id}/progress`; `POST /progress`. */
 export function campaignRoutes(state: SimState): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
 
@@ -23,6 +32,13 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
       return genesysError(c, 400, 'bad.request', 'pageNumber must be an integer >= 1');
     const name = c.req.query('name')?.toLowerCase();
     const ids = c.req.queries('id') ?? [];
+    if (ids.length > MAX_CAMPAIGN_IDS)
+      return genesysError(
+        c,
+        400,
+        'bad.request',
+        `at most ${MAX_CAMPAIGN_IDS} id parameters are allowed, got ${ids.length}`,
+      );
     const descending = c.req.query('sortOrder')?.toLowerCase().startsWith('desc') ?? false;
 
     let all = [...state.campaigns.values()];
@@ -46,6 +62,33 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
       ...(pageNumber < pageCount ? { nextUri: uri(pageNumber + 1) } : {}),
       ...(pageNumber > 1 ? { previousUri: uri(pageNumber - 1) } : {}),
     });
+  });
+
+  // `POST /api/v2/outbound/campaigns/progress` (SDK `postOutboundCampaignsProgress`): a JSON array
+  // of campaign ids, answered with the progress of each known one (unknown ids are left out; how
+  // the platform answers them is unverified).
+  app.post('/progress', async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return genesysError(c, 400, 'bad.request', 'The request body is not valid JSON');
+    }
+    if (!Array.isArray(body) || body.some((x) => typeof x !== 'string'))
+      return genesysError(c, 400, 'bad.request', 'The body must be a JSON array of campaign ids');
+    if (body.length > MAX_CAMPAIGN_IDS)
+      return genesysError(
+        c,
+        400,
+        'bad.request',
+        `at most ${MAX_CAMPAIGN_IDS} campaign ids are allowed, got ${body.length}`,
+      );
+    const out = [];
+    for (const id of new Set(body as string[])) {
+      const campaign = state.campaigns.get(id);
+      if (campaign) out.push(progressView(campaign, { omitCalled: state.omitOptional() }));
+    }
+    return c.json(out);
   });
 
   app.get('/:id', (c) => {

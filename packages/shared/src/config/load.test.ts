@@ -17,6 +17,7 @@ describe('loadConfig defaults', () => {
     expect(loadConfig({})).toEqual({
       nodeEnv: 'development',
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: [],
       queuePrefix: 'wrapup',
       logLevel: 'info',
       ingest: {
@@ -39,6 +40,7 @@ describe('loadConfig defaults', () => {
       runRetentionHours: 720,
       dashboard: undefined,
       dashboardReadOnly: true,
+      publicUrl: undefined,
       events: { maxAgeDays: 30, maxFutureSeconds: 300 },
       genesys: {
         region: 'mypurecloud.com',
@@ -60,6 +62,9 @@ describe('loadConfig defaults', () => {
         requireHandled: true,
         tailMinutes: 30,
         maxWindowDays: 31,
+        batch: true,
+        batchWindowMs: 250,
+        concurrency: 100,
       },
       eventTimezone: 'UTC',
       inventory: { url: undefined, file: undefined },
@@ -76,6 +81,7 @@ describe('loadConfig defaults', () => {
       },
       reconcileEveryMs: 600_000,
       finalReportAfterMs: 50 * 3_600_000,
+      abandonRateLimit: 0.03,
     });
   });
 
@@ -87,6 +93,7 @@ describe('loadConfig defaults', () => {
   it('reads every contract variable', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://redis:6380/2',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.local:7001,10.0.0.3:7002',
       QUEUE_PREFIX: 'acme:prod',
       LOG_LEVEL: 'DEBUG',
       INGEST_HOST: '0.0.0.0',
@@ -109,6 +116,9 @@ describe('loadConfig defaults', () => {
       ANALYTICS_SETTLE_MS: '2500',
       ANALYTICS_REQUIRE_HANDLED: 'false',
       ANALYTICS_TAIL_MINUTES: '0',
+      ANALYTICS_BATCH: 'false',
+      ANALYTICS_BATCH_WINDOW_MS: '0',
+      ANALYTICS_CONCURRENCY: '40',
       DEFAULT_LOOKBACK_HOURS: '0.5',
       EVENT_TIMEZONE: 'Europe/Berlin',
       INVENTORY_URL: 'http://inventory.local/campaigns/{campaignId}',
@@ -118,6 +128,11 @@ describe('loadConfig defaults', () => {
       WORKER_CONCURRENCY: '3',
     });
     expect(config.redisUrl).toBe('redis://redis:6380/2');
+    expect(config.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.local', port: 7001 },
+      { host: '10.0.0.3', port: 7002 },
+    ]);
     expect(config.queuePrefix).toBe('acme:prod');
     expect(config.logLevel).toBe('debug');
     expect(config.ingest).toMatchObject({ host: '0.0.0.0', port: 8080, maxBodyBytes: 1024 });
@@ -144,6 +159,9 @@ describe('loadConfig defaults', () => {
       requireHandled: false,
       tailMinutes: 0,
       maxWindowDays: 31,
+      batch: false,
+      batchWindowMs: 0,
+      concurrency: 40,
     });
     expect(config.eventTimezone).toBe('Europe/Berlin');
     expect(config.inventory.url).toBe('http://inventory.local/campaigns/{campaignId}');
@@ -221,6 +239,11 @@ describe('bad values: one line per variable', () => {
       'REDIS_URL',
       'localhost:6379',
       'REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"',
+    ],
+    [
+      'REDIS_CLUSTER_NODES',
+      '10.0.0.1:7000,redis://10.0.0.2:7001',
+      'REDIS_CLUSTER_NODES must be comma-separated host:port seeds of a Redis Cluster, got "10.0.0.1:7000,redis://10.0.0.2:7001"',
     ],
     [
       'QUEUE_PREFIX',
@@ -364,6 +387,22 @@ describe('cross-checks', () => {
     ).toEqual([secret]);
   });
 
+  it('reads PUBLIC_URL without its trailing slash, and refuses one with a query or fragment', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://wrapup.example.com/ops/' }).publicUrl).toBe(
+      'https://wrapup.example.com/ops',
+    );
+    expect(loadConfig({ PUBLIC_URL: ' ' }).publicUrl).toBeUndefined();
+    for (const bad of [
+      'wrapup.example.com',
+      'ftp://x.example',
+      'https://x.example/?a=1',
+      'https://x.example/#top',
+    ])
+      expect(problemsOf({ PUBLIC_URL: bad }), bad).toEqual([
+        `PUBLIC_URL must be an http(s) URL without a query or fragment, got "${bad}"`,
+      ]);
+  });
+
   it('reads the security and transport variables (issue 13)', () => {
     const config = loadConfig({
       ADMIN_PORT: '3001',
@@ -460,5 +499,34 @@ describe('durations (FINAL_REPORT_AFTER)', () => {
     expect(() => loadConfig({ GENESYS_EVENT_SOURCE: 'kafka' })).toThrow(
       /^GENESYS_EVENT_SOURCE must be one of webhook, websocket, got "kafka"$/,
     );
+  });
+});
+
+describe('run retention (RUN_RETENTION_HOURS)', () => {
+  it('must outlive the event horizon and the final re-check', () => {
+    expect(() => loadConfig({ RUN_RETENTION_HOURS: '168' })).toThrow(
+      /^RUN_RETENTION_HOURS must be at least 720 \(EVENT_MAX_AGE_DAYS × 24 and FINAL_REPORT_AFTER: .*\), got "168"$/,
+    );
+    expect(() =>
+      loadConfig({
+        RUN_RETENTION_HOURS: '100',
+        EVENT_MAX_AGE_DAYS: '2',
+        FINAL_REPORT_AFTER: '200h',
+      }),
+    ).toThrow(/^RUN_RETENTION_HOURS must be at least 200 /);
+    expect(
+      loadConfig({ RUN_RETENTION_HOURS: '168', EVENT_MAX_AGE_DAYS: '7' }).runRetentionHours,
+    ).toBe(168);
+  });
+});
+
+describe('ABANDON_RATE_LIMIT', () => {
+  it('is a fraction from 0 to 1; 0 turns the compliance check off', () => {
+    expect(loadConfig({ ABANDON_RATE_LIMIT: '0.05' }).abandonRateLimit).toBe(0.05);
+    expect(loadConfig({ ABANDON_RATE_LIMIT: '0' }).abandonRateLimit).toBe(0);
+    for (const bad of ['3%', '-0.01', '1.5'])
+      expect(problemsOf({ ABANDON_RATE_LIMIT: bad }), bad).toEqual([
+        `ABANDON_RATE_LIMIT must be a fraction from 0 to 1 (0.03 = 3%; 0 turns the check off), got "${bad}"`,
+      ]);
   });
 });

@@ -16,6 +16,11 @@ export type ParsedEnv = { [K in EnvName]: v.InferOutput<(typeof envSchema)[K]> }
 export interface Config {
   nodeEnv: string;
   redisUrl: string;
+  /**
+   * REDIS_CLUSTER_NODES: seeds of a Redis Cluster (host and port each). When not empty, every
+   * process connects with ioredis's Cluster client and REDIS_URL is not used.
+   */
+  redisClusterNodes: { host: string; port: number }[];
   queuePrefix: string;
   logLevel: LogLevel;
   ingest: {
@@ -43,6 +48,8 @@ export interface Config {
   dashboard: { user: string; password: string } | undefined;
   /** Bull Board without write actions (retry, clean, ...); adding jobs from the UI is never possible. */
   dashboardReadOnly: boolean;
+  /** PUBLIC_URL without a trailing slash: notifications link to `${publicUrl}/admin/reports/<reportId>`. */
+  publicUrl: string | undefined;
   /** Event times are refused when older than this or further in the future than that. */
   events: { maxAgeDays: number; maxFutureSeconds: number };
   genesys: {
@@ -69,6 +76,12 @@ export interface Config {
     tailMinutes: number;
     /** The longest analytics window one run may query; an earlier start is clamped. */
     maxWindowDays: number;
+    /** ANALYTICS_BATCH: runs waiting at the same time share their Genesys calls. */
+    batch: boolean;
+    /** ANALYTICS_BATCH_WINDOW_MS: how long a check waits for others to join its batch. */
+    batchWindowMs: number;
+    /** ANALYTICS_CONCURRENCY: analytics jobs per worker process. */
+    concurrency: number;
   };
   eventTimezone: string;
   inventory: { url: string | undefined; file: string | undefined };
@@ -90,6 +103,13 @@ export interface Config {
   reconcileEveryMs: number;
   /** When a delivered report is re-checked and marked final, in ms (0: never). */
   finalReportAfterMs: number;
+  /** ABANDON_RATE_LIMIT: the compliance abandon rate's ceiling as a fraction (0: no check). */
+  abandonRateLimit: number;
+}
+
+/** A variable's default, as its schema applies it (one source for defaults used outside loadConfig). */
+export function envDefault<K extends EnvName>(name: K): ParsedEnv[K] {
+  return v.parse(envSchema[name], undefined) as ParsedEnv[K];
 }
 
 /** Thrown by loadConfig; `problems` holds one line per bad variable. */
@@ -169,6 +189,20 @@ export function loadConfig(source: RawEnv): Config {
       problems.push(`ADMIN_PORT must differ from INGEST_PORT, got ${values.ADMIN_PORT}`);
     }
   }
+  // A run's record is what keeps a finish from being reported twice (a late redelivery, a
+  // backfill) and what the final re-check reads: it must outlive both.
+  if (parsed('RUN_RETENTION_HOURS', 'EVENT_MAX_AGE_DAYS', 'FINAL_REPORT_AFTER')) {
+    const hours = values.RUN_RETENTION_HOURS ?? 0;
+    const needed = Math.max(
+      (values.EVENT_MAX_AGE_DAYS ?? 0) * 24,
+      (values.FINAL_REPORT_AFTER ?? 0) / 3_600_000,
+    );
+    if (hours < needed) {
+      problems.push(
+        `RUN_RETENTION_HOURS must be at least ${needed} (EVENT_MAX_AGE_DAYS × 24 and FINAL_REPORT_AFTER: a run forgotten sooner could be reported twice or never re-checked), got "${hours}"`,
+      );
+    }
+  }
   if (problems.length > 0 || !isComplete(values)) throw new ConfigError(problems);
   return toConfig(values);
 }
@@ -203,6 +237,10 @@ function toConfig(env: ParsedEnv): Config {
     nodeEnv: env.NODE_ENV,
     // url() in schema.ts types its output `string | undefined` even with a fallback, as REDIS_URL has.
     redisUrl: env.REDIS_URL,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES.map((seed) => {
+      const at = seed.lastIndexOf(':');
+      return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
+    }),
     queuePrefix: env.QUEUE_PREFIX,
     logLevel: env.LOG_LEVEL,
     ingest: {
@@ -225,6 +263,7 @@ function toConfig(env: ParsedEnv): Config {
     runRetentionHours: env.RUN_RETENTION_HOURS,
     dashboard: user !== undefined && password !== undefined ? { user, password } : undefined,
     dashboardReadOnly: env.DASHBOARD_READ_ONLY,
+    publicUrl: env.PUBLIC_URL === undefined ? undefined : stripSlash(env.PUBLIC_URL),
     events: { maxAgeDays: env.EVENT_MAX_AGE_DAYS, maxFutureSeconds: env.EVENT_MAX_FUTURE_SECONDS },
     genesys: {
       region,
@@ -246,6 +285,9 @@ function toConfig(env: ParsedEnv): Config {
       requireHandled: env.ANALYTICS_REQUIRE_HANDLED,
       tailMinutes: env.ANALYTICS_TAIL_MINUTES,
       maxWindowDays: env.MAX_WINDOW_DAYS,
+      batch: env.ANALYTICS_BATCH,
+      batchWindowMs: env.ANALYTICS_BATCH_WINDOW_MS,
+      concurrency: env.ANALYTICS_CONCURRENCY,
     },
     eventTimezone: env.EVENT_TIMEZONE,
     inventory: { url: env.INVENTORY_URL, file: env.INVENTORY_FILE },
@@ -262,6 +304,7 @@ function toConfig(env: ParsedEnv): Config {
     },
     reconcileEveryMs: Math.round(env.RECONCILE_EVERY_MINUTES * 60_000),
     finalReportAfterMs: env.FINAL_REPORT_AFTER,
+    abandonRateLimit: env.ABANDON_RATE_LIMIT,
   };
 }
 

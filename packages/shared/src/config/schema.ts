@@ -143,6 +143,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const envSchema = {
   NODE_ENV: text('development'),
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
+  REDIS_CLUSTER_NODES: list(
+    /[\s,]+/,
+    (s) => /^[^\s:/]+:\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65_535,
+    'comma-separated host:port seeds of a Redis Cluster',
+  ),
   QUEUE_PREFIX: v.pipe(
     text('wrapup'),
     v.check((s) => /^[A-Za-z0-9_.:-]{1,64}$/.test(s), '1 to 64 letters, digits, _ . : or -'),
@@ -189,6 +194,14 @@ export const envSchema = {
     ),
   ),
   DASHBOARD_READ_ONLY: flag(true),
+  /** The ingest's external base URL; notifications link to the report page under it. */
+  PUBLIC_URL: v.pipe(
+    url(undefined, ['http:', 'https:'], 'an http(s) URL without a query or fragment'),
+    v.check(
+      (s) => s === undefined || !/[?#]/.test(s),
+      'an http(s) URL without a query or fragment',
+    ),
+  ),
   ADMIN_PORT: optionalPort(),
   TLS_CERT_FILE: optionalText(),
   TLS_KEY_FILE: optionalText(),
@@ -215,6 +228,12 @@ export const envSchema = {
   ANALYTICS_SETTLE_MS: nonNegativeInt(60_000),
   ANALYTICS_REQUIRE_HANDLED: flag(true),
   ANALYTICS_TAIL_MINUTES: nonNegativeInt(30),
+  /** Batch the Genesys checks of runs waiting at the same time (false: one query per run). */
+  ANALYTICS_BATCH: flag(true),
+  /** How long a waking check waits for others to join its batch before the batch is sent. */
+  ANALYTICS_BATCH_WINDOW_MS: nonNegativeInt(250),
+  /** Analytics jobs per worker process (a job waiting in a batch holds its slot). */
+  ANALYTICS_CONCURRENCY: positiveInt(100),
   DEFAULT_LOOKBACK_HOURS: positiveNumber(24),
   EVENT_TIMEZONE: v.pipe(
     text('UTC'),
@@ -266,10 +285,20 @@ export const envSchema = {
   NOTIFICATION_HEARTBEAT_TIMEOUT_MS: positiveInt(90_000),
   RECONCILE_EVERY_MINUTES: numberFrom(
     10,
-    (n) => n >= 0,
-    'a number of minutes >= 0 (0 turns it off)',
+    (n) => n === 0 || n >= 0.01,
+    'a number of minutes, at least 0.01 (0 turns it off)',
   ),
   FINAL_REPORT_AFTER: duration('50h'),
+  /**
+   * The legal ceiling of the compliance abandon rate, as a fraction (0.03 = 3%, the US TSR and
+   * Ofcom's UK policy). A report is flagged when its compliance abandon rate is above this or the
+   * campaign's own `abandonRate` target, whichever is lower; 0 turns the check off.
+   */
+  ABANDON_RATE_LIMIT: numberFrom(
+    0.03,
+    (n) => n >= 0 && n <= 1,
+    'a fraction from 0 to 1 (0.03 = 3%; 0 turns the check off)',
+  ),
 } as const;
 
 export type EnvName = keyof typeof envSchema;

@@ -58,6 +58,16 @@ export interface GenesysClient {
   /** The campaign's outbound voice counts over `interval` (split into <= 7-day queries). */
   campaignAnalytics(a: { campaignId: string; interval: string }): Promise<CampaignAnalytics>;
   /**
+   * Many campaigns in one call each 100 ids (`GET /api/v2/outbound/campaigns?id=..&id=..`, the
+   * listing's bulk fetch); ids Genesys does not know are missing from the answer.
+   */
+  getCampaignsByIds(ids: readonly string[]): Promise<Campaign[]>;
+  /**
+   * Progress of many campaigns in one call each 100 ids (`POST /api/v2/outbound/campaigns/progress`
+   * with the list of ids); each answer names its campaign (`campaign.id`).
+   */
+  getCampaignsProgress(ids: readonly string[]): Promise<CampaignProgress[]>;
+  /**
    * Every campaign, page by page (`GET /api/v2/outbound/campaigns?pageSize=&pageNumber=`), each
    * page one rate-limited call. `pageSize` defaults to 100 (the listing's largest page).
    */
@@ -70,6 +80,18 @@ export interface GenesysClient {
    * answers 404 (GenesysNotFound).
    */
   addSubscriptions(channelId: string, topics: string[]): Promise<string[]>;
+}
+
+/**
+ * Ids per bulk campaign call: the listing answers at most 100 a page (SDK: "The max that will be
+ * returned is 100"); the progress list's maximum is unverified, 100 is assumed (platform-facts).
+ */
+export const MAX_IDS_PER_CALL = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** A Genesys Cloud API client: OAuth client credentials, rate limit, retries, validated answers. */
@@ -178,6 +200,37 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
         'GET /api/v2/outbound/campaigns/{id}/progress',
         CampaignProgressSchema,
       );
+    },
+
+    async getCampaignsByIds(ids) {
+      const out: Campaign[] = [];
+      for (const chunk of chunks([...new Set(ids)], MAX_IDS_PER_CALL)) {
+        const query = chunk.map((id) => `id=${encodeURIComponent(id)}`).join('&');
+        const page = await call(
+          'GET',
+          `/api/v2/outbound/campaigns?pageSize=${MAX_IDS_PER_CALL}&pageNumber=1&${query}`,
+          'GET /api/v2/outbound/campaigns?id=',
+          CampaignListingSchema,
+        );
+        out.push(...page.entities);
+      }
+      return out;
+    },
+
+    async getCampaignsProgress(ids) {
+      const out: CampaignProgress[] = [];
+      for (const chunk of chunks([...new Set(ids)], MAX_IDS_PER_CALL)) {
+        out.push(
+          ...(await call(
+            'POST',
+            '/api/v2/outbound/campaigns/progress',
+            'POST /api/v2/outbound/campaigns/progress',
+            v.array(CampaignProgressSchema),
+            chunk,
+          )),
+        );
+      }
+      return out;
     },
 
     queryAggregates(body) {

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { campaignAggregatesQuery } from '../clients/genesys/analytics';
+import { alignInterval, batchable, DEFAULT_BATCH_LIMITS, entryCounts, planBatch } from './plan';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+const iv = (from: number, to: number) =>
+  `${new Date(T0 + from * MIN).toISOString()}/${new Date(T0 + to * MIN).toISOString()}`;
+
+describe('alignInterval', () => {
+  it('floors the start and ceils the end to whole minutes, and keeps aligned intervals', () => {
+    expect(alignInterval('2026-12-01T10:00:30.250Z/2026-12-01T10:40:00.001Z')).toBe(
+      '2026-12-01T10:00:00.000Z/2026-12-01T10:41:00.000Z',
+    );
+    expect(alignInterval(iv(0, 40))).toBe(iv(0, 40));
+  });
+});
+
+describe('planBatch', () => {
+  it("sends one campaign's single window as the single-run query", () => {
+    const [q, ...rest] = planBatch([{ campaignId: 'a', interval: iv(0, 40) }]);
+    expect(rest).toEqual([]);
+    expect(q?.body).toEqual(campaignAggregatesQuery('a', iv(0, 40)));
+    expect(q?.bucketed).toBe(false);
+  });
+
+  it('puts at most 99 campaigns in a query (with mediaType, 100 predicates)', () => {
+    const entries = Array.from({ length: 250 }, (_, i) => ({
+      campaignId: `c-${String(i).padStart(3, '0')}`,
+      interval: iv(0, 40),
+    }));
+    const plan = planBatch(entries);
+    expect(plan.map((q) => q.members.length)).toEqual([99, 99, 52]);
+    for (const q of plan) {
+      const predicates =
+        (q.body.filter?.predicates?.length ?? 0) +
+        (q.body.filter?.clauses ?? []).reduce((n, c) => n + (c.predicates?.length ?? 0), 0);
+      expect(predicates).toBeLessThanOrEqual(DEFAULT_BATCH_LIMITS.maxPredicates);
+      expect(q.body.granularity).toBeUndefined();
+    }
+    expect(plan.flatMap((q) => q.members).sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
+  });
+
+  it('shares a query over differing windows with the granularity that divides every edge', () => {
+    const plan = planBatch([
+      { campaignId: 'a', interval: iv(0, 40) },
+      { campaignId: 'a', interval: iv(10, 50) },
+      { campaignId: 'b', interval: iv(20, 30) },
+    ]);
+    expect(plan).toHaveLength(1);
+    expect(plan[0]?.body.interval).toBe(iv(0, 50));
+    expect(plan[0]?.body.granularity).toBe('PT10M');
+    expect(plan[0]?.bucketed).toBe(true);
+  });
+
+  it('groups by identical window when the buckets would be too many or the union too long', () => {
+    const plan = planBatch(
+      [
+        { campaignId: 'a', interval: iv(0, 40) },
+        { campaignId: 'b', interval: iv(1, 40) },
+        { campaignId: 'c', interval: iv(0, 40) },
+      ],
+      { ...DEFAULT_BATCH_LIMITS, maxBuckets: 39 },
+    );
+    expect(plan.map((q) => [q.body.interval, q.members, q.body.granularity])).toEqual([
+      [iv(0, 40), [0, 2], undefined],
+      [iv(1, 40), [1], undefined],
+    ]);
+    // a window off the minute grid goes alone; the whole-minute ones still share a granularity
+    const mixed = planBatch([
+      { campaignId: 'a', interval: iv(0, 40) },
+      { campaignId: 'b', interval: iv(10, 40) },
+      {
+        campaignId: 'c',
+        interval: `${new Date(T0 + 30_000).toISOString()}/${new Date(T0 + 40 * MIN).toISOString()}`,
+      },
+    ]);
+    expect(mixed.map((q) => [q.members, q.body.granularity])).toEqual([
+      [[0, 1], 'PT10M'],
+      [[2], undefined],
+    ]);
+    const week = 7 * 24 * 60;
+    expect(batchable(iv(0, week))).toBe(true);
+    expect(batchable(iv(0, week + 1))).toBe(false);
+    const far = planBatch([
+      { campaignId: 'a', interval: iv(0, 60) },
+      { campaignId: 'b', interval: iv(week, week + 60) },
+    ]);
+    expect(far.map((q) => q.body.granularity)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('entryCounts', () => {
+  it("sums only its campaign's buckets inside its window", () => {
+    const bucket = (from: number, to: number, n: number) => ({
+      interval: iv(from, to),
+      metrics: [{ metric: 'nOutboundAttempted', stats: { count: n } }],
+    });
+    const resp = {
+      results: [
+        {
+          group: { outboundCampaignId: 'a' },
+          data: [bucket(0, 10, 1), bucket(10, 20, 2), bucket(20, 30, 4)],
+        },
+        { group: { outboundCampaignId: 'b' }, data: [bucket(10, 20, 8)] },
+      ],
+    };
+    expect(entryCounts(resp, { campaignId: 'a', interval: iv(10, 30) }, true).attempted).toBe(6);
+    expect(entryCounts(resp, { campaignId: 'a', interval: iv(0, 20) }, true).attempted).toBe(3);
+    expect(entryCounts(resp, { campaignId: 'b', interval: iv(0, 10) }, true).attempted).toBe(0);
+    // not bucketed: the whole answer is the window
+    expect(entryCounts(resp, { campaignId: 'a', interval: iv(10, 30) }, false).attempted).toBe(7);
+  });
+});
