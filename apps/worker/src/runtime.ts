@@ -146,7 +146,8 @@ export async function startWorkerRuntime(
     // a job waiting in a batch holds its slot: the analytics queue takes ANALYTICS_CONCURRENCY
     ...(batch && { concurrencyPerQueue: { [ANALYTICS_QUEUE]: config.analytics.concurrency } }),
     sink,
-    notifier: createNotifier(),
+    // with PUBLIC_URL every notification links to its report page (Slack gets blocks)
+    notifier: createNotifier({ publicUrl: config.publicUrl }),
     runs,
     redis,
     notifyUrls: config.notifyUrls,

@@ -45,9 +45,19 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
       expected.handleSumMs / expected.handled / 1000,
       3,
     );
-    const report = row?.report as { dataComplete: boolean; waitedMs: number };
+    const report = row?.report as {
+      dataComplete: boolean;
+      waitedMs: number;
+      campaignName?: string;
+      hourly?: { attempted: number; connected: number; abandoned: number }[];
+    };
     expect(report.dataComplete).toBe(true);
     expect(report.waitedMs).toBeGreaterThan(0);
+    // the reports console's name and hourly chart come from calls the report made anyway
+    expect(report.campaignName).toBe(c.name);
+    const hourly = report.hourly ?? [];
+    expect(hourly.reduce((n, h) => n + h.attempted, 0)).toBe(expected.attempted);
+    expect(hourly.reduce((n, h) => n + h.connected, 0)).toBe(expected.connected);
   });
 
   it('writes an incomplete report, not a failure, when analytics lag past the maximum wait', async () => {

@@ -5,6 +5,7 @@ import {
   REPORT_VERSION,
   ReportSchema,
   type Completeness,
+  type HourlyPoint,
   type Report,
   type ReportWindow,
 } from './report';
@@ -208,6 +209,10 @@ export interface BuildReportInput {
   /** 1 for the first report of a run (default). */
   revision?: number;
   final?: boolean;
+  /** The campaign's name, when known. */
+  campaignName?: string | undefined;
+  /** Attempts, connects and abandons per UTC hour of the window, when the query had buckets. */
+  hourly?: HourlyPoint[] | undefined;
 }
 
 const avgSeconds = (sumMs: number, n: number) => (n > 0 ? roundRatio(sumMs / n / 1000) : 0);
@@ -259,6 +264,8 @@ export function buildReport(input: BuildReportInput): Report {
     ...(input.window ? { window: input.window } : {}),
     revision: input.revision ?? 1,
     final: input.final ?? false,
+    ...(input.campaignName !== undefined ? { campaignName: input.campaignName } : {}),
+    ...(input.hourly !== undefined ? { hourly: input.hourly } : {}),
   };
   return v.parse(ReportSchema, report);
 }

@@ -1,4 +1,4 @@
-import type { AnalyticsCounts } from '@wrapup/shared';
+import type { AnalyticsCounts, HourlyPoint } from '@wrapup/shared';
 import type { GenesysClient } from '../clients/genesys/client';
 import { GenesysError, GenesysNotFound } from '../clients/genesys/errors';
 import type { Campaign } from '../clients/genesys/schemas';
@@ -14,6 +14,7 @@ import {
   batchable,
   DEFAULT_BATCH_LIMITS,
   entryCounts,
+  entryHourly,
   planBatch,
   type BatchLimits,
   type PlannedQuery,
@@ -111,8 +112,10 @@ async function runQuery(
   try {
     const resp = await client.queryAggregates(q.body);
     for (const i of q.members) {
-      const counts: AnalyticsCounts = entryCounts(resp, entries[i] as WindowEntry, q.bucketed);
-      answer(i, { ok: true, value: counts });
+      const entry = entries[i] as WindowEntry;
+      const counts: AnalyticsCounts = entryCounts(resp, entry, q.bucketed);
+      const hourly = q.bucketed ? entryHourly(resp, entry) : undefined;
+      answer(i, { ok: true, value: { counts, ...(hourly && { hourly }) } });
     }
   } catch (err) {
     if (!refused(err) || q.members.length === 1) {
@@ -185,12 +188,9 @@ export function batchedGenesys(
       const value = await ask({ kind: 'analytics', campaignId, interval }, () =>
         client.campaignAnalytics({ campaignId, interval }),
       );
-      // the direct fallback answers { counts, ... }; a batch answers the counts
-      const counts =
-        value !== null && typeof value === 'object' && 'counts' in value
-          ? (value as { counts: AnalyticsCounts }).counts
-          : (value as AnalyticsCounts);
-      return { counts };
+      // a batch answers { counts, hourly? }; the direct fallback { counts, raw, ... } (no hourly)
+      const { counts, hourly } = value as { counts: AnalyticsCounts; hourly?: HourlyPoint[] };
+      return hourly ? { counts, hourly } : { counts };
     },
   };
 }

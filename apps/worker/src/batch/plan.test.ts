@@ -17,11 +17,17 @@ describe('alignInterval', () => {
 });
 
 describe('planBatch', () => {
-  it("sends one campaign's single window as the single-run query", () => {
+  it("sends one campaign's single window as the single-run query, in buckets that fit the hours", () => {
     const [q, ...rest] = planBatch([{ campaignId: 'a', interval: iv(0, 40) }]);
     expect(rest).toEqual([]);
-    expect(q?.body).toEqual(campaignAggregatesQuery('a', iv(0, 40)));
-    expect(q?.bucketed).toBe(false);
+    // 40 minutes from 10:00: 20-minute buckets tile the window and never straddle an hour
+    expect(q?.body).toEqual({ ...campaignAggregatesQuery('a', iv(0, 40)), granularity: 'PT20M' });
+    expect(q?.bucketed).toBe(true);
+    // from 10:07 to 10:47: 1-minute buckets are the largest that start on their own boundary
+    expect(planBatch([{ campaignId: 'a', interval: iv(7, 47) }])[0]?.body.granularity).toBe('PT1M');
+    // a window off the minute grid: no buckets (the counts need none)
+    const off = `${new Date(T0 + 1000).toISOString()}/${new Date(T0 + 40 * MIN).toISOString()}`;
+    expect(planBatch([{ campaignId: 'a', interval: off }])[0]?.bucketed).toBe(false);
   });
 
   it('puts at most 99 campaigns in a query (with mediaType, 100 predicates)', () => {
@@ -36,7 +42,7 @@ describe('planBatch', () => {
         (q.body.filter?.predicates?.length ?? 0) +
         (q.body.filter?.clauses ?? []).reduce((n, c) => n + (c.predicates?.length ?? 0), 0);
       expect(predicates).toBeLessThanOrEqual(DEFAULT_BATCH_LIMITS.maxPredicates);
-      expect(q.body.granularity).toBeUndefined();
+      expect(q.body.granularity).toBe('PT20M');
     }
     expect(plan.flatMap((q) => q.members).sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
   });

@@ -11,6 +11,7 @@ import {
   type AnalyticsJob,
   type Completeness,
   type Config,
+  type HourlyPoint,
   type Notification,
   type WarehouseJob,
 } from '@wrapup/shared';
@@ -41,10 +42,11 @@ export interface AnalyticsGenesys {
     | undefined
   >;
   getCampaignProgress(id: string): Promise<{ numberOfContactsCalled?: number | undefined }>;
+  /** `hourly`: per UTC hour of the window, when the answer had buckets that fit the hours. */
   campaignAnalytics(a: {
     campaignId: string;
     interval: string;
-  }): Promise<{ counts: AnalyticsCounts }>;
+  }): Promise<{ counts: AnalyticsCounts; hourly?: HourlyPoint[] | undefined }>;
 }
 
 type CampaignView = NonNullable<Awaited<ReturnType<AnalyticsGenesys['getCampaign']>>>;
@@ -227,6 +229,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         expectedFrom: verdict.expectedFrom,
         requireHandled: verdict.requireHandled,
         lastObserved: 0,
+        ...(verdict.campaignName !== undefined && { campaignName: verdict.campaignName }),
       };
       await writeStage(data.runId, trail, 'waiting_for_analytics', {
         expectedCount: verdict.expectedCount,
@@ -263,7 +266,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         state.lastOn,
       );
     const { interval } = window;
-    const { counts } = await deps.genesys.campaignAnalytics({
+    const { counts, hourly } = await deps.genesys.campaignAnalytics({
       campaignId: data.campaignId,
       interval,
     });
@@ -340,6 +343,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       },
       revision: (run?.revision ?? 0) + 1,
       final: run?.finalizedAt !== undefined,
+      campaignName: progress.campaignName,
+      hourly,
     });
     // The stage first: once the warehouse job exists it may finish (and mark the run delivered)
     // before this line would run.
@@ -395,7 +400,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       return skip(`the run is ${run.stage} (a replay is under way)`);
 
     const checkAt = now();
-    const { counts } = await deps.genesys.campaignAnalytics({
+    const { counts, hourly } = await deps.genesys.campaignAnalytics({
       campaignId: data.campaignId,
       interval: delivered.interval,
     });
@@ -439,6 +444,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       ...(delivered.window !== undefined && { window: delivered.window }),
       revision,
       final: true,
+      campaignName: delivered.campaignName,
+      hourly,
     });
     const jobId = finalWriteJobId(report.reportId, revision);
     await enqueueWarehouse(
@@ -513,6 +520,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         expectedCount: number | null;
         expectedFrom: 'event' | 'progress' | 'unknown';
         requireHandled: boolean;
+        campaignName: string | undefined;
       }
     | { kind: 'rejected'; reason: string }
   > {
@@ -520,13 +528,14 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     if (checked.kind === 'rejected') return checked;
     // An agentless campaign has no agents: its connected calls never get a handle time.
     const requireHandled = deps.analytics.requireHandled && checked.dialingMode !== 'agentless';
-    return { ...checked.expected, kind: 'ok', requireHandled };
+    return { ...checked.expected, kind: 'ok', requireHandled, campaignName: checked.name };
   }
 
   async function validateCampaign(data: AnalyticsJob): Promise<
     | {
         kind: 'ok';
         dialingMode: string | undefined;
+        name: string | undefined;
         expected: { expectedCount: number | null; expectedFrom: 'event' | 'progress' | 'unknown' };
       }
     | { kind: 'rejected'; reason: string }
@@ -543,7 +552,8 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     const ok = (expected: {
       expectedCount: number | null;
       expectedFrom: 'event' | 'progress' | 'unknown';
-    }) => ({ kind: 'ok', dialingMode: campaign.dialingMode, expected }) as const;
+    }) =>
+      ({ kind: 'ok', dialingMode: campaign.dialingMode, name: campaign.name, expected }) as const;
     if (data.contactCount !== undefined)
       return ok({ expectedCount: data.contactCount, expectedFrom: 'event' });
     // Progress counts the contacts called since the run's first start (across pauses). Once the

@@ -41,6 +41,8 @@ export const AnalyticsJobSchema = v.object({
       lastObserved: v.number(),
       /** Whether this run requires every connected call handled (off for agentless campaigns). */
       requireHandled: v.optional(v.boolean()),
+      /** The campaign's name as Genesys gave it at validation (the reports console shows it). */
+      campaignName: v.optional(v.string()),
       /** The counts of the last check (countsFingerprint) and since when they have not changed. */
       fingerprint: v.optional(v.string()),
       stableSince: v.optional(v.string()),
