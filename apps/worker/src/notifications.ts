@@ -68,6 +68,31 @@ export function changeText(c: FigureChange): string {
 export const revisedLine = (report: Report, changes: readonly FigureChange[]) =>
   `Campaign ${report.campaignId} final report: ${changes.map(changeText).join(', ')}`;
 
+const DENOMINATOR_TEXT = {
+  ALL_CALLS: 'all calls',
+  CALLS_THAT_REACHED_QUEUE: 'calls that reached the queue',
+} as const;
+
+/**
+ * `Campaign X (id) compliance abandon rate 4.2% (all calls) is over its limit 3.0%
+ * (ABANDON_RATE_LIMIT)`; undefined when the report has no compliance figures or is not over.
+ */
+export function complianceLine(report: Report): string | undefined {
+  const c = report.compliance;
+  if (c === undefined || !c.over || c.limit === null) return undefined;
+  const name =
+    report.campaignName === undefined
+      ? report.campaignId
+      : `${report.campaignName} (${report.campaignId})`;
+  const which =
+    c.limitSource === 'campaign' ? "the campaign's own abandonRate target" : 'ABANDON_RATE_LIMIT';
+  const d = decimalsFor([c.abandonRate * 100, c.limit * 100]);
+  return (
+    `Campaign ${name} compliance abandon rate ${(c.abandonRate * 100).toFixed(d)}% ` +
+    `(${DENOMINATOR_TEXT[c.denominator]}) is over its limit ${(c.limit * 100).toFixed(d)}% (${which})`
+  );
+}
+
 export type NotificationInput =
   | { event: 'report.delivered' | 'report.incomplete'; runId: string; report: Report }
   /** With `report`: it could not be written to the warehouse; without: it could not be built. */
@@ -81,7 +106,9 @@ export type NotificationInput =
       report: Report;
       changes: FigureChange[];
       previousRevision: number;
-    };
+    }
+  /** The report's compliance abandon rate is over its limit (`report.compliance.over`). */
+  | { event: 'report.compliance'; runId: string; report: Report };
 
 /** The contract's notification body: one human `text` line (Slack shows it) plus structured fields. */
 export function buildNotification(input: NotificationInput): Notification {
@@ -123,6 +150,12 @@ export function buildNotification(input: NotificationInput): Notification {
         changes: input.changes,
         previousRevision: input.previousRevision,
       };
+    case 'report.compliance': {
+      const line = complianceLine(input.report);
+      if (line === undefined)
+        throw new Error(`report ${input.report.reportId} is not over its compliance limit`);
+      return base(input.event, input.runId, input.report, line);
+    }
     case 'campaign.rejected':
       return {
         text: `Campaign ${input.campaignId} was not reported: ${input.reason}`,
@@ -171,6 +204,7 @@ const EVENT_TITLES: Record<NotifyEvent, string> = {
   'report.incomplete': 'Report incomplete',
   'report.failed': 'Report failed',
   'report.revised': 'Final report revised',
+  'report.compliance': 'Abandon rate over the limit',
   'campaign.rejected': 'Campaign not reported',
 };
 

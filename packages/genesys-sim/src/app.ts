@@ -10,6 +10,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { controlRoutes } from './routes/control';
 import { notificationRoutes } from './routes/notifications';
 import { oauthRoutes } from './routes/oauth';
+import { outboundSettingsRoutes } from './routes/settings';
 
 export interface SimApp {
   app: Hono<SimEnv>;
@@ -35,6 +36,7 @@ export function createSimApp(state: SimState): SimApp {
 
   app.route('/oauth', oauthRoutes(state, tokenLimiter));
   app.route('/api/v2/outbound/campaigns', campaignRoutes(state));
+  app.route('/api/v2/outbound/settings', outboundSettingsRoutes(state));
   app.route('/api/v2/analytics', analyticsRoutes(state));
   app.route('/api/v2/notifications', notificationRoutes(state));
   app.route('/__sim', controlRoutes(control));

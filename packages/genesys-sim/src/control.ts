@@ -24,7 +24,7 @@ import {
   type ExpectedTotals,
 } from './model/types';
 import { campaignView, type CampaignView } from './model/views';
-import type { SimSettings } from './options';
+import { COMPLIANCE_ABANDON_RATE_DENOMINATORS, type SimSettings } from './options';
 import {
   deliverFinish,
   GUIDE_STATUSES,
@@ -72,6 +72,7 @@ export const CreateCampaignBody = v.strictObject({
   ),
   dialingMode: v.optional(v.picklist(DIALING_MODES, `must be one of ${DIALING_MODES.join(', ')}`)),
   agents: v.optional(v.number()),
+  abandonTarget: v.optional(v.number()),
 });
 
 const runEntries = {
@@ -160,6 +161,8 @@ export const SettingsBody = v.strictObject({
   notificationTopicLimit: v.optional(v.number()),
   notificationChannelLimit: v.optional(v.number()),
   socketClosingGraceMs: v.optional(v.number()),
+  complianceAbandonRateDenominator: v.optional(v.picklist(COMPLIANCE_ABANDON_RATE_DENOMINATORS)),
+  abandonSeconds: v.optional(v.number()),
 });
 
 /** `POST /notifications/refuse-sockets`. */

@@ -55,6 +55,13 @@ export interface SimOptions {
   notificationChannelLimit?: number;
   /** After a `v2.system.socket_closing` notice, the socket is closed this much later (default 60000). */
   socketClosingGraceMs?: number;
+  /**
+   * The org's Outbound Settings `complianceAbandonRateDenominator` (`GET /api/v2/outbound/settings`):
+   * `ALL_CALLS` (default here; the platform's own default is unverified) or `CALLS_THAT_REACHED_QUEUE`.
+   */
+  complianceAbandonRateDenominator?: ComplianceAbandonRateDenominator;
+  /** Outbound Settings `abandonSeconds`, the compliance abandon threshold (default 2, as Genesys's help says). */
+  abandonSeconds?: number;
   faults?: FaultOptions;
   /** Seed for every generated outcome (default 42). */
   seed?: number;
@@ -83,8 +90,19 @@ export interface SimSettings {
   notificationTopicLimit: number;
   notificationChannelLimit: number;
   socketClosingGraceMs: number;
+  complianceAbandonRateDenominator: ComplianceAbandonRateDenominator;
+  abandonSeconds: number;
+  /** Bumped on every change of the two above (the settings' `version`). */
+  outboundSettingsVersion: number;
   faults: FaultOptions;
 }
+
+export const COMPLIANCE_ABANDON_RATE_DENOMINATORS = [
+  'ALL_CALLS',
+  'CALLS_THAT_REACHED_QUEUE',
+] as const;
+export type ComplianceAbandonRateDenominator =
+  (typeof COMPLIANCE_ABANDON_RATE_DENOMINATORS)[number];
 
 export interface ResolvedOptions extends SimSettings {
   port: number;
@@ -135,6 +153,9 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     notificationChannelLimit:
       opts.notificationChannelLimit ?? NOTIFICATION_DEFAULTS.notificationChannelLimit,
     socketClosingGraceMs: opts.socketClosingGraceMs ?? NOTIFICATION_DEFAULTS.socketClosingGraceMs,
+    complianceAbandonRateDenominator: opts.complianceAbandonRateDenominator ?? 'ALL_CALLS',
+    abandonSeconds: opts.abandonSeconds ?? 2,
+    outboundSettingsVersion: 1,
     faults: { ...opts.faults },
     seed: opts.seed ?? 42,
     demoCampaigns: opts.demoCampaigns ?? true,

@@ -1,5 +1,10 @@
 import { SimError, type SimState } from './model/state';
-import type { FaultOptions, SimSettings } from './options';
+import {
+  COMPLIANCE_ABANDON_RATE_DENOMINATORS,
+  type ComplianceAbandonRateDenominator,
+  type FaultOptions,
+  type SimSettings,
+} from './options';
 
 /**
  * A runtime change of settings. `faults` replaces the whole fault set; fault fields given at the
@@ -23,6 +28,10 @@ export interface SettingsPatch extends FaultOptions {
   notificationTopicLimit?: number;
   notificationChannelLimit?: number;
   socketClosingGraceMs?: number;
+  /** `GET /api/v2/outbound/settings`: which calls the compliance abandon rate divides by. */
+  complianceAbandonRateDenominator?: ComplianceAbandonRateDenominator;
+  /** `GET /api/v2/outbound/settings`: the compliance abandon threshold in seconds. */
+  abandonSeconds?: number;
 }
 
 /** Positive integer settings of the Notification API (they apply to what happens next). */
@@ -117,6 +126,23 @@ export function applySettings(state: SimState, patch: SettingsPatch): SimSetting
         : positiveInt(patch.maxIntervalDays, 'maxIntervalDays');
   for (const key of NOTIFICATION_KEYS)
     if (patch[key] !== undefined) next[key] = positiveInt(patch[key], key);
+  let outbound = false;
+  if (patch.complianceAbandonRateDenominator !== undefined) {
+    if (!COMPLIANCE_ABANDON_RATE_DENOMINATORS.includes(patch.complianceAbandonRateDenominator))
+      throw new SimError(
+        400,
+        `complianceAbandonRateDenominator must be one of ${COMPLIANCE_ABANDON_RATE_DENOMINATORS.join(', ')}`,
+      );
+    next.complianceAbandonRateDenominator = patch.complianceAbandonRateDenominator;
+    outbound = true;
+  }
+  if (patch.abandonSeconds !== undefined) {
+    const s = patch.abandonSeconds;
+    if (typeof s !== 'number' || !(s >= 0)) throw new SimError(400, 'abandonSeconds must be >= 0');
+    next.abandonSeconds = s;
+    outbound = true;
+  }
+  if (outbound) next.outboundSettingsVersion = state.settings.outboundSettingsVersion + 1;
   state.settings = next;
   return next;
 }

@@ -77,6 +77,35 @@ export const HourlyPointSchema = v.object({
 });
 export type HourlyPoint = v.InferOutput<typeof HourlyPointSchema>;
 
+/** Which calls the compliance abandon rate divides by (the org's Outbound Settings). */
+export const COMPLIANCE_DENOMINATORS = ['ALL_CALLS', 'CALLS_THAT_REACHED_QUEUE'] as const;
+export type ComplianceDenominator = (typeof COMPLIANCE_DENOMINATORS)[number];
+
+/**
+ * The compliance abandon rate and its check (added after v2.1, optional: older readers ignore it).
+ * Computed in the warehouse stage from the report's figures and the configuration archived with it
+ * (see the README, "Compliance").
+ */
+export const ComplianceSchema = v.object({
+  /** abandonedCalls / the denominator's calls (0 when there are none). */
+  abandonRate: ratio(),
+  /** The org's `complianceAbandonRateDenominator` the rate was computed with. */
+  denominator: v.picklist(COMPLIANCE_DENOMINATORS),
+  /** The formula in words, e.g. `abandoned / attempted (ALL_CALLS: every call placed)`. */
+  rule: v.string(),
+  /** The ceiling it was checked against (a fraction); null when the check is off (ABANDON_RATE_LIMIT=0). */
+  limit: v.nullable(ratio()),
+  /** Which ceiling was the lower: the campaign's own `abandonRate` target or ABANDON_RATE_LIMIT. */
+  limitSource: v.nullable(v.picklist(['campaign', 'ABANDON_RATE_LIMIT'])),
+  /** The campaign's `abandonRate` target as a fraction (Genesys gives a percentage), if it has one. */
+  campaignTarget: v.optional(v.nullable(ratio())),
+  /** The compliance abandon rate is above `limit`. */
+  over: v.boolean(),
+  /** The campaign `version` whose configuration was archived with the report (null: none known). */
+  configVersion: v.nullable(v.pipe(v.number(), v.integer())),
+});
+export type Compliance = v.InferOutput<typeof ComplianceSchema>;
+
 export const ReportSchema = v.object({
   reportId: v.pipe(v.string(), v.startsWith('rpt-')),
   campaignId: v.string(),
@@ -128,5 +157,10 @@ export const ReportSchema = v.object({
    * added after v2.1; reports built before it, and v2.0 ones, have none).
    */
   hourly: v.optional(v.array(HourlyPointSchema)),
+  /**
+   * The compliance abandon rate, its limit and whether it is over (optional: added after v2.1,
+   * written by the warehouse stage; see ComplianceSchema).
+   */
+  compliance: v.optional(ComplianceSchema),
 });
 export type Report = v.InferOutput<typeof ReportSchema>;

@@ -27,6 +27,7 @@ a { color: var(--link); }
 .stage-waiting_for_analytics { background: #a16207; } .stage-delivering { background: #7c3aed; }
 .stage-delivered { background: #15803d; } .stage-incomplete { background: #c2410c; }
 .stage-rejected { background: #334155; } .stage-failed { background: #b91c1c; }
+.compliance-over { background: #b91c1c; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: .5rem 0 1rem; }
 form.filters label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }
 form.filters input, form.filters select, form.filters button { font: inherit; padding: .35rem .5rem; border: 1px solid #9ca3af; border-radius: 6px; background: #fff; min-height: 2.2rem; }

@@ -365,6 +365,58 @@ function Headline({ report }: { report: Report }) {
   );
 }
 
+/** The compliance flag: a badge (its text says it; the colour only repeats it). */
+export function ComplianceBadge({ report }: { report: Report }) {
+  if (report.compliance?.over !== true) return null;
+  return (
+    <span class="badge compliance-over" data-compliance="over">
+      abandon rate over limit
+    </span>
+  );
+}
+
+const LIMIT_SOURCES = {
+  campaign: "the campaign's own abandonRate target",
+  ABANDON_RATE_LIMIT: 'ABANDON_RATE_LIMIT',
+} as const;
+
+/** The compliance abandon rate, the rule it was computed by, its limit and the verdict. */
+function ComplianceFacts({ report }: { report: Report }) {
+  const c = report.compliance;
+  if (c === undefined)
+    return (
+      <p class="note" id="compliance">
+        No compliance figures in this report.
+      </p>
+    );
+  return (
+    <dl class="facts" id="compliance" data-over={c.over ? 'true' : 'false'}>
+      <dt>Compliance abandon rate</dt>
+      <dd>
+        {pct(c.abandonRate)} <ComplianceBadge report={report} />
+      </dd>
+      <dt>Counted over</dt>
+      <dd>
+        {c.denominator} · {c.rule}
+      </dd>
+      <dt>Limit</dt>
+      <dd>
+        {c.limit === null || c.limitSource === null
+          ? 'no check (ABANDON_RATE_LIMIT=0)'
+          : `${pct(c.limit)} (${LIMIT_SOURCES[c.limitSource]})`}
+      </dd>
+      <dt>Campaign target</dt>
+      <dd>{c.campaignTarget == null ? 'none' : pct(c.campaignTarget)}</dd>
+      <dt>Configuration</dt>
+      <dd>
+        {c.configVersion === null
+          ? 'not archived (no campaign version)'
+          : `campaign version ${c.configVersion}, archived in campaign_configurations`}
+      </dd>
+    </dl>
+  );
+}
+
 const NO_REPORT: Partial<Record<RunStage, string>> = {
   received: 'The finish was received; the analytics have not started yet.',
   validating: 'The campaign is being checked in Genesys Cloud.',
@@ -397,7 +449,8 @@ export function ReportPage(props: {
         <a href={`/admin/reports?campaign=${encodeURIComponent(campaignId)}`}>{campaignId}</a>
       </p>
       <h1>
-        {name ?? campaignId} {run && <StageBadge stage={run.stage} />}
+        {name ?? campaignId} {run && <StageBadge stage={run.stage} />}{' '}
+        {report && <ComplianceBadge report={report} />}
       </h1>
       <p class="id">
         campaign {campaignId} · report {reportId} · run {runId}
@@ -444,6 +497,8 @@ export function ReportPage(props: {
         <>
           <h2>Headline</h2>
           <Headline report={report} />
+          <h2>Compliance</h2>
+          <ComplianceFacts report={report} />
           <h2>Per hour</h2>
           {report.hourly !== undefined && report.hourly.length > 0 ? (
             <HourlyChart report={report} />

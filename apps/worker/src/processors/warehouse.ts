@@ -12,6 +12,7 @@ import {
 } from '@wrapup/shared';
 import type { RunStore, StoredRun } from '@wrapup/runs';
 import type { WarehouseSink } from '../clients/sinks/sink';
+import type { ComplianceChecker } from '../compliance';
 import { jobLogger, type JobLog, type Logger } from '../logger';
 import { buildNotification, changeText } from '../notifications';
 import {
@@ -41,6 +42,12 @@ export interface WarehouseProcessorDeps {
   keptReportTtlSeconds?: number;
   /** Clock for the final re-check's due time (tests). Default Date.now. */
   now?: () => number;
+  /**
+   * The compliance check (apps/worker/src/compliance): adds the compliance abandon rate to the
+   * report and archives the campaign's configuration before the write; `report.compliance` goes
+   * out when the rate is over its limit. Absent: reports are written as they come.
+   */
+  compliance?: ComplianceChecker;
 }
 
 export interface WarehouseOutcome {
@@ -98,14 +105,18 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
     const data = parseJobData(WarehouseJobSchema, job, log);
     const run = await requireOwnRun(deps, data, log);
     if (data.revises !== undefined) return writeFinal(deps, job, data, data.revises, log, now);
-    const { runId, report } = data;
+    const { runId } = data;
 
     // The analytics stage marked the run delivering (with the report id) just before it queued
     // this job; a retry, or a job queued another way, marks it here. When skipped, the time this
     // write started goes out with the final stage instead (one round trip fewer per run).
     const startedAt = Date.now();
     const firstWrite = job.name === WRITE_AFTER_DELIVERING && job.attemptsMade === 0;
-    if (!firstWrite) await deps.runs.setStage(runId, 'delivering', { reportId: report.reportId });
+    if (!firstWrite)
+      await deps.runs.setStage(runId, 'delivering', { reportId: data.report.reportId });
+    // the compliance figures and the configuration archive come before the write, so the row
+    // only ever names a configuration the warehouse holds
+    const report = await withCompliance(deps, job, data.report, log);
     let written: Awaited<ReturnType<WarehouseSink['write']>>;
     try {
       written = await deps.sink.write(report);
@@ -172,6 +183,15 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
             report,
           }),
         );
+    // over the compliance limit: its own notification, once per run (deterministic job id)
+    if (!superseded && report.compliance?.over)
+      ids.push(
+        ...(await enqueueNotifications(
+          deps.queues.notify,
+          deps.notifyUrls,
+          buildNotification({ event: 'report.compliance', runId, report }),
+        )),
+      );
     log.info(
       { reportId: report.reportId, stage, revision, notifications: ids.length, finalCheck: final },
       'report written and confirmed',
@@ -246,7 +266,9 @@ async function writeFinal(
   log: JobLog,
   now: () => number,
 ): Promise<WarehouseOutcome> {
-  const { runId, report } = data;
+  const { runId } = data;
+  // same configuration and rule as the revision re-checked; the rate from the final figures
+  const report = await withCompliance(deps, job, data.report, log, previous);
   const revision = report.revision ?? 1;
   let written: Awaited<ReturnType<WarehouseSink['write']>>;
   try {
@@ -288,7 +310,7 @@ async function writeFinal(
   );
   if (!recorded)
     log.warn({ runId, revision }, 'run record gone; final revision not recorded on it');
-  const ids =
+  const ids: string[] =
     changes.length === 0
       ? []
       : await enqueueNotifications(
@@ -302,6 +324,16 @@ async function writeFinal(
             previousRevision: previous.revision ?? 1,
           }),
         );
+  // flagged again only when the final figures newly cross the limit (a run flagged by its first
+  // report is not flagged twice; the job id is the run's either way)
+  if (report.compliance?.over && previous.compliance?.over !== true)
+    ids.push(
+      ...(await enqueueNotifications(
+        deps.queues.notify,
+        deps.notifyUrls,
+        buildNotification({ event: 'report.compliance', runId, report }),
+      )),
+    );
   log.info(
     { reportId: report.reportId, revision, changes: changes.length, notifications: ids.length },
     changes.length === 0
@@ -309,6 +341,47 @@ async function writeFinal(
       : 'final revision written: revised',
   );
   return { ...base, notifications: ids.length };
+}
+
+/** Attempts of a warehouse job that wait for the compliance check before writing without it. */
+export const COMPLIANCE_ATTEMPTS = 3;
+
+/**
+ * The report with its compliance figures, its configuration archived first. When Genesys or the
+ * archive fails, the job retries (COMPLIANCE_ATTEMPTS attempts in all); after that, or at once for
+ * an error no retry can fix (a 403: the OAuth client may not read outbound settings), the report
+ * is written without them: a compliance lookup never holds a report back for long.
+ */
+async function withCompliance(
+  deps: WarehouseProcessorDeps,
+  job: Job,
+  report: Report,
+  log: JobLog,
+  previous?: Report,
+): Promise<Report> {
+  const checker = deps.compliance;
+  if (checker === undefined) return report;
+  try {
+    const assessed = await checker.assess(report, previous ? { previous } : {});
+    if (assessed.archive !== undefined) await checker.archive(deps.sink, assessed.archive);
+    return assessed.report;
+  } catch (err) {
+    const retryable = !(
+      typeof err === 'object' &&
+      err !== null &&
+      'retryable' in err &&
+      err.retryable === false
+    );
+    if (retryable && job.attemptsMade + 1 < COMPLIANCE_ATTEMPTS && !isFinalAttempt(job)) {
+      log.warn({ err: messageOf(err) }, 'compliance check failed; will retry before writing');
+      throw err;
+    }
+    log.error(
+      { err: messageOf(err), reportId: report.reportId },
+      'compliance check failed; the report is written without its compliance figures',
+    );
+    return report;
+  }
 }
 
 /** The run is failed, its report kept for replay, and everyone told; the job itself stays in the failed set. */

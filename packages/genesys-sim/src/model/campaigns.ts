@@ -28,6 +28,11 @@ export interface CreateCampaignInput {
   dialingMode?: DialingMode;
   /** Agents working the campaign (default 8). */
   agents?: number;
+  /**
+   * The campaign's `abandonRate` as Genesys serves it: the targeted compliance abandon rate, a
+   * percentage (default 5 = 5%). Runs' own `abandonRate` option (a share) sets what they abandon.
+   */
+  abandonTarget?: number;
 }
 
 /** An instant as ISO-8601 text or epoch ms. */
@@ -166,6 +171,15 @@ export function createCampaign(state: SimState, input: CreateCampaignInput = {})
     throw new SimError(400, `dialingMode must be one of ${DIALING_MODES.join(', ')}`);
   const agents = input.agents ?? 8;
   if (!isInt(agents, 1)) throw new SimError(400, 'agents must be an integer >= 1');
+  if (
+    input.abandonTarget !== undefined &&
+    !(
+      typeof input.abandonTarget === 'number' &&
+      input.abandonTarget >= 0 &&
+      input.abandonTarget <= 100
+    )
+  )
+    throw new SimError(400, 'abandonTarget must be a percentage in 0..100');
 
   const rng = createRandom(state.seed ^ hashString(`campaign:${id}`));
   const name = input.name ?? `Campaign ${id.slice(0, 8)}`;
@@ -179,6 +193,7 @@ export function createCampaign(state: SimState, input: CreateCampaignInput = {})
     queue: { id: rng.uuid(), name: 'Outbound Sales' },
     division: { id: rng.uuid(), name: 'Home' },
     alwaysRunning: input.alwaysRunning ?? false,
+    ...(input.abandonTarget !== undefined && { abandonTarget: input.abandonTarget }),
     version: 1,
     dateCreated: now,
     dateModified: now,

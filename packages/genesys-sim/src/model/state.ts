@@ -79,6 +79,9 @@ export class SimState {
       notificationTopicLimit: opts.notificationTopicLimit,
       notificationChannelLimit: opts.notificationChannelLimit,
       socketClosingGraceMs: opts.socketClosingGraceMs,
+      complianceAbandonRateDenominator: opts.complianceAbandonRateDenominator,
+      abandonSeconds: opts.abandonSeconds,
+      outboundSettingsVersion: opts.outboundSettingsVersion,
       faults: { ...opts.faults },
     };
     this.seed = opts.seed;

@@ -46,6 +46,8 @@ export interface SimCampaign {
   queue: NamedRef;
   division: NamedRef;
   alwaysRunning: boolean;
+  /** Its `abandonRate` target, a percentage (absent: 5). */
+  abandonTarget?: number;
   version: number;
   dateCreated: number;
   dateModified: number;

@@ -25,7 +25,7 @@ export function campaignView(c: SimCampaign) {
     dialingMode: c.dialingMode,
     campaignStatus: c.campaignStatus,
     phoneColumns: [{ columnName: 'Cell', type: 'cell' }],
-    abandonRate: 5,
+    abandonRate: c.abandonTarget ?? 5,
     dncLists: [],
     callAnalysisResponseSet: {
       id: '00000000-0000-4000-8000-000000000001',

@@ -13,6 +13,11 @@ export const NOTIFY_EVENTS = [
   'campaign.rejected',
   /** The final re-check (FINAL_REPORT_AFTER) found different figures; only then. */
   'report.revised',
+  /**
+   * The report's compliance abandon rate is above its limit (the campaign's target or
+   * ABANDON_RATE_LIMIT, the lower); once per run.
+   */
+  'report.compliance',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 

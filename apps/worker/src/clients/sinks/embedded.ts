@@ -2,11 +2,11 @@ import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../../logger';
-import type { WarehouseSink, WriteResult } from './sink';
+import type { ConfigurationArchive, WarehouseSink, WriteResult } from './sink';
 import { acquireDirLock, type DirLock } from './lock';
 import { memoizeUntilFailure, serialByKey } from './ready';
-import { ensureTable, parseTableName } from './schema';
-import { upsertAndConfirm } from './sql';
+import { ensureConfigurationTable, ensureTable, parseTableName } from './schema';
+import { archiveConfiguration, upsertAndConfirm } from './sql';
 
 export interface EmbeddedSinkOptions {
   /** DATA_DIR; the database lives in `<dataDir>/warehouse`, the lock in `<dataDir>/warehouse.lock`. */
@@ -36,6 +36,7 @@ export function createEmbeddedSink(opts: EmbeddedSinkOptions, logger: Logger): W
       const { PGlite } = await import('@electric-sql/pglite');
       db = await PGlite.create(dbDir);
       const addedColumns = await ensureTable(db, table);
+      await ensureConfigurationTable(db, table);
       logger.info(
         { dataDir: dbDir, table: opts.table, addedColumns },
         'warehouse ready (embedded PGlite)',
@@ -57,6 +58,12 @@ export function createEmbeddedSink(opts: EmbeddedSinkOptions, logger: Logger): W
       const open = db;
       if (!open) throw new Error('embedded warehouse is closed');
       return serial(report.reportId, () => upsertAndConfirm(open, table, report));
+    },
+    async archiveConfiguration(archive: ConfigurationArchive) {
+      await ready();
+      const open = db;
+      if (!open) throw new Error('embedded warehouse is closed');
+      return archiveConfiguration(open, table, archive);
     },
     async close() {
       const open = db;

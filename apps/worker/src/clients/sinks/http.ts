@@ -1,7 +1,7 @@
 import { http, safeTarget } from '../http-client';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../../logger';
-import type { WarehouseSink, WriteResult } from './sink';
+import type { ConfigurationArchive, WarehouseSink, WriteResult } from './sink';
 
 export interface HttpSinkOptions {
   url: string;
@@ -25,6 +25,13 @@ export function echoesReportId(body: unknown, reportId: string, depth = 4): bool
  */
 export const httpIdempotencyKey = (report: Report) =>
   (report.revision ?? 1) > 1 ? `${report.reportId}.r${report.revision}` : report.reportId;
+
+/** The `kind` of an archived configuration's body (a report's body has none). */
+export const CONFIGURATION_KIND = 'campaign-configuration';
+
+export const configurationIdempotencyKey = (
+  a: Pick<ConfigurationArchive, 'campaignId' | 'version'>,
+) => `config.${a.campaignId}.v${a.version}`;
 
 /**
  * WAREHOUSE_URL=http(s)://...: POSTs the report with `Idempotency-Key: <reportId>` (see httpIdempotencyKey); written only
@@ -62,6 +69,28 @@ export function createHttpSink(opts: HttpSinkOptions, logger: Logger): Warehouse
         );
       }
       return { confirmed: true };
+    },
+    /**
+     * POSTs `{kind: 'campaign-configuration', campaignId, version, configuration,
+     * outboundSettings, archivedAt}` to the same URL with `Idempotency-Key:
+     * config.<campaignId>.v<version>`; stored on any 2xx (keeping the first copy of a version is
+     * the receiver's part). Reports are told apart by having no `kind`.
+     */
+    async archiveConfiguration(archive: ConfigurationArchive) {
+      const response = await http.post(opts.url, {
+        json: { kind: CONFIGURATION_KIND, ...archive },
+        headers: {
+          'idempotency-key': configurationIdempotencyKey(archive),
+          accept: 'application/json',
+        },
+        timeout: { request: opts.timeoutMs ?? 15_000 },
+      });
+      const { statusCode } = response;
+      if (statusCode < 200 || statusCode >= 300)
+        throw new Error(
+          `warehouse ${target} answered ${statusCode} for the configuration of ${archive.campaignId} version ${archive.version}`,
+        );
+      return { inserted: true };
     },
     close: () => Promise.resolve(),
   };

@@ -74,6 +74,8 @@ const V21_COLUMNS = [
   'avg_hold_seconds double precision YES',
   'avg_acw_seconds double precision YES',
   'completeness_verdict text YES',
+  // issue 20: the campaign version whose configuration is archived (campaign_configurations)
+  'campaign_version integer YES',
 ];
 
 /** The stored row, as the README's warehouse columns. */
@@ -106,6 +108,7 @@ function expectRowEqualsReport(row: Record<string, unknown> | undefined, report:
     avg_hold_seconds: report.metrics.avgHoldSeconds ?? null,
     avg_acw_seconds: report.metrics.avgAcwSeconds ?? null,
     completeness_verdict: report.completeness?.verdict ?? null,
+    campaign_version: report.compliance?.configVersion ?? null,
   });
   expect((row?.completion_timestamp as Date).toISOString()).toBe(report.completionTimestamp);
   if (report.endTime === null) expect(row?.end_time).toBeNull();

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Report } from '@wrapup/shared';
 import type { Logger } from '../../logger';
-import type { WarehouseSink, WriteResult } from './sink';
-import { ensureTable, parseTableName, type SqlQueryable } from './schema';
-import { upsertAndConfirm } from './sql';
+import type { ConfigurationArchive, WarehouseSink, WriteResult } from './sink';
+import { ensureConfigurationTable, ensureTable, parseTableName, type SqlQueryable } from './schema';
+import { archiveConfiguration, upsertAndConfirm } from './sql';
 import { memoizeUntilFailure, serialByKey } from './ready';
 
 export interface PostgresSinkOptions {
@@ -33,6 +33,7 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
   const serial = serialByKey();
   const ready = memoizeUntilFailure(async () => {
     const addedColumns = await ensureTable(db, table);
+    await ensureConfigurationTable(db, table);
     logger.info({ table: opts.table, addedColumns }, 'warehouse table ready (postgres)');
   });
 
@@ -42,6 +43,10 @@ export function createPostgresSink(opts: PostgresSinkOptions, logger: Logger): W
     async write(report: Report): Promise<WriteResult> {
       await ready();
       return serial(report.reportId, () => upsertAndConfirm(db, table, report));
+    },
+    async archiveConfiguration(archive: ConfigurationArchive) {
+      await ready();
+      return archiveConfiguration(db, table, archive);
     },
     async close() {
       await pool.end();

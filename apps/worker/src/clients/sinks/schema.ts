@@ -65,6 +65,8 @@ const ADDED_COLUMNS = [
   ['avg_hold_seconds', 'double precision null'],
   ['avg_acw_seconds', 'double precision null'],
   ['completeness_verdict', 'text null'],
+  // the campaign version whose configuration is archived in campaign_configurations (compliance)
+  ['campaign_version', 'integer null'],
 ] as const;
 
 const DEFINITIONS = [...V20_COLUMNS, ...ADDED_COLUMNS];
@@ -119,6 +121,47 @@ export async function ensureTable(db: SqlQueryable, table: TableName): Promise<C
       const missing = ADDED_COLUMNS.map(([n]) => n).filter((n) => !present.has(n));
       if (missing.length > 0) await db.query(addColumnsSql(table, missing));
       return missing;
+    } catch (err) {
+      if (attempt >= 3 || !CATALOG_RACE_CODES.has(codeOf(err) ?? '')) throw err;
+    }
+  }
+}
+
+/**
+ * The configuration archive (compliance): one row per campaign id and campaign version, in the
+ * report table's schema. Written with `on conflict do nothing`, so an unchanged configuration is
+ * stored once and the first copy of a version is never overwritten.
+ */
+export const CONFIGURATION_TABLE = 'campaign_configurations';
+
+export const configurationTableFor = (reports: TableName): TableName =>
+  reports.schema === undefined
+    ? { schema: undefined, table: CONFIGURATION_TABLE, sql: quoteIdent(CONFIGURATION_TABLE) }
+    : {
+        schema: reports.schema,
+        table: CONFIGURATION_TABLE,
+        sql: `${quoteIdent(reports.schema)}.${quoteIdent(CONFIGURATION_TABLE)}`,
+      };
+
+const createConfigurationTableSql = (table: TableName) => `create table if not exists ${table.sql} (
+  campaign_id text not null,
+  version integer not null,
+  configuration jsonb not null,
+  outbound_settings jsonb null,
+  archived_at timestamptz not null,
+  primary key (campaign_id, version)
+)`;
+
+/** Creates the configuration archive next to the report table (after ensureTable made the schema). */
+export async function ensureConfigurationTable(
+  db: SqlQueryable,
+  reports: TableName,
+): Promise<void> {
+  const table = configurationTableFor(reports);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query(createConfigurationTableSql(table));
+      return;
     } catch (err) {
       if (attempt >= 3 || !CATALOG_RACE_CODES.has(codeOf(err) ?? '')) throw err;
     }

@@ -90,7 +90,8 @@ describe('diffRow', () => {
       'abandon_rate',
       'completeness_verdict',
     ]);
-    expect(diffRow(row, {})).toHaveLength(COLUMNS.length - 1); // all but end_time (null both ways)
+    // all but end_time and campaign_version (null both ways: the sample has no compliance)
+    expect(diffRow(row, {})).toHaveLength(COLUMNS.length - 2);
   });
 });
 

@@ -1,7 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Report } from '@wrapup/shared';
-import type { WriteResult } from './sink';
-import { COLUMNS, columnType, type Column, type SqlQueryable, type TableName } from './schema';
+import type { ConfigurationArchive, WriteResult } from './sink';
+import {
+  COLUMNS,
+  columnType,
+  configurationTableFor,
+  type Column,
+  type SqlQueryable,
+  type TableName,
+} from './schema';
 
 /**
  * One report as one row, in SQL shared by the PostgreSQL sink (pg) and the embedded sink
@@ -71,6 +78,7 @@ export interface ReportRow extends Record<Column, unknown> {
   avg_hold_seconds: number | null;
   avg_acw_seconds: number | null;
   completeness_verdict: string | null;
+  campaign_version: number | null;
 }
 
 function instant(value: string, field: string): Date {
@@ -105,6 +113,7 @@ export function rowFor(report: Report, writtenAt: Date): ReportRow {
     avg_hold_seconds: metrics.avgHoldSeconds ?? null,
     avg_acw_seconds: metrics.avgAcwSeconds ?? null,
     completeness_verdict: report.completeness?.verdict ?? null,
+    campaign_version: report.compliance?.configVersion ?? null,
   };
 }
 
@@ -195,4 +204,40 @@ export async function upsertAndConfirm(
   const differing = diffRow(row, stored);
   if (differing.length > 0) throw new WarehouseMismatchError(row.report_id, differing);
   return { confirmed: true };
+}
+
+/**
+ * Inserts a campaign configuration unless its (campaign_id, version) is there; then checks the
+ * row is there (the insert's `returning` says whether this call added it). Throws when the row is
+ * missing after it (the job retries).
+ */
+export async function archiveConfiguration(
+  db: SqlQueryable,
+  reports: TableName,
+  archive: ConfigurationArchive,
+): Promise<{ inserted: boolean }> {
+  const table = configurationTableFor(reports);
+  const { rows } = await db.query(
+    `insert into ${table.sql} (campaign_id, version, configuration, outbound_settings, archived_at)
+values ($1, $2, $3::jsonb, $4::jsonb, $5::timestamptz)
+on conflict (campaign_id, version) do nothing
+returning campaign_id`,
+    [
+      archive.campaignId,
+      archive.version,
+      JSON.stringify(archive.configuration),
+      archive.outboundSettings === undefined ? null : JSON.stringify(archive.outboundSettings),
+      archive.archivedAt,
+    ],
+  );
+  if (rows.length > 0) return { inserted: true };
+  const { rows: kept } = await db.query(
+    `select 1 from ${table.sql} where campaign_id = $1 and version = $2`,
+    [archive.campaignId, archive.version],
+  );
+  if (kept.length === 0)
+    throw new Error(
+      `configuration of campaign ${archive.campaignId} version ${archive.version} is not in the warehouse after its insert`,
+    );
+  return { inserted: false };
 }

@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import type { ComplianceDenominator, Report } from '@wrapup/shared';
+import type { RunStore } from '@wrapup/runs';
+import {
+  isKnownDenominator,
+  type ConfigurationClient,
+  type ConfiguredCampaign,
+  type OutboundSettings,
+} from '../clients/genesys/configuration';
+import type { ConfigurationArchive, WarehouseSink } from '../clients/sinks/sink';
+import type { Logger } from '../logger';
+import { computeCompliance } from './compute';
+
+export { computeCompliance, RULES } from './compute';
+
+/** A campaign version's configuration stays cached past the final re-check (FINAL_REPORT_AFTER, 50 h). */
+export const CONFIG_CACHE_TTL_SECONDS = 8 * 24 * 3600;
+/** The org's Outbound Settings are read again after this long (they change rarely). */
+export const SETTINGS_CACHE_TTL_SECONDS = 300;
+
+/**
+ * The denominator used when the org's settings do not give one: calls that reached the queue, the
+ * smaller number, so the rate is the higher of the two and an unknown setting never hides a breach.
+ */
+export const FALLBACK_DENOMINATOR: ComplianceDenominator = 'CALLS_THAT_REACHED_QUEUE';
+
+export interface ComplianceDeps {
+  genesys: ConfigurationClient;
+  /** Where the intake remembers each campaign's latest copy `version` (`campaignState`). */
+  runs: Pick<RunStore, 'campaignState'>;
+  redis: Redis;
+  prefix: string;
+  /** ABANDON_RATE_LIMIT (0: no check). */
+  abandonRateLimit: number;
+  logger: Logger;
+  configTtlSeconds?: number;
+  settingsTtlSeconds?: number;
+  now?: () => number;
+}
+
+export interface Assessment {
+  /** The report with its `compliance` figures (as it was when they cannot be computed). */
+  report: Report;
+  /** The configuration to archive with it (absent when Genesys gave no campaign version). */
+  archive?: ConfigurationArchive;
+  /** Genesys calls this assessment made (0 when everything came from the cache). */
+  genesysCalls: number;
+}
+
+export interface ComplianceChecker {
+  /**
+   * Adds the compliance figures to a report and says what configuration to archive with it. With
+   * `previous` (a final re-check's write) the revision it re-checks decides the configuration and
+   * the rule (no Genesys call); the rate is recomputed with the new figures.
+   */
+  assess(report: Report, opts?: { previous?: Report }): Promise<Assessment>;
+  /** Archives once per sink, campaign and version (a Redis mark skips the warehouse after that). */
+  archive(sink: WarehouseSink, archive: ConfigurationArchive): Promise<'archived' | 'known'>;
+}
+
+export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker {
+  const now = deps.now ?? Date.now;
+  const configTtl = deps.configTtlSeconds ?? CONFIG_CACHE_TTL_SECONDS;
+  const settingsTtl = deps.settingsTtlSeconds ?? SETTINGS_CACHE_TTL_SECONDS;
+  const key = (...parts: (string | number)[]) => [deps.prefix, 'compliance', ...parts].join(':');
+  const log = deps.logger.child({ component: 'compliance' });
+
+  async function cachedJson<T>(k: string): Promise<T | undefined> {
+    const raw = await deps.redis.get(k);
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The configuration in force: by the version the intake last saw, from the cache; else asked. */
+  async function configuration(
+    campaignId: string,
+  ): Promise<{ campaign: ConfiguredCampaign | undefined; calls: number }> {
+    const known = (await deps.runs.campaignState(campaignId)).version;
+    if (known !== undefined) {
+      const cached = await cachedJson<ConfiguredCampaign>(key('campaign', campaignId, known));
+      if (cached !== undefined) return { campaign: cached, calls: 0 };
+    }
+    const campaign = await deps.genesys.getCampaign(campaignId);
+    if (campaign?.version !== undefined) {
+      if (known !== undefined && known !== campaign.version)
+        log.info(
+          { campaignId, seen: known, now: campaign.version },
+          'campaign version differs from the last copy seen; archiving the version Genesys returns',
+        );
+      await deps.redis.set(
+        key('campaign', campaignId, campaign.version),
+        JSON.stringify(campaign),
+        'EX',
+        configTtl,
+      );
+    }
+    return { campaign, calls: 1 };
+  }
+
+  async function outboundSettings(): Promise<{ settings: OutboundSettings; calls: number }> {
+    const k = key('outbound-settings');
+    const cached = await cachedJson<OutboundSettings>(k);
+    if (cached !== undefined) return { settings: cached, calls: 0 };
+    const settings = await deps.genesys.getOutboundSettings();
+    await deps.redis.set(k, JSON.stringify(settings), 'EX', settingsTtl);
+    return { settings, calls: 1 };
+  }
+
+  return {
+    async assess(report, opts = {}) {
+      const before = opts.previous?.compliance;
+      if (before !== undefined) {
+        const compliance = computeCompliance(report, {
+          denominator: before.denominator,
+          campaignTargetPercent: before.campaignTarget == null ? null : before.campaignTarget * 100,
+          abandonRateLimit: deps.abandonRateLimit,
+          configVersion: before.configVersion,
+        });
+        return { report: compliance ? { ...report, compliance } : report, genesysCalls: 0 };
+      }
+      const [{ campaign, calls: campaignCalls }, { settings, calls: settingsCalls }] =
+        await Promise.all([configuration(report.campaignId), outboundSettings()]);
+      const given = settings.complianceAbandonRateDenominator;
+      const known = isKnownDenominator(given);
+      if (!known)
+        log.warn(
+          { campaignId: report.campaignId, complianceAbandonRateDenominator: given },
+          `outbound settings give no known compliance denominator; using ${FALLBACK_DENOMINATOR}`,
+        );
+      const version = campaign?.version ?? null;
+      const compliance = computeCompliance(report, {
+        denominator: known ? given : FALLBACK_DENOMINATOR,
+        denominatorAssumed: !known,
+        campaignTargetPercent: campaign?.abandonRate,
+        abandonRateLimit: deps.abandonRateLimit,
+        configVersion: version,
+      });
+      const archive: ConfigurationArchive | undefined =
+        campaign !== undefined && version !== null
+          ? {
+              campaignId: report.campaignId,
+              version,
+              configuration: campaign,
+              outboundSettings: settings,
+              archivedAt: new Date(now()).toISOString(),
+            }
+          : undefined;
+      if (archive === undefined)
+        log.warn(
+          { campaignId: report.campaignId, found: campaign !== undefined },
+          'no campaign version from Genesys; the configuration is not archived',
+        );
+      return {
+        report: compliance ? { ...report, compliance } : report,
+        ...(archive && { archive }),
+        genesysCalls: campaignCalls + settingsCalls,
+      };
+    },
+
+    async archive(sink, archive) {
+      const mark = key('archived', sink.kind, archive.campaignId, archive.version);
+      if ((await deps.redis.exists(mark)) === 1) return 'known';
+      await sink.archiveConfiguration(archive);
+      await deps.redis.set(mark, '1', 'EX', configTtl);
+      return 'archived';
+    },
+  };
+}
