@@ -20,6 +20,8 @@ export const RunSummarySchema = v.object({
   observedCount: v.number(),
   revision: v.number(),
   final: v.boolean(),
+  /** The compliance abandon rate was over its limit (report.compliance.over). */
+  complianceOver: v.optional(v.boolean()),
 });
 export type RunSummary = v.InferOutput<typeof RunSummarySchema>;
 
@@ -46,6 +48,7 @@ export function summarize(report: Report): RunSummary {
     observedCount: report.observedCount,
     revision: report.revision ?? 1,
     final: report.final ?? false,
+    ...(report.compliance?.over === true && { complianceOver: true }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RUN_STAGES } from '@wrapup/shared';
+import { RUN_STAGES, type Report } from '@wrapup/shared';
+import { recordCommands } from '@wrapup/shared/testing';
 import { DASHBOARD, campaignId, useHarness } from '../testing/app';
 import { SEED_HOURLY, seedEveryStage, seedRun } from '../testing/reports';
 import { STAGE_LABELS } from './format';
@@ -198,6 +199,48 @@ describe('reports console', () => {
     expect((await get('/admin/reports/not-a-report/report.csv')).status).toBe(404);
   });
 
+  it('flags a report whose compliance abandon rate is over its limit, with its figures', async () => {
+    const run = await seedRun(h.ingest.runs, {
+      campaignId: campaignId('compliance'),
+      stage: 'delivered',
+      occurredAt: '2024-05-01T11:30:00.000Z',
+    });
+    const plain = await html(`/admin/reports/${run.reportId}`);
+    expect(plain).toContain('No compliance figures in this report.');
+    expect(plain).not.toContain('data-compliance="over"');
+
+    const res = await get(`/admin/reports/${run.reportId}/report.json`);
+    const report = (await res.json()) as Report;
+    const compliance = {
+      abandonRate: 12 / 600,
+      denominator: 'ALL_CALLS',
+      rule: 'abandoned / attempted (ALL_CALLS: every call placed, busy and no answer included)',
+      limit: 0.01,
+      limitSource: 'campaign',
+      campaignTarget: 0.01,
+      over: true,
+      configVersion: 7,
+    } as const;
+    expect(
+      await h.ingest.runs.annotateReported(run.runId, {}, { report: { ...report, compliance } }),
+    ).toBe(true);
+    const page = await html(`/admin/reports/${run.reportId}`);
+    const h1 = /<h1>([\s\S]*?)<\/h1>/.exec(page)?.[1];
+    expect(h1).toContain(
+      '<span class="badge compliance-over" data-compliance="over">abandon rate over limit</span>',
+    );
+    const facts = /<dl class="facts" id="compliance" data-over="true">([\s\S]*?)<\/dl>/.exec(
+      page,
+    )?.[1];
+    expect(facts).toContain('2.0%'); // 12 / 600
+    expect(facts).toContain('ALL_CALLS');
+    expect(facts).toContain('1.0% (the campaign&#39;s own abandonRate target)');
+    expect(facts).toContain('campaign version 7');
+    // the list shows the flag too, next to the abandon rate
+    const list = await html(`/admin/reports?campaign=${encodeURIComponent(run.campaignId)}`);
+    expect(list).toContain('data-compliance="over"');
+  });
+
   it('draws one bar per hour of the window, heights in proportion', async () => {
     const run = await seedRun(h.ingest.runs, {
       campaignId: campaignId('chart'),
@@ -249,13 +292,7 @@ describe('reports console', () => {
   it('reads Redis once per list page, twice per report page', async () => {
     const [run] = await seedEveryStage(h.ingest.runs, campaignId('calls'));
     await html('/admin/reports'); // loads the script
-    const redis = h.ingest.redis;
-    const sent: string[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = (command, stream) => {
-      sent.push(command.name);
-      return send(command, stream);
-    };
+    const { sent, stop } = recordCommands(h.ingest.redis);
     try {
       await html('/admin/reports?limit=50');
       expect(sent).toEqual(['evalsha']);
@@ -267,7 +304,7 @@ describe('reports console', () => {
       await html(`/admin/reports/${run?.reportId}`);
       expect(sent).toEqual(['hgetall', 'get', 'evalsha']);
     } finally {
-      redis.sendCommand = send;
+      stop();
     }
   });
 

@@ -153,6 +153,11 @@ export function ListPage(props: {
                 </td>
                 <td class="num" data-label="Abandon rate">
                   {figure(run, (s) => pct(s.abandonRate))}
+                  {run.summary?.complianceOver === true && (
+                    <span class="badge compliance-over" data-compliance="over">
+                      over limit
+                    </span>
+                  )}
                 </td>
                 <td class="num" data-label="Avg handle">
                   {figure(run, (s) => secs(s.avgHandleSeconds))}
