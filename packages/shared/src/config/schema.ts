@@ -285,8 +285,9 @@ export const envSchema = {
   NOTIFICATION_HEARTBEAT_TIMEOUT_MS: positiveInt(90_000),
   RECONCILE_EVERY_MINUTES: numberFrom(
     10,
-    (n) => n === 0 || n >= 0.01,
-    'a number of minutes, at least 0.01 (0 turns it off)',
+    // a sweep lists every campaign: not more often than every 300 ms (tests), never rounded to 0
+    (n) => n === 0 || n >= 0.005,
+    'a number of minutes, at least 0.005 (0 turns it off)',
   ),
   FINAL_REPORT_AFTER: duration('50h'),
   /**
