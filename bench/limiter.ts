@@ -1,9 +1,9 @@
 import { measureWindows } from '@wrapup/worker';
 import { waitFor } from '@wrapup/shared/testing';
 import { QUICK, size } from './lib/env';
-import { InProcessIngest, QueueHandles, finishCampaigns, openLab, workerEnv } from './lib/lab';
+import { finishCampaigns, withPipelineLab, workerEnv } from './lib/lab';
 import { SIM_SHAPE } from './lib/pipeline-run';
-import { ProcessGroup, WORKER_MAIN, waitForWorkers } from './lib/procs';
+import { WORKER_MAIN, waitForWorkers } from './lib/procs';
 import { fmt, type SectionResult } from './lib/report';
 
 const MAX_RPS = 20;
@@ -20,14 +20,8 @@ interface LimiterRun {
 }
 
 async function measureLimiter(procs: number, runs: number): Promise<LimiterRun> {
-  const lab = await openLab(`limiter${procs}`, {
-    rateLimitPerMinute: 100_000_000,
-    analyticsLagMs: 0,
-  });
-  const group = new ProcessGroup();
-  const queues = new QueueHandles(lab.redis.redisUrl, lab.redis.prefix);
-  const ingest = new InProcessIngest(lab.redis.redisUrl, lab.redis.prefix);
-  try {
+  const sim = { rateLimitPerMinute: 100_000_000, analyticsLagMs: 0 };
+  return withPipelineLab(`limiter${procs}`, sim, async ({ lab, group, queues, ingest }) => {
     const campaigns = await finishCampaigns(lab.sim, runs, SIM_SHAPE(runs));
     await ingest.ready();
     await queues.analytics.pause();
@@ -65,12 +59,7 @@ async function measureLimiter(procs: number, runs: number): Promise<LimiterRun> 
       maxWindow: m.maxInAnyWindow,
       status429: entries.filter((e) => e.status === 429).length,
     };
-  } finally {
-    await group.stop();
-    await ingest.close();
-    await queues.close();
-    await lab.cleanup();
-  }
+  });
 }
 
 /** Section 4: the shared Redis limiter with 1, 2 and 4 worker processes on a backlog. */

@@ -22,6 +22,7 @@ export const SECTION_IDS = [
   'limiter',
   'latency',
   'burst',
+  'cluster',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 

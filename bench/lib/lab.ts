@@ -17,6 +17,7 @@ import {
   type PgFixture,
   type RedisFixture,
 } from '@wrapup/shared/testing';
+import { ProcessGroup } from './procs';
 
 /**
  * One isolated pipeline experiment: its own QUEUE_PREFIX and PostgreSQL schema, a simulated
@@ -235,4 +236,35 @@ export async function redisServerPid(redis: RedisFixture['redis']): Promise<numb
   const info = await redis.info('server');
   const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** A lab, a group of worker processes to start on it, the ingest in this process and the queues. */
+export interface PipelineLab {
+  lab: Lab;
+  group: ProcessGroup;
+  queues: QueueHandles;
+  ingest: InProcessIngest;
+}
+
+/**
+ * Opens a lab (`openLab`) with the rest of a pipeline around it for `body`; afterwards stops the
+ * worker processes, closes the ingest and the queues and removes the lab, however `body` ended.
+ */
+export async function withPipelineLab<T>(
+  label: string,
+  sim: SimOptions,
+  body: (p: PipelineLab) => Promise<T>,
+): Promise<T> {
+  const lab = await openLab(label, sim);
+  const group = new ProcessGroup();
+  const queues = new QueueHandles(lab.redis.redisUrl, lab.redis.prefix);
+  const ingest = new InProcessIngest(lab.redis.redisUrl, lab.redis.prefix);
+  try {
+    return await body({ lab, group, queues, ingest });
+  } finally {
+    await group.stop();
+    await ingest.close();
+    await queues.close();
+    await lab.cleanup();
+  }
 }

@@ -4,12 +4,11 @@ import { analyticsJobOptions } from '@wrapup/shared';
 import { createRedisFixture, waitFor } from '@wrapup/shared/testing';
 import { benchPath } from './env';
 import {
-  InProcessIngest,
   QueueHandles,
   finishCampaigns,
-  openLab,
   redisServerPid,
   redisUsedMemory,
+  withPipelineLab,
   workerEnv,
 } from './lab';
 import { ProcessGroup, WORKER_MAIN, cpuSeconds, tail, waitForWorkers } from './procs';
@@ -95,81 +94,76 @@ export async function runRealPipeline(opts: {
   log?: (line: string) => void;
 }): Promise<PipelineRun> {
   const concurrency = opts.concurrency ?? 10;
-  const lab = await openLab(opts.label, { rateLimitPerMinute: 100_000_000, analyticsLagMs: 0 });
-  const group = new ProcessGroup();
-  const queues = new QueueHandles(lab.redis.redisUrl, lab.redis.prefix);
-  const ingest = new InProcessIngest(lab.redis.redisUrl, lab.redis.prefix);
-  try {
-    const campaigns = await finishCampaigns(lab.sim, opts.runs, SIM_SHAPE(opts.runs));
-    await ingest.ready();
-    await queues.analytics.pause();
-    const redisBefore = await redisUsedMemory(lab.redis.redis);
+  return withPipelineLab(
+    opts.label,
+    { rateLimitPerMinute: 100_000_000, analyticsLagMs: 0 },
+    async ({ lab, group, queues, ingest }) => {
+      const campaigns = await finishCampaigns(lab.sim, opts.runs, SIM_SHAPE(opts.runs));
+      await ingest.ready();
+      await queues.analytics.pause();
+      const redisBefore = await redisUsedMemory(lab.redis.redis);
 
-    group.start(WORKER_MAIN, workerEnv(lab, { WORKER_CONCURRENCY: concurrency }), opts.procs);
-    for (const q of QUEUES)
-      await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, opts.procs, group);
+      group.start(WORKER_MAIN, workerEnv(lab, { WORKER_CONCURRENCY: concurrency }), opts.procs);
+      for (const q of QUEUES)
+        await waitForWorkers(lab.redis.redisUrl, lab.redis.prefix, q, opts.procs, group);
 
-    const enqueueStart = performance.now();
-    await ingest.deliverAll(campaigns, 50);
-    const enqueueMs = performance.now() - enqueueStart;
-    opts.log?.(
-      `    ${opts.runs} events accepted by the ingest in ${(enqueueMs / 1000).toFixed(1)} s; draining with ${opts.procs} worker process(es)`,
-    );
-
-    const cpuStart = cpuOf(group);
-    const redisPid = await redisServerPid(lab.redis.redis);
-    const redisCpuStart = redisPid === undefined ? undefined : cpuSeconds(redisPid);
-    const benchCpuStart = process.cpuUsage();
-    const t0 = Date.now();
-    await queues.analytics.resume();
-    const table = lab.pg.table();
-    const timeoutMs = opts.timeoutMs ?? Math.max(120_000, opts.runs * 40);
-    const last = await waitFor(
-      async () => {
-        group.checkAlive('a worker process');
-        const { rows } = await lab.pg.pool.query<{ n: number; last: Date | null }>(
-          `select count(*)::int as n, max(written_at) as last from ${table}`,
-        );
-        const row = rows[0];
-        return row && row.n >= opts.runs && row.last ? row.last : undefined;
-      },
-      { timeoutMs, intervalMs: 100, what: `${opts.runs} warehouse rows` },
-    ).catch(async (err: unknown) => {
-      throw new Error(
-        `${String(err)}; failed jobs: ${await queues.failed()}\n${group.procs.map((p) => tail(p.output(), 10)).join('\n')}`,
+      const enqueueStart = performance.now();
+      await ingest.deliverAll(campaigns, 50);
+      const enqueueMs = performance.now() - enqueueStart;
+      opts.log?.(
+        `    ${opts.runs} events accepted by the ingest in ${(enqueueMs / 1000).toFixed(1)} s; draining with ${opts.procs} worker process(es)`,
       );
-    });
-    const deliveredMs = last.getTime() - t0;
-    await waitFor(() => lab.notifications() >= opts.runs, {
-      timeoutMs: 60_000,
-      intervalMs: 50,
-      what: 'every notification',
-    });
-    const notifiedMs = Date.now() - t0;
-    const cpuEnd = cpuOf(group);
-    const benchCpu = process.cpuUsage(benchCpuStart);
-    const redisCpuEnd = redisPid === undefined ? undefined : cpuSeconds(redisPid);
-    const failed = await queues.failed();
-    if (failed > 0) throw new Error(`${failed} job(s) failed during the drain`);
-    const redisAfter = await redisUsedMemory(lab.redis.redis);
-    const genesysCalls = (await lab.sim.requestLog()).length;
-    return {
-      ...drainFigures(opts, concurrency, deliveredMs, { start: cpuStart, end: cpuEnd }),
-      deliveredMs,
-      notifiedMs,
-      enqueuePerSecond: (opts.runs * 1000) / enqueueMs,
-      redisBefore,
-      redisAfter,
-      benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
-      redisCpuSeconds: delta(redisCpuStart, redisCpuEnd),
-      genesysCalls,
-    };
-  } finally {
-    await group.stop();
-    await ingest.close();
-    await queues.close();
-    await lab.cleanup();
-  }
+
+      const cpuStart = cpuOf(group);
+      const redisPid = await redisServerPid(lab.redis.redis);
+      const redisCpuStart = redisPid === undefined ? undefined : cpuSeconds(redisPid);
+      const benchCpuStart = process.cpuUsage();
+      const t0 = Date.now();
+      await queues.analytics.resume();
+      const table = lab.pg.table();
+      const timeoutMs = opts.timeoutMs ?? Math.max(120_000, opts.runs * 40);
+      const last = await waitFor(
+        async () => {
+          group.checkAlive('a worker process');
+          const { rows } = await lab.pg.pool.query<{ n: number; last: Date | null }>(
+            `select count(*)::int as n, max(written_at) as last from ${table}`,
+          );
+          const row = rows[0];
+          return row && row.n >= opts.runs && row.last ? row.last : undefined;
+        },
+        { timeoutMs, intervalMs: 100, what: `${opts.runs} warehouse rows` },
+      ).catch(async (err: unknown) => {
+        throw new Error(
+          `${String(err)}; failed jobs: ${await queues.failed()}\n${group.procs.map((p) => tail(p.output(), 10)).join('\n')}`,
+        );
+      });
+      const deliveredMs = last.getTime() - t0;
+      await waitFor(() => lab.notifications() >= opts.runs, {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+        what: 'every notification',
+      });
+      const notifiedMs = Date.now() - t0;
+      const cpuEnd = cpuOf(group);
+      const benchCpu = process.cpuUsage(benchCpuStart);
+      const redisCpuEnd = redisPid === undefined ? undefined : cpuSeconds(redisPid);
+      const failed = await queues.failed();
+      if (failed > 0) throw new Error(`${failed} job(s) failed during the drain`);
+      const redisAfter = await redisUsedMemory(lab.redis.redis);
+      const genesysCalls = (await lab.sim.requestLog()).length;
+      return {
+        ...drainFigures(opts, concurrency, deliveredMs, { start: cpuStart, end: cpuEnd }),
+        deliveredMs,
+        notifiedMs,
+        enqueuePerSecond: (opts.runs * 1000) / enqueueMs,
+        redisBefore,
+        redisAfter,
+        benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
+        redisCpuSeconds: delta(redisCpuStart, redisCpuEnd),
+        genesysCalls,
+      };
+    },
+  );
 }
 
 export interface BaselineRun extends DrainFigures {

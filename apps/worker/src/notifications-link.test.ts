@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startJsonReceiver, type JsonReceiver } from '@wrapup/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, startJsonReceiver } from '@wrapup/shared/testing';
 import { createNotifier } from './clients/notify/notifier';
 import {
   buildNotification,
@@ -116,14 +116,10 @@ describe('notifications with PUBLIC_URL', () => {
   });
 
   describe('the notifier', () => {
-    let receiver: JsonReceiver | undefined;
-    afterEach(async () => {
-      await receiver?.close();
-      receiver = undefined;
-    });
+    const closing = closeAfterEach();
 
     it('posts the linked body with PUBLIC_URL, the notification as built without', async () => {
-      receiver = await startJsonReceiver(() => ({ status: 204 }));
+      const receiver = closing(await startJsonReceiver(() => ({ status: 204 })));
       await createNotifier({ publicUrl: PUBLIC_URL }).send(receiver.url, delivered);
       await createNotifier().send(receiver.url, delivered);
       expect(receiver.requests.map((r) => r.body)).toEqual([

@@ -1,23 +1,32 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '@wrapup/shared/testing';
 import { parseOrThrow, startPipeline, type Pipeline } from '../src/testing/harness';
 
 const ANALYTICS_PATH = '/api/v2/analytics/conversations/aggregates/query';
 
+/**
+ * Runs a new campaign of `contactCount` to completion over `durationSeconds` and reports its
+ * finish (with that duration unless `reported` says another); returns the campaign, the run and
+ * what the simulator expects the report to say.
+ */
+async function runAndFinish(
+  p: Pipeline,
+  contactCount: number,
+  durationSeconds: number,
+  reported = { durationSeconds },
+) {
+  const c = await p.sim.createCampaign({ contactCount });
+  const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds, avgHandleMs: 1500 });
+  const runId = await p.finish({ campaignId: c.id, contactCount, ...reported });
+  return { c, runId, expected };
+}
+
 describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)', () => {
-  let p: Pipeline | undefined;
-  afterEach(async () => {
-    await p?.close();
-    p = undefined;
-  });
+  const closing = closeAfterEach();
 
   it('waits for lagging analytics without spending attempts, then reports the right numbers', async () => {
-    p = await startPipeline({ sim: { analyticsLagMs: 1_200 } });
-    const c = await p.sim.createCampaign({ contactCount: 40 });
-    const { expected } = await p.sim.runToCompletion(c.id, {
-      durationSeconds: 2,
-      avgHandleMs: 1500,
-    });
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 40 });
+    const p = closing(await startPipeline({ sim: { analyticsLagMs: 1_200 } }));
+    const { c, runId, expected } = await runAndFinish(p, 40, 2);
 
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');
@@ -61,13 +70,13 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   });
 
   it('writes an incomplete report, not a failure, when analytics lag past the maximum wait', async () => {
-    p = await startPipeline({
-      sim: { analyticsLagMs: 60_000 },
-      env: { ANALYTICS_MAX_WAIT_MS: '700' },
-    });
-    const c = await p.sim.createCampaign({ contactCount: 25 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 5, avgHandleMs: 1500 });
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 5, contactCount: 25 });
+    const p = closing(
+      await startPipeline({
+        sim: { analyticsLagMs: 60_000 },
+        env: { ANALYTICS_MAX_WAIT_MS: '700' },
+      }),
+    );
+    const { runId } = await runAndFinish(p, 25, 5);
 
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('incomplete');
@@ -84,12 +93,12 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(report.observedCount).toBeLessThan(25);
     expect(report.waitedMs).toBeGreaterThanOrEqual(700);
     await expect
-      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .poll(() => p.receiver.delivered().map((b) => (b as { event?: unknown }).event))
       .toContain('report.incomplete');
   });
 
   it('rejects an unknown campaign without querying analytics and says so', async () => {
-    p = await startPipeline();
+    const p = closing(await startPipeline());
     const runId = await p.finish({ campaignId: 'no-such-campaign', contactCount: 10 });
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('rejected');
@@ -97,14 +106,14 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
     expect(await p.rows()).toHaveLength(0);
     await expect
-      .poll(() => p!.receiver.delivered())
+      .poll(() => p.receiver.delivered())
       .toEqual([
         expect.objectContaining({ event: 'campaign.rejected', campaignId: 'no-such-campaign' }),
       ]);
   });
 
   it('rejects an alwaysRunning campaign reported as complete', async () => {
-    p = await startPipeline();
+    const p = closing(await startPipeline());
     const c = await p.sim.createCampaign({ contactCount: 10, alwaysRunning: true });
     const runId = await p.finish({ campaignId: c.id });
     expect((await p.waitForRun(runId)).stage).toBe('rejected');
@@ -112,7 +121,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   });
 
   it('reports a stopped campaign with endTime null, expecting the contacts the progress says were called', async () => {
-    p = await startPipeline();
+    const p = closing(await startPipeline());
     const c = await p.sim.createCampaign({ contactCount: 60 });
     // dials closer together than ANALYTICS_SETTLE_MS (300 ms here), as a busy dialler places them
     const { expected } = await p.sim.stopCampaign(c.id, {
@@ -134,7 +143,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   });
 
   it('queries the right UTC interval for a campaign across midnight in a non-UTC event timezone', async () => {
-    p = await startPipeline({ env: { QUERY_BUFFER_MINUTES: '5' } });
+    const p = closing(await startPipeline({ env: { QUERY_BUFFER_MINUTES: '5' } }));
     const c = await p.sim.createCampaign({ contactCount: 30 });
     // 23:20-00:20 in Berlin (UTC+1 in November) is 22:20-23:20 UTC on the 26th.
     const { expected } = await p.sim.runToCompletion(c.id, {
@@ -161,14 +170,9 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
   });
 
   it('clamps a start more than MAX_WINDOW_DAYS before the end, querying only that window', async () => {
-    p = await startPipeline();
-    const c = await p.sim.createCampaign({ contactCount: 10 });
-    const { expected } = await p.sim.runToCompletion(c.id, {
-      durationSeconds: 2,
-      avgHandleMs: 1500,
-    });
-    // 1.7e9 s (about 54 years) would be some 2,800 week-long aggregates queries
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 1.7e9, contactCount: 10 });
+    const p = closing(await startPipeline());
+    // reported as 1.7e9 s (about 54 years): some 2,800 week-long aggregates queries
+    const { runId, expected } = await runAndFinish(p, 10, 2, { durationSeconds: 1.7e9 });
     expect((await p.waitForRun(runId)).stage).toBe('delivered');
     const [row] = await p.rows();
     const report = row?.report as {
@@ -184,10 +188,8 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
 
   it('fails a run whose interval cannot be built on the first attempt, with a clear lastError', async () => {
     // a tail of about 11,000 years puts the interval's end past the year 9999
-    p = await startPipeline({ env: { ANALYTICS_TAIL_MINUTES: '6000000000' } });
-    const c = await p.sim.createCampaign({ contactCount: 10 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 2, avgHandleMs: 1500 });
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 2, contactCount: 10 });
+    const p = closing(await startPipeline({ env: { ANALYTICS_TAIL_MINUTES: '6000000000' } }));
+    const { runId } = await runAndFinish(p, 10, 2);
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('failed');
     expect(run.lastError).toMatch(
@@ -202,20 +204,14 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     expect(job?.attemptsMade).toBe(1); // 3 allowed: not retried
     expect((await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH)).toHaveLength(0);
     await expect
-      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .poll(() => p.receiver.delivered().map((b) => (b as { event?: unknown }).event))
       .toContain('report.failed');
   });
 
   it('fails a run on its first attempt when Genesys answers 400, naming the 400 in lastError', async () => {
     // the simulator refuses an aggregates interval over one day as bad.request: no retry can change that
-    p = await startPipeline({ sim: { maxIntervalDays: 1 } });
-    const c = await p.sim.createCampaign({ contactCount: 10 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 2 * 86_400, avgHandleMs: 1500 });
-    const runId = await p.finish({
-      campaignId: c.id,
-      durationSeconds: 2 * 86_400,
-      contactCount: 10,
-    });
+    const p = closing(await startPipeline({ sim: { maxIntervalDays: 1 } }));
+    const { runId } = await runAndFinish(p, 10, 2 * 86_400);
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('failed');
     expect(run.lastError).toMatch(
@@ -231,20 +227,22 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
       (await p.sim.requestLog()).filter((r) => r.path === ANALYTICS_PATH).map((r) => r.status),
     ).toEqual([400]);
     await expect
-      .poll(() => p!.receiver.delivered().map((b) => (b as { event?: unknown }).event))
+      .poll(() => p.receiver.delivered().map((b) => (b as { event?: unknown }).event))
       .toContain('report.failed');
   });
 
   it('still completes every run through 429s and 503s', async () => {
-    p = await startPipeline({
-      sim: {
-        rateLimitPerMinute: 3,
-        retryAfterSeconds: 1,
-        faults: { failNext: 3, errorStatus: 503 },
-      },
-      // one query per run, so six runs surely meet the 429s (batched, they need about three calls)
-      env: { ANALYTICS_BATCH: 'false' },
-    });
+    const p = closing(
+      await startPipeline({
+        sim: {
+          rateLimitPerMinute: 3,
+          retryAfterSeconds: 1,
+          faults: { failNext: 3, errorStatus: 503 },
+        },
+        // one query per run, so six runs surely meet the 429s (batched, they need about three calls)
+        env: { ANALYTICS_BATCH: 'false' },
+      }),
+    );
     const endAt = Date.now() - 120_000;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -261,7 +259,7 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     }
     // Genesys throttles and fails for a while; nothing may fail or be dropped meanwhile.
     await expect
-      .poll(async () => (await p!.sim.requestLog()).some((r) => r.status === 429), {
+      .poll(async () => (await p.sim.requestLog()).some((r) => r.status === 429), {
         timeout: 10_000,
       })
       .toBe(true);
@@ -269,20 +267,20 @@ describe('analytics stage (real Redis, PostgreSQL and the simulator over HTTP)',
     for (const id of ids) expect((await p.runtime!.runs.get(id))?.stage).not.toBe('failed');
     await p.sim.setFaults({ rateLimitPerMinute: 100_000 });
 
-    const runs = await Promise.all(ids.map((id) => p!.waitForRun(id, 30_000)));
+    const runs = await Promise.all(ids.map((id) => p.waitForRun(id, 30_000)));
     expect(runs.map((r) => r.stage)).toEqual(ids.map(() => 'delivered'));
     expect(await p.rows()).toHaveLength(6);
   }, 45_000);
 
   it('renews a token that expires mid-run', async () => {
     // the last after-call work posts seconds after the finish, then lags 2.5 s: wait long enough
-    p = await startPipeline({
-      sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 },
-      env: { ANALYTICS_MAX_WAIT_MS: '20000' },
-    });
-    const c = await p.sim.createCampaign({ contactCount: 20 });
-    await p.sim.runToCompletion(c.id, { durationSeconds: 1, avgHandleMs: 1500 });
-    const runId = await p.finish({ campaignId: c.id, durationSeconds: 1, contactCount: 20 });
+    const p = closing(
+      await startPipeline({
+        sim: { tokenTtlSeconds: 1, analyticsLagMs: 2_500 },
+        env: { ANALYTICS_MAX_WAIT_MS: '20000' },
+      }),
+    );
+    const { runId } = await runAndFinish(p, 20, 1);
     const run = await p.waitForRun(runId);
     expect(run.stage).toBe('delivered');
     const log = await p.sim.requestLog();

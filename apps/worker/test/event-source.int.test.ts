@@ -48,12 +48,18 @@ describe('the built-in Notification API listener', () => {
   const caughtUp = (r: WorkerRuntime, n = 1) =>
     waitFor(() => status(r).counts.catchUps >= n, { timeoutMs: 15_000, what: 'a catch-up' });
 
+  /** A new campaign of `contactCount`, and a listener on `pipe` subscribed to it and caught up. */
+  const listenToNewCampaign = async (pipe: Pipeline, contactCount = 10) => {
+    const c = await pipe.sim.createCampaign({ contactCount });
+    const w = await listener(pipe);
+    await waitForSubscribed(pipe.sim, [c.id]);
+    await caughtUp(w);
+    return { c, w };
+  };
+
   it('turns a simulated finish into a delivered report, with nothing posting to the webhook', async () => {
     p = await startListenerPipeline();
-    const c = await p.sim.createCampaign({ contactCount: 20 });
-    const w = await listener(p);
-    await waitForSubscribed(p.sim, [c.id]);
-    await caughtUp(w);
+    const { c, w } = await listenToNewCampaign(p, 20);
 
     await p.sim.runToCompletion(c.id, RUN);
     const run = await waitForReport(p, c.id);
@@ -217,10 +223,7 @@ describe('the built-in Notification API listener', () => {
 
   it('reconnects a socket that goes silent past the heartbeat timeout, and catches up', async () => {
     p = await startListenerPipeline();
-    const c = await p.sim.createCampaign({ contactCount: 10 });
-    const w = await listener(p);
-    await waitForSubscribed(p.sim, [c.id]);
-    await caughtUp(w);
+    const { c, w } = await listenToNewCampaign(p);
 
     // no heartbeat for a minute: the listener (1 s timeout) gives the socket up and reconnects
     await p.sim.setFaults({ notificationHeartbeatMs: 60_000 });
@@ -243,10 +246,7 @@ describe('the built-in Notification API listener', () => {
   it('a lost lease stops forwarding at once: the write is fenced, sockets close, the next holder reports', async () => {
     // a long lease: renewals every 10 s, so the intruder below is found by the write, not a renewal
     p = await startListenerPipeline({ leaseMs: 30_000 });
-    const c = await p.sim.createCampaign({ contactCount: 10 });
-    const w = await listener(p);
-    await waitForSubscribed(p.sim, [c.id]);
-    await caughtUp(w);
+    const { c, w } = await listenToNewCampaign(p);
     await waitFor(async () => (await p!.runs.campaignState(c.id)).status === 'on', {
       what: 'the campaign state recorded',
     });

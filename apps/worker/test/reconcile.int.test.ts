@@ -65,6 +65,22 @@ async function nextSweeps(pipe: Pipeline, after: number, n = 1): Promise<Reconci
 
 const runsOf = (pipe: Pipeline, campaignId: string) => pipe.runs.listForCampaign(campaignId);
 
+/**
+ * Runs a campaign of 5 contacts to a finish 10 minutes ago, over 2 seconds, and reports it with
+ * a guide event stamped `stampedAfterMs` after that finish.
+ */
+async function finishTenMinutesAgo(pipe: Pipeline, campaignId: string, stampedAfterMs = 0) {
+  const endAt = Date.now() - 10 * 60_000;
+  await pipe.sim.runToCompletion(campaignId, { durationSeconds: 2, endAt });
+  const runId = await pipe.finish({
+    campaignId,
+    durationSeconds: 2,
+    contactCount: 5,
+    occurredAt: new Date(endAt + stampedAfterMs).toISOString(),
+  });
+  return { endAt, runId };
+}
+
 /** What the Notification API (or a relay of it) would deliver for the campaign's latest change. */
 async function deliverLatestCopy(pipe: Pipeline, campaignId: string): Promise<AcceptOutcome> {
   const copies = await pipe.sim.copies(campaignId);
@@ -182,14 +198,7 @@ describe('the reconciliation sweep (RECONCILE_EVERY_MINUTES)', () => {
     await p.sim.runToCompletion(onTime.id, { durationSeconds: 2, avgHandleMs: 1500 });
     expect(await deliverLatestCopy(p, onTime.id)).toMatchObject({ kind: 'accepted' });
     // Finished 10 minutes ago; its guide event arrives now, dated by its own late timestamp.
-    const endAt = Date.now() - 10 * 60_000;
-    await p.sim.runToCompletion(late.id, { durationSeconds: 2, endAt });
-    const lateRunId = await p.finish({
-      campaignId: late.id,
-      durationSeconds: 2,
-      contactCount: 5,
-      occurredAt: new Date(endAt + 8 * 60_000).toISOString(),
-    });
+    const { runId: lateRunId } = await finishTenMinutesAgo(p, late.id, 8 * 60_000);
     const seen = (await scheduledSweeps(p)).length;
     await queue.resume();
 
@@ -255,14 +264,7 @@ describe('a backfill (a sweep with `since`)', () => {
     await p.sim.runToCompletion(lost.id, { durationSeconds: 2, avgHandleMs: 1500 });
     // Reported by its event at the finish, then renamed 5 minutes later (dateModified moves on).
     const reported = await p.sim.createCampaign({ contactCount: 5 });
-    const endAt = Date.now() - 10 * 60_000;
-    await p.sim.runToCompletion(reported.id, { durationSeconds: 2, endAt });
-    const webhookRun = await p.finish({
-      campaignId: reported.id,
-      durationSeconds: 2,
-      contactCount: 5,
-      occurredAt: new Date(endAt).toISOString(),
-    });
+    const { endAt, runId: webhookRun } = await finishTenMinutesAgo(p, reported.id);
     await p.sim.editCampaign(reported.id, { name: 'renamed', at: endAt + 5 * 60_000 });
     // Finished before `since`.
     const older = await p.sim.createCampaign({ contactCount: 5 });

@@ -1,34 +1,50 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawnTs, type AppProcess } from '@wrapup/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '@wrapup/shared/testing';
 import { measureWindows } from '../src';
 import { startPipeline, type Pipeline } from '../src/testing/harness';
-
-const WORKER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+import { workerSpawner } from '../src/testing/worker-processes';
 
 describe('two worker processes on one Redis', () => {
-  let p: Pipeline | undefined;
-  let procs: AppProcess[] = [];
-  afterEach(async () => {
-    await Promise.all(procs.map((w) => w.kill('SIGTERM')));
-    procs = [];
-    await p?.close();
-    p = undefined;
-  });
+  const closing = closeAfterEach();
+  const spawnWorker = workerSpawner(closing);
+
+  /**
+   * Runs a campaign of `contactCount` to a finish 15 minutes ago and reports it to one worker
+   * process; returns once that worker has the run waiting on its analytics call.
+   */
+  async function finishOnOneWorker(p: Pipeline, contactCount: number) {
+    const c = await p.sim.createCampaign({ contactCount });
+    const endAt = Date.now() - 15 * 60_000;
+    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
+    const worker = spawnWorker(p.env);
+    const runId = await p.finish({
+      campaignId: c.id,
+      durationSeconds: 10,
+      contactCount,
+      occurredAt: new Date(endAt).toISOString(),
+    });
+    await expect
+      .poll(async () => (await p.runs.get(runId))?.stage, { timeout: 20_000 })
+      .toBe('waiting_for_analytics');
+    return { runId, expected, worker };
+  }
 
   it('share 200 finishing campaigns, stay under GENESYS_MAX_RPS in every one-second window, and report each once', async () => {
     const maxRps = 20;
     const burst = 1;
-    p = await startPipeline({
-      startWorker: false,
-      env: {
-        GENESYS_MAX_RPS: String(maxRps),
-        GENESYS_BURST: String(burst),
-        WORKER_CONCURRENCY: '25',
-        // one query per run: the backlog of calls keeps the limiter busy (batched, 200 runs take a
-        // handful of calls; bench/burst.ts measures that path)
-        ANALYTICS_BATCH: 'false',
-      },
-    });
+    const p = closing(
+      await startPipeline({
+        startWorker: false,
+        env: {
+          GENESYS_MAX_RPS: String(maxRps),
+          GENESYS_BURST: String(burst),
+          WORKER_CONCURRENCY: '25',
+          // one query per run: the backlog of calls keeps the limiter busy (batched, 200 runs take a
+          // handful of calls; bench/burst.ts measures that path)
+          ANALYTICS_BATCH: 'false',
+        },
+      }),
+    );
     // finished 15 minutes ago: every call's after-call work is over and visible
     const endAt = Date.now() - 15 * 60_000;
     const occurredAt = new Date(endAt).toISOString();
@@ -43,10 +59,10 @@ describe('two worker processes on one Redis', () => {
       });
     }
     await p.sim.resetLog();
-    procs = [spawnTs(WORKER_MAIN, p.env), spawnTs(WORKER_MAIN, p.env)];
+    const workers = [spawnWorker(p.env), spawnWorker(p.env)];
     const runIds = await Promise.all(
       campaigns.map((c) =>
-        p!.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.contacts, occurredAt }),
+        p.finish({ campaignId: c.id, durationSeconds: 120, contactCount: c.contacts, occurredAt }),
       ),
     );
 
@@ -81,36 +97,24 @@ describe('two worker processes on one Redis', () => {
     expect(ratePerSecond).toBeGreaterThanOrEqual(0.9 * maxRps); // a backlog keeps the limit busy
     expect(log.filter((r) => r.status === 429)).toHaveLength(0);
     // Both processes took part.
-    const pids = new Set(procs.map((w) => w.child.pid));
+    const pids = new Set(workers.map((w) => w.child.pid));
     expect(pids.size).toBe(2);
-    for (const w of procs) expect(w.child.exitCode).toBeNull();
+    for (const w of workers) expect(w.child.exitCode).toBeNull();
   }, 150_000);
 
   it('hands the job of a worker killed with SIGKILL mid-call to another, and the run still yields exactly one report', async () => {
-    p = await startPipeline({
-      startWorker: false,
-      sim: { faults: { latencyMs: 2_500 } }, // every Genesys call takes 2.5 s: the kill lands mid-call
-      env: { WORKER_LOCK_DURATION_MS: '1500' },
-    });
-    const c = await p.sim.createCampaign({ contactCount: 20 });
-    const endAt = Date.now() - 15 * 60_000;
-    const { expected } = await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
-    const victim = spawnTs(WORKER_MAIN, p.env);
-    procs = [victim];
-    const runId = await p.finish({
-      campaignId: c.id,
-      durationSeconds: 10,
-      contactCount: 20,
-      occurredAt: new Date(endAt).toISOString(),
-    });
+    const p = closing(
+      await startPipeline({
+        startWorker: false,
+        sim: { faults: { latencyMs: 2_500 } }, // every Genesys call takes 2.5 s: the kill lands mid-call
+        env: { WORKER_LOCK_DURATION_MS: '1500' },
+      }),
+    );
+    const { runId, expected, worker: victim } = await finishOnOneWorker(p, 20);
     // Validated; the aggregates query is now in flight inside the victim.
-    await expect
-      .poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 })
-      .toBe('waiting_for_analytics');
     expect(await (await p.analytics.getJob(runId))?.getState()).toBe('active');
     await victim.kill('SIGKILL');
-    const survivor = spawnTs(WORKER_MAIN, p.env);
-    procs = [survivor];
+    spawnWorker(p.env); // the survivor
 
     const run = await p.waitForRun(runId, 40_000);
     expect(run.stage).toBe('delivered');
@@ -122,32 +126,21 @@ describe('two worker processes on one Redis', () => {
   }, 60_000);
 
   it('on SIGTERM finishes the call in hand and exits within SHUTDOWN_TIMEOUT_MS; the run completes afterwards', async () => {
-    p = await startPipeline({
-      startWorker: false,
-      sim: { faults: { latencyMs: 1_500 } },
-      env: { SHUTDOWN_TIMEOUT_MS: '5000', WORKER_LOCK_DURATION_MS: '2000' },
-    });
-    const c = await p.sim.createCampaign({ contactCount: 8 });
-    const endAt = Date.now() - 15 * 60_000;
-    await p.sim.runToCompletion(c.id, { durationSeconds: 10, endAt });
-    const first = spawnTs(WORKER_MAIN, p.env);
-    procs = [first];
-    const runId = await p.finish({
-      campaignId: c.id,
-      durationSeconds: 10,
-      contactCount: 8,
-      occurredAt: new Date(endAt).toISOString(),
-    });
-    await expect
-      .poll(async () => (await p!.runs.get(runId))?.stage, { timeout: 20_000 })
-      .toBe('waiting_for_analytics');
+    const p = closing(
+      await startPipeline({
+        startWorker: false,
+        sim: { faults: { latencyMs: 1_500 } },
+        env: { SHUTDOWN_TIMEOUT_MS: '5000', WORKER_LOCK_DURATION_MS: '2000' },
+      }),
+    );
+    const { runId, worker: first } = await finishOnOneWorker(p, 8);
     const t0 = Date.now();
     const code = await first.kill('SIGTERM');
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000 + 1_000);
     expect(await (await p.analytics.getJob(runId))?.getState()).not.toBe('active'); // nothing left locked
 
-    procs = [spawnTs(WORKER_MAIN, p.env)];
+    spawnWorker(p.env);
     expect((await p.waitForRun(runId, 30_000)).stage).toBe('delivered');
     expect(await p.rows()).toHaveLength(1);
   }, 60_000);

@@ -1,27 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawnTs, type AppProcess } from '@wrapup/shared/testing';
-import { startPipeline, type Pipeline } from '../src/testing/harness';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '@wrapup/shared/testing';
+import { startPipeline } from '../src/testing/harness';
+import { workerSpawner } from '../src/testing/worker-processes';
 
-const WORKER_MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const RUNS = 20;
 const SHUTDOWN_TIMEOUT_MS = 3_000;
 
 describe('SIGTERM with jobs waiting on the rate limiter', () => {
-  let p: Pipeline | undefined;
-  let procs: AppProcess[] = [];
-  afterEach(async () => {
-    await Promise.all(procs.map((w) => w.kill('SIGTERM')));
-    procs = [];
-    await p?.close();
-    p = undefined;
-  });
+  const closing = closeAfterEach();
+  const spawnWorker = workerSpawner(closing);
 
   it('hands the waiting jobs back at once, exits within SHUTDOWN_TIMEOUT_MS, and another worker reports every run', async () => {
-    p = await startPipeline({
-      startWorker: false,
-      // the default lock (30 s): a job left locked would only come back as stalled, too late here
-      env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), WORKER_CONCURRENCY: '25' },
-    });
+    const p = closing(
+      await startPipeline({
+        startWorker: false,
+        // the default lock (30 s): a job left locked would only come back as stalled, too late here
+        env: { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), WORKER_CONCURRENCY: '25' },
+      }),
+    );
     const endAt = Date.now() - 15 * 60_000;
     const occurredAt = new Date(endAt).toISOString();
     const campaigns: { id: string; attempted: number }[] = [];
@@ -31,20 +27,19 @@ describe('SIGTERM with jobs waiting on the rate limiter', () => {
       campaigns.push({ id: c.id, attempted: expected.attempted });
     }
     // One Genesys call a second: nearly every job sits in the limiter.
-    const slow = spawnTs(WORKER_MAIN, {
+    const slow = spawnWorker({
       ...p.env,
       GENESYS_MAX_RPS: '1',
       GENESYS_BURST: '0',
       LOG_LEVEL: 'info',
     });
-    procs = [slow];
     const runIds = await Promise.all(
       campaigns.map((c) =>
-        p!.finish({ campaignId: c.id, durationSeconds: 60, contactCount: 3, occurredAt }),
+        p.finish({ campaignId: c.id, durationSeconds: 60, contactCount: 3, occurredAt }),
       ),
     );
     await expect
-      .poll(() => p!.analytics.getActiveCount(), { timeout: 20_000, interval: 100 })
+      .poll(() => p.analytics.getActiveCount(), { timeout: 20_000, interval: 100 })
       .toBeGreaterThanOrEqual(RUNS - 2);
 
     const t0 = Date.now();
@@ -62,8 +57,8 @@ describe('SIGTERM with jobs waiting on the rate limiter', () => {
     for (const job of handedBack) expect(job.attemptsMade).toBe(0);
 
     const t1 = Date.now();
-    procs = [spawnTs(WORKER_MAIN, p.env)];
-    const runs = await Promise.all(runIds.map((id) => p!.waitForRun(id, 30_000)));
+    spawnWorker(p.env);
+    const runs = await Promise.all(runIds.map((id) => p.waitForRun(id, 30_000)));
     const takeoverMs = Date.now() - t1;
     expect(runs.map((r) => r.stage)).toEqual(runIds.map(() => 'delivered'));
     // Well before a stall (30 s lock) could have handed them over.

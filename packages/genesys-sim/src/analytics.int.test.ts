@@ -4,13 +4,11 @@ import { CAMPAIGN_METRICS } from '@wrapup/shared';
 import type { AggregatesResponse } from './analytics/aggregate';
 import { startSimulator, type Simulator } from './server';
 import { aggregatesPath, api, getToken } from './testing/helpers';
+import { VOICE_PREDICATE, campaignPredicate } from './testing/predicates';
 
 const campaignFilter = (id: string) => ({
   type: 'and',
-  predicates: [
-    { type: 'dimension', dimension: 'outboundCampaignId', operator: 'matches', value: id },
-    { type: 'dimension', dimension: 'mediaType', operator: 'matches', value: 'voice' },
-  ],
+  predicates: [campaignPredicate(id), VOICE_PREDICATE],
 });
 
 const ALL_TIME = '2020-01-01T00:00:00.000Z/2035-01-01T00:00:00.000Z';
@@ -23,6 +21,17 @@ describe('conversation aggregates', () => {
   let sim: Simulator;
   let token: string;
   const query = (body: unknown) => api<AggregatesResponse>(sim, token, aggregatesPath, body);
+  /** Queries the campaign's nOutboundAttempted, over all time unless `window` says otherwise. */
+  const attemptsOf = (
+    campaignId: string,
+    window: { interval?: string; granularity?: string } = {},
+  ) =>
+    query({
+      interval: ALL_TIME,
+      ...window,
+      filter: campaignFilter(campaignId),
+      metrics: ['nOutboundAttempted'],
+    });
 
   beforeAll(async () => {
     sim = await startSimulator({ demoCampaigns: false, analyticsLagMs: 1000 });
@@ -144,11 +153,7 @@ describe('conversation aggregates', () => {
     expect(other?.data[0]?.metrics[0]?.stats).toEqual({ count: otherTruth.attempted });
     expect(otherTruth.attempted).toBeGreaterThan(200); // recalls: more dials than contacts
 
-    const none = await query({
-      interval: ALL_TIME,
-      filter: campaignFilter('nope'),
-      metrics: ['nOutboundAttempted'],
-    });
+    const none = await attemptsOf('nope');
     expect(none.status).toBe(200);
     expect(none.body).toEqual({});
   });
@@ -178,11 +183,9 @@ describe('conversation aggregates', () => {
   });
 
   it('splits data into granularity buckets and leaves empty ones out', async () => {
-    const res = await query({
+    const res = await attemptsOf('guide', {
       interval: '2025-03-01T10:00:00.000Z/2025-03-01T13:00:00.000Z',
       granularity: 'PT1H',
-      filter: campaignFilter('guide'),
-      metrics: ['nOutboundAttempted'],
     });
     const data = res.body.results?.[0]?.data ?? [];
     expect(data.map((d) => d.interval)).toEqual([
@@ -191,11 +194,9 @@ describe('conversation aggregates', () => {
     ]);
     expect(data.map((d) => (d.metrics[0]?.stats as { count: number }).count)).toEqual([1499, 1]);
 
-    const quarters = await query({
+    const quarters = await attemptsOf('guide', {
       interval: '2025-03-01T11:00:00.000Z/2025-03-01T12:00:00.000Z',
       granularity: 'PT15M',
-      filter: campaignFilter('guide'),
-      metrics: ['nOutboundAttempted'],
     });
     const q = quarters.body.results?.[0]?.data ?? [];
     expect(q).toHaveLength(4);
@@ -298,12 +299,7 @@ describe('conversation aggregates', () => {
   });
 
   it('rejects a clause holding clauses (a clause has only type and predicates), naming the path', async () => {
-    const voice = {
-      type: 'dimension',
-      dimension: 'mediaType',
-      operator: 'matches',
-      value: 'voice',
-    };
+    const voice = VOICE_PREDICATE;
     const res = await query({
       interval: ALL_TIME,
       filter: {
@@ -352,21 +348,13 @@ describe('conversation aggregates', () => {
         maxAttemptsPerContact: 1,
       });
       expect(Date.parse(run.expected.visibleAt as string)).toBeGreaterThan(Date.now() + 60_000);
-      const res = await query({
-        interval: ALL_TIME,
-        filter: campaignFilter('jitter'),
-        metrics: ['nOutboundAttempted'],
-      });
+      const res = await attemptsOf('jitter');
       // Every dial is older than the 1 s lag, but most are held back by up to an hour of jitter.
       expect(metric(res.body, 'nOutboundAttempted')?.count ?? 0).toBeLessThan(20);
     } finally {
       await sim.setFaults({ analyticsLagJitterMs: 0 });
     }
-    const after = await query({
-      interval: ALL_TIME,
-      filter: campaignFilter('jitter'),
-      metrics: ['nOutboundAttempted'],
-    });
+    const after = await attemptsOf('jitter');
     expect(metric(after.body, 'nOutboundAttempted')).toEqual({ count: 30 });
   });
 
@@ -413,11 +401,7 @@ describe('conversation aggregates', () => {
   it('answers {} right after completion when every conversation is newer than the lag', async () => {
     await sim.createCampaign({ id: 'instant', contactCount: 10 });
     await sim.runToCompletion('instant', { durationSeconds: 0.05 });
-    const res = await query({
-      interval: ALL_TIME,
-      filter: campaignFilter('instant'),
-      metrics: ['nOutboundAttempted'],
-    });
+    const res = await attemptsOf('instant');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
   });

@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from './server';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '@wrapup/shared/testing';
+import { startSimulator } from './server';
 import { api, getToken } from './testing/helpers';
 
 const LIST = '/api/v2/outbound/campaigns';
 
 describe('rate limits, faults and the request log', () => {
-  let sim: Simulator | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    sim = undefined;
-  });
+  const closing = closeAfterEach();
 
   it('answers 429 with the platform body and Retry-After past the per-token limit', async () => {
-    sim = await startSimulator({ demoCampaigns: false, rateLimitPerMinute: 3 });
+    const sim = closing(await startSimulator({ demoCampaigns: false, rateLimitPerMinute: 3 }));
     const token = await getToken(sim);
     for (let i = 0; i < 3; i++) expect((await api(sim, token, LIST)).status).toBe(200);
     const limited = await api(sim, token, LIST);
@@ -31,11 +28,13 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('can leave Retry-After out or fix its value', async () => {
-    sim = await startSimulator({
-      demoCampaigns: false,
-      rateLimitPerMinute: 1,
-      retryAfterHeader: false,
-    });
+    const sim = closing(
+      await startSimulator({
+        demoCampaigns: false,
+        rateLimitPerMinute: 1,
+        retryAfterHeader: false,
+      }),
+    );
     const token = await getToken(sim);
     await api(sim, token, LIST);
     const noHeader = await api(sim, token, LIST);
@@ -49,7 +48,7 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('injects 503s with a Genesys body, at a rate or for the next N requests', async () => {
-    sim = await startSimulator({ demoCampaigns: false, faults: { errorRate: 1 } });
+    const sim = closing(await startSimulator({ demoCampaigns: false, faults: { errorRate: 1 } }));
     const token = await getToken(sim); // the token endpoint is spared by default
     const res = await api(sim, token, LIST);
     expect(res.status).toBe(503);
@@ -67,7 +66,7 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('drops connections without an answer', async () => {
-    sim = await startSimulator({ demoCampaigns: false });
+    const sim = closing(await startSimulator({ demoCampaigns: false }));
     const token = await getToken(sim);
     await sim.setFaults({ dropRate: 1 });
     await expect(api(sim, token, LIST)).rejects.toThrow();
@@ -79,7 +78,7 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('adds latency', async () => {
-    sim = await startSimulator({ demoCampaigns: false, faults: { latencyMs: 150 } });
+    const sim = closing(await startSimulator({ demoCampaigns: false, faults: { latencyMs: 150 } }));
     const token = await getToken(sim);
     const started = performance.now();
     expect((await api(sim, token, LIST)).status).toBe(200);
@@ -87,7 +86,7 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('logs API and token requests with a short token hash, not control calls', async () => {
-    sim = await startSimulator({ demoCampaigns: false });
+    const sim = closing(await startSimulator({ demoCampaigns: false }));
     const token = await getToken(sim);
     await api(sim, token, LIST);
     await api(sim, token, `${LIST}/missing`);
@@ -116,7 +115,7 @@ describe('rate limits, faults and the request log', () => {
   });
 
   it('changes settings through the control API and validates them', async () => {
-    sim = await startSimulator({ demoCampaigns: false });
+    const sim = closing(await startSimulator({ demoCampaigns: false }));
     const post = (body: unknown) =>
       fetch(`${sim?.url}/__sim/faults`, {
         method: 'POST',

@@ -2,6 +2,7 @@ import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CAMPAIGN_IDS } from './demo';
 import { startSimulator, type Simulator } from './server';
+import { campaignPredicate } from './testing/predicates';
 
 /**
  * The official JavaScript SDK cannot reach an http:// base with setEnvironment (it always builds
@@ -60,17 +61,7 @@ describe('official SDK purecloud-platform-client-v2 against the simulator', () =
     const res = await analytics.postAnalyticsConversationsAggregatesQuery({
       interval: '2020-01-01T00:00:00.000Z/2035-01-01T00:00:00.000Z',
       groupBy: ['outboundCampaignId'],
-      filter: {
-        type: 'and',
-        predicates: [
-          {
-            type: 'dimension',
-            dimension: 'outboundCampaignId',
-            operator: 'matches',
-            value: DEMO_CAMPAIGN_IDS.guide,
-          },
-        ],
-      },
+      filter: { type: 'and', predicates: [campaignPredicate(DEMO_CAMPAIGN_IDS.guide)] },
       metrics: ['nOutboundAttempted', 'nOutboundConnected', 'tHandle'],
     });
     const metrics = res.results?.[0]?.data?.[0]?.metrics ?? [];

@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '@wrapup/shared/testing';
 import { deliverFinish, type SenderShape } from './sender';
-import { startReceiver, type Receiver } from './testing/receiver';
+import { startReceiver } from './testing/receiver';
 
 const SECRET = `whsec_${Buffer.from('a-test-secret-of-32-bytes-length').toString('base64')}`;
 const campaign = {
@@ -13,23 +14,18 @@ const campaign = {
   contactCount: 1500,
 };
 
+/** Delivers the campaign's finish to `webhookUrl`, in the guide shape unless `opts` say another. */
+const send = (webhookUrl: string, opts: Partial<Parameters<typeof deliverFinish>[0]> = {}) =>
+  deliverFinish({ webhookUrl, campaign, shape: 'guide', ...opts });
+
 describe('deliverFinish', () => {
-  let receiver: Receiver | undefined;
-  afterEach(async () => {
-    await receiver?.close();
-    receiver = undefined;
-  });
+  const closing = closeAfterEach();
 
   it.each<SenderShape>(['guide', 'eventbridge', 'notification'])(
     'signs the %s shape with Standard Webhooks',
     async (shape) => {
-      receiver = await startReceiver();
-      const result = await deliverFinish({
-        webhookUrl: receiver.url,
-        campaign,
-        shape,
-        auth: { secret: SECRET },
-      });
+      const receiver = closing(await startReceiver());
+      const result = await send(receiver.url, { shape, auth: { secret: SECRET } });
       expect(result.finals.map((a) => a.status)).toEqual([202]);
       const got = receiver.received[0];
       expect(got?.headers['webhook-id']).toBe(result.eventId);
@@ -47,30 +43,20 @@ describe('deliverFinish', () => {
   );
 
   it('builds each of the three shapes the ingest accepts', async () => {
-    receiver = await startReceiver();
-    const guide = await deliverFinish({ webhookUrl: receiver.url, campaign, shape: 'guide' });
+    const receiver = closing(await startReceiver());
+    const guide = await send(receiver.url);
     expect(guide.body).toEqual({
       eventType: 'outbound.campaign.completed',
       timestamp: '2023-10-27T14:30:00.000Z',
       data: { campaignId: 'c-123', status: 'completed', durationSeconds: 3600, contactCount: 1500 },
     });
-    const stopped = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign: { ...campaign, status: 'off' },
-      shape: 'guide',
-    });
+    const stopped = await send(receiver.url, { campaign: { ...campaign, status: 'off' } });
     expect(stopped.body).toMatchObject({
       eventType: 'outbound.campaign.stopped',
       data: { status: 'stopped' },
     });
 
-    const eb = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'eventbridge',
-      eventId: 'ev-1',
-      orgId: 'org-9',
-    });
+    const eb = await send(receiver.url, { shape: 'eventbridge', eventId: 'ev-1', orgId: 'org-9' });
     expect(eb.body).toMatchObject({
       version: '0',
       id: 'ev-1',
@@ -87,8 +73,7 @@ describe('deliverFinish', () => {
     expect((eb.body as { source: string }).source).toMatch(
       /^aws\.partner\/genesys\.com\/cloud\/org-9\/.+/,
     );
-    const n = await deliverFinish({
-      webhookUrl: receiver.url,
+    const n = await send(receiver.url, {
       campaign: { ...campaign, status: 'forced_off' },
       shape: 'notification',
     });
@@ -101,55 +86,31 @@ describe('deliverFinish', () => {
   });
 
   it('sends a given campaign copy as the eventBody as is; the guide shape refuses other statuses', async () => {
-    receiver = await startReceiver();
+    const receiver = closing(await startReceiver());
     const copy = { id: 'c-123', name: 'X', campaignStatus: 'on', version: 7 };
     const on = { ...campaign, status: 'on' as const, copy };
-    const n = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign: on,
-      shape: 'notification',
-    });
+    const n = await send(receiver.url, { campaign: on, shape: 'notification' });
     expect((n.body as { eventBody: unknown }).eventBody).toEqual(copy);
-    const eb = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign: on,
-      shape: 'eventbridge',
-    });
+    const eb = await send(receiver.url, { campaign: on, shape: 'eventbridge' });
     expect(eb.body).toMatchObject({ detail: { eventBody: copy, timestamp: campaign.occurredAt } });
-    await expect(
-      deliverFinish({ webhookUrl: receiver.url, campaign: on, shape: 'guide' }),
-    ).rejects.toThrow(/guide shape has no event for campaignStatus on/);
+    await expect(send(receiver.url, { campaign: on })).rejects.toThrow(
+      /guide shape has no event for campaignStatus on/,
+    );
     expect(receiver.received).toHaveLength(2);
   });
 
   it('sends an API key as x-api-key or Authorization: Bearer', async () => {
-    receiver = await startReceiver();
-    await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'eventbridge',
-      auth: { apiKey: 'k1' },
-    });
-    await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'guide',
-      auth: { apiKey: 'k2', apiKeyHeader: 'bearer' },
-    });
+    const receiver = closing(await startReceiver());
+    await send(receiver.url, { shape: 'eventbridge', auth: { apiKey: 'k1' } });
+    await send(receiver.url, { auth: { apiKey: 'k2', apiKeyHeader: 'bearer' } });
     expect(receiver.received[0]?.headers['x-api-key']).toBe('k1');
     expect(receiver.received[0]?.headers['webhook-signature']).toBeUndefined();
     expect(receiver.received[1]?.headers.authorization).toBe('Bearer k2');
   });
 
   it('retries 5xx and 429 with backoff, then stops at success', async () => {
-    receiver = await startReceiver({ statuses: [503, 429, 202] });
-    const result = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'guide',
-      retryDelayMs: 10,
-      auth: { secret: SECRET },
-    });
+    const receiver = closing(await startReceiver({ statuses: [503, 429, 202] }));
+    const result = await send(receiver.url, { retryDelayMs: 10, auth: { secret: SECRET } });
     expect(result.answers.map((a) => a.status)).toEqual([503, 429, 202]);
     expect(result.finals).toHaveLength(1);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id']))).toEqual(
@@ -158,31 +119,16 @@ describe('deliverFinish', () => {
   });
 
   it('gives up after the configured retries, and does not retry a 4xx', async () => {
-    receiver = await startReceiver({ statuses: [500] });
-    const failed = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'guide',
-      retries: 2,
-      retryDelayMs: 5,
-    });
+    const receiver = closing(await startReceiver({ statuses: [500] }));
+    const failed = await send(receiver.url, { retries: 2, retryDelayMs: 5 });
     expect(failed.answers.map((a) => a.status)).toEqual([500, 500, 500]);
-    await receiver.close();
-    receiver = await startReceiver({ statuses: [401] });
-    const refused = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
-      shape: 'guide',
-      retryDelayMs: 5,
-    });
+    const refusing = closing(await startReceiver({ statuses: [401] }));
+    const refused = await send(refusing.url, { retryDelayMs: 5 });
     expect(refused.answers.map((a) => a.status)).toEqual([401]);
   });
 
   it('retries network errors', async () => {
-    const result = await deliverFinish({
-      webhookUrl: 'http://127.0.0.1:9/webhooks/genesys',
-      campaign,
-      shape: 'guide',
+    const result = await send('http://127.0.0.1:9/webhooks/genesys', {
       retries: 1,
       retryDelayMs: 5,
     });
@@ -191,10 +137,8 @@ describe('deliverFinish', () => {
   });
 
   it('sends duplicates with the same event id and body', async () => {
-    receiver = await startReceiver({ statuses: [202, 200, 200] });
-    const result = await deliverFinish({
-      webhookUrl: receiver.url,
-      campaign,
+    const receiver = closing(await startReceiver({ statuses: [202, 200, 200] }));
+    const result = await send(receiver.url, {
       shape: 'eventbridge',
       duplicates: 2,
       auth: { secret: SECRET },

@@ -1,7 +1,6 @@
 import { SimError, type SimState } from './model/state';
 import {
   COMPLIANCE_ABANDON_RATE_DENOMINATORS,
-  type ComplianceAbandonRateDenominator,
   type FaultOptions,
   type SimSettings,
 } from './options';
@@ -11,37 +10,40 @@ import {
  * top level (`{ errorRate: 1 }`) are merged into the current one. `retryAfterSeconds` /
  * `maxIntervalDays` null clears them.
  */
-export interface SettingsPatch extends FaultOptions {
+export interface SettingsPatch
+  extends
+    FaultOptions,
+    Partial<
+      Omit<
+        SimSettings,
+        'faults' | 'outboundSettingsVersion' | 'retryAfterSeconds' | 'maxIntervalDays'
+      >
+    > {
   faults?: FaultOptions;
-  tokenTtlSeconds?: number;
-  rateLimitPerMinute?: number;
-  tokenRateLimitPerMinute?: number;
-  retryAfterHeader?: boolean;
   retryAfterSeconds?: number | null;
-  analyticsLagMs?: number;
-  analyticsLagJitterMs?: number;
-  omitOptionalFields?: number;
-  omitVersion?: boolean;
   maxIntervalDays?: number | null;
-  notificationHeartbeatMs?: number;
-  notificationChannelTtlMs?: number;
-  notificationTopicLimit?: number;
-  notificationChannelLimit?: number;
-  socketClosingGraceMs?: number;
-  /** `GET /api/v2/outbound/settings`: which calls the compliance abandon rate divides by. */
-  complianceAbandonRateDenominator?: ComplianceAbandonRateDenominator;
-  /** `GET /api/v2/outbound/settings`: the compliance abandon threshold in seconds. */
-  abandonSeconds?: number;
 }
 
-/** Positive integer settings of the Notification API (they apply to what happens next). */
-const NOTIFICATION_KEYS = [
-  'notificationHeartbeatMs',
-  'notificationChannelTtlMs',
-  'notificationTopicLimit',
-  'notificationChannelLimit',
-  'socketClosingGraceMs',
-] as const;
+/** Integer settings and the least each may be (they apply to what happens next). */
+const INTEGER_SETTINGS = {
+  tokenTtlSeconds: 1,
+  rateLimitPerMinute: 1,
+  tokenRateLimitPerMinute: 1,
+  analyticsLagMs: 0,
+  analyticsLagJitterMs: 0,
+  notificationHeartbeatMs: 1,
+  notificationChannelTtlMs: 1,
+  notificationTopicLimit: 1,
+  notificationChannelLimit: 1,
+  socketClosingGraceMs: 1,
+} as const;
+
+/** Integer settings that null clears, and the least each may be otherwise. */
+const CLEARABLE_SETTINGS = { retryAfterSeconds: 0, maxIntervalDays: 1 } as const;
+
+const BOOLEAN_SETTINGS = ['retryAfterHeader', 'omitVersion'] as const;
+
+const entries = <T extends object>(o: T) => Object.entries(o) as [keyof T, number][];
 
 const FAULT_KEYS = [
   'errorRate',
@@ -85,47 +87,26 @@ export function applySettings(state: SimState, patch: SettingsPatch): SimSetting
   for (const key of FAULT_KEYS)
     if (patch[key] !== undefined) Object.assign(topLevel, { [key]: patch[key] });
   next.faults = checkFaults({ ...next.faults, ...topLevel });
-  if (patch.tokenTtlSeconds !== undefined)
-    next.tokenTtlSeconds = positiveInt(patch.tokenTtlSeconds, 'tokenTtlSeconds');
-  if (patch.rateLimitPerMinute !== undefined)
-    next.rateLimitPerMinute = positiveInt(patch.rateLimitPerMinute, 'rateLimitPerMinute');
-  if (patch.tokenRateLimitPerMinute !== undefined)
-    next.tokenRateLimitPerMinute = positiveInt(
-      patch.tokenRateLimitPerMinute,
-      'tokenRateLimitPerMinute',
-    );
-  if (patch.retryAfterHeader !== undefined) {
-    if (typeof patch.retryAfterHeader !== 'boolean')
-      throw new SimError(400, 'retryAfterHeader must be a boolean');
-    next.retryAfterHeader = patch.retryAfterHeader;
+  for (const [key, min] of entries(INTEGER_SETTINGS)) {
+    const v = patch[key];
+    if (v !== undefined) next[key] = positiveInt(v, key, min);
   }
-  if (patch.retryAfterSeconds !== undefined)
-    next.retryAfterSeconds =
-      patch.retryAfterSeconds === null
-        ? undefined
-        : positiveInt(patch.retryAfterSeconds, 'retryAfterSeconds', 0);
-  if (patch.analyticsLagMs !== undefined)
-    next.analyticsLagMs = positiveInt(patch.analyticsLagMs, 'analyticsLagMs', 0);
-  if (patch.analyticsLagJitterMs !== undefined)
-    next.analyticsLagJitterMs = positiveInt(patch.analyticsLagJitterMs, 'analyticsLagJitterMs', 0);
+  for (const [key, min] of entries(CLEARABLE_SETTINGS)) {
+    const v = patch[key];
+    if (v !== undefined) next[key] = v === null ? undefined : positiveInt(v, key, min);
+  }
+  for (const key of BOOLEAN_SETTINGS) {
+    const v = patch[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') throw new SimError(400, `${key} must be a boolean`);
+    next[key] = v;
+  }
   if (patch.omitOptionalFields !== undefined) {
     const p = patch.omitOptionalFields;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1))
       throw new SimError(400, 'omitOptionalFields must be in 0..1');
     next.omitOptionalFields = p;
   }
-  if (patch.omitVersion !== undefined) {
-    if (typeof patch.omitVersion !== 'boolean')
-      throw new SimError(400, 'omitVersion must be a boolean');
-    next.omitVersion = patch.omitVersion;
-  }
-  if (patch.maxIntervalDays !== undefined)
-    next.maxIntervalDays =
-      patch.maxIntervalDays === null
-        ? undefined
-        : positiveInt(patch.maxIntervalDays, 'maxIntervalDays');
-  for (const key of NOTIFICATION_KEYS)
-    if (patch[key] !== undefined) next[key] = positiveInt(patch[key], key);
   let outbound = false;
   if (patch.complianceAbandonRateDenominator !== undefined) {
     if (!COMPLIANCE_ABANDON_RATE_DENOMINATORS.includes(patch.complianceAbandonRateDenominator))

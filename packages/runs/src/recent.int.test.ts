@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { buildReport, zeroCounts, type Report } from '@wrapup/shared';
+import { recordCommands } from '@wrapup/shared/testing';
 import { MAX_RECENT_RUNS } from './intake.lua';
 import { MAX_REPORT_COPY_BYTES } from './report-copy';
 import { finishInput, runStoreFor, useIntakeHarness } from './testing/intake';
@@ -139,12 +140,7 @@ describe('RunStore.listRecent', () => {
     for (let i = 0; i < 30; i++) await h.intake(finishOf(`camp-${i % 4}`, i));
     // a store on its own connection, every command it sends recorded
     const redis = new Redis(h.fx.redisUrl);
-    const sent: string[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = (command, stream) => {
-      sent.push(command.name);
-      return send(command, stream);
-    };
+    const { sent } = recordCommands(redis);
     try {
       const store = runStoreFor({ ...h.fx, redis });
       await store.listRecent({ limit: 25 }); // loads the script (EVALSHA, NOSCRIPT, EVAL) at most once

@@ -4,6 +4,7 @@ import {
   runSteps,
   type ShutdownHandle,
   type ShutdownLog,
+  type ShutdownOptions,
   type ShutdownStep,
 } from './shutdown';
 
@@ -110,15 +111,22 @@ describe('runSteps', () => {
 });
 
 describe('onShutdown', () => {
-  it('on the signal runs the steps once and exits 0', async () => {
+  /** Listens on the test's signals with `steps`, recording the log and the exit. */
+  function listen(
+    steps: ShutdownStep[],
+    opts: Pick<ShutdownOptions, 'deadlineMs' | 'sameSignalMs'>,
+  ) {
     const log = recorder();
     const spy = exitSpy();
+    const h = onShutdown(steps, { ...opts, logger: log, exit: spy.exit, signals });
+    handle = h;
+    return { trigger: (signal: string) => h.trigger(signal), log, spy };
+  }
+
+  it('on the signal runs the steps once and exits 0', async () => {
     let runs = 0;
-    handle = onShutdown([{ name: 'close', run: () => pause(5).then(() => void runs++) }], {
+    const { log, spy } = listen([{ name: 'close', run: () => pause(5).then(() => void runs++) }], {
       deadlineMs: 1_000,
-      logger: log,
-      exit: spy.exit,
-      signals,
     });
     process.emit('SIGUSR2', 'SIGUSR2'); // as Node does for a real signal
     expect(await spy.exited).toBe(0);
@@ -132,15 +140,8 @@ describe('onShutdown', () => {
   });
 
   it('exits 1 with a log line when the deadline passes', async () => {
-    const log = recorder();
-    const spy = exitSpy();
-    handle = onShutdown([{ name: 'workers', run: never }], {
-      deadlineMs: 100,
-      logger: log,
-      exit: spy.exit,
-      signals,
-    });
-    handle.trigger('SIGTERM');
+    const { trigger, log, spy } = listen([{ name: 'workers', run: never }], { deadlineMs: 100 });
+    trigger('SIGTERM');
     expect(await spy.exited).toBe(1);
     expect(log.lines).toContainEqual({
       level: 'error',
@@ -150,34 +151,26 @@ describe('onShutdown', () => {
   });
 
   it('exits 1 when a step fails', async () => {
-    const spy = exitSpy();
-    handle = onShutdown([{ name: 'sink', run: () => Promise.reject(new Error('no')) }], {
-      deadlineMs: 1_000,
-      logger: recorder(),
-      exit: spy.exit,
-      signals,
-    });
-    handle.trigger('SIGINT');
+    const { trigger, spy } = listen(
+      [{ name: 'sink', run: () => Promise.reject(new Error('no')) }],
+      { deadlineMs: 1_000 },
+    );
+    trigger('SIGINT');
     expect(await spy.exited).toBe(1);
   });
 
   it('a second signal forces the exit at once; one relayed within sameSignalMs is ignored', async () => {
-    const log = recorder();
-    const spy = exitSpy();
-    handle = onShutdown([{ name: 'workers', run: never }], {
+    const { trigger, log, spy } = listen([{ name: 'workers', run: never }], {
       deadlineMs: 60_000,
-      logger: log,
-      exit: spy.exit,
-      signals,
       sameSignalMs: 100,
     });
-    handle.trigger('SIGINT');
-    handle.trigger('SIGINT'); // the same Ctrl-C, relayed
+    trigger('SIGINT');
+    trigger('SIGINT'); // the same Ctrl-C, relayed
     await pause(20);
     expect(spy.codes).toEqual([]);
     await pause(100);
     const t0 = Date.now();
-    handle.trigger('SIGINT');
+    trigger('SIGINT');
     expect(await spy.exited).toBe(1);
     expect(Date.now() - t0).toBeLessThan(50);
     expect(log.lines).toContainEqual({
@@ -185,7 +178,7 @@ describe('onShutdown', () => {
       obj: { signal: 'SIGINT' },
       msg: 'signalled again: exiting without waiting',
     });
-    handle.trigger('SIGINT');
+    trigger('SIGINT');
     expect(spy.codes).toEqual([1]);
   });
 

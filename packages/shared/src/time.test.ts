@@ -88,36 +88,30 @@ describe('toUtcIso: naive times in EVENT_TIMEZONE', () => {
     // southern hemisphere: summer in January
     ['2024-01-15T10:00:00', 'Australia/Sydney', '2024-01-14T23:00:00.000Z'],
     ['2024-07-15T10:00:00', 'Australia/Sydney', '2024-07-15T00:00:00.000Z'],
+    // DST (Temporal "compatible": gap -> pushed forward, overlap -> earlier instant)
+    // Europe/Berlin springs forward 2024-03-31 02:00 CET -> 03:00 CEST
+    ['2024-03-31T01:59:59.999', 'Europe/Berlin', '2024-03-31T00:59:59.999Z'],
+    ['2024-03-31T02:00:00', 'Europe/Berlin', '2024-03-31T01:00:00.000Z'], // gap: = 03:00 CEST
+    ['2024-03-31T02:30:00', 'Europe/Berlin', '2024-03-31T01:30:00.000Z'], // gap: = 03:30 CEST
+    ['2024-03-31T03:00:00', 'Europe/Berlin', '2024-03-31T01:00:00.000Z'],
+    ['2024-03-31T03:30:00', 'Europe/Berlin', '2024-03-31T01:30:00.000Z'],
+    // Europe/Berlin falls back 2024-10-27 03:00 CEST -> 02:00 CET; 02:00-02:59 happen twice
+    ['2024-10-27T01:59:59', 'Europe/Berlin', '2024-10-26T23:59:59.000Z'],
+    ['2024-10-27T02:00:00', 'Europe/Berlin', '2024-10-27T00:00:00.000Z'], // earlier (CEST)
+    ['2024-10-27T02:30:00', 'Europe/Berlin', '2024-10-27T00:30:00.000Z'], // earlier (CEST)
+    ['2024-10-27T02:59:59', 'Europe/Berlin', '2024-10-27T00:59:59.000Z'],
+    ['2024-10-27T03:00:00', 'Europe/Berlin', '2024-10-27T02:00:00.000Z'],
+    // America/New_York: 2024-03-10 02:00 EST -> 03:00 EDT; 2024-11-03 02:00 EDT -> 01:00 EST
+    ['2024-03-10T02:30:00', 'America/New_York', '2024-03-10T07:30:00.000Z'], // = 03:30 EDT
+    ['2024-11-03T01:30:00', 'America/New_York', '2024-11-03T05:30:00.000Z'], // earlier (EDT)
+    ['2024-11-03T02:30:00', 'America/New_York', '2024-11-03T07:30:00.000Z'],
+    // Australia/Sydney: 2024-10-06 02:00 AEST -> 03:00 AEDT; 2024-04-07 03:00 AEDT -> 02:00 AEST
+    ['2024-10-06T02:30:00', 'Australia/Sydney', '2024-10-05T16:30:00.000Z'],
+    ['2024-04-07T02:30:00', 'Australia/Sydney', '2024-04-06T15:30:00.000Z'],
+    // Australia/Lord_Howe moves by 30 minutes: 2024-10-06 02:00 +10:30 -> 02:30 +11:00
+    ['2024-10-06T02:15:00', 'Australia/Lord_Howe', '2024-10-05T15:45:00.000Z'],
   ])('%s in %s -> %s', (input, zone, expected) => {
     expect(toUtcIso(input, zone)).toBe(expected);
-  });
-
-  describe('DST (Temporal "compatible": gap -> pushed forward, overlap -> earlier instant)', () => {
-    it.each([
-      // Europe/Berlin springs forward 2024-03-31 02:00 CET -> 03:00 CEST
-      ['2024-03-31T01:59:59.999', 'Europe/Berlin', '2024-03-31T00:59:59.999Z'],
-      ['2024-03-31T02:00:00', 'Europe/Berlin', '2024-03-31T01:00:00.000Z'], // gap: = 03:00 CEST
-      ['2024-03-31T02:30:00', 'Europe/Berlin', '2024-03-31T01:30:00.000Z'], // gap: = 03:30 CEST
-      ['2024-03-31T03:00:00', 'Europe/Berlin', '2024-03-31T01:00:00.000Z'],
-      ['2024-03-31T03:30:00', 'Europe/Berlin', '2024-03-31T01:30:00.000Z'],
-      // Europe/Berlin falls back 2024-10-27 03:00 CEST -> 02:00 CET; 02:00-02:59 happen twice
-      ['2024-10-27T01:59:59', 'Europe/Berlin', '2024-10-26T23:59:59.000Z'],
-      ['2024-10-27T02:00:00', 'Europe/Berlin', '2024-10-27T00:00:00.000Z'], // earlier (CEST)
-      ['2024-10-27T02:30:00', 'Europe/Berlin', '2024-10-27T00:30:00.000Z'], // earlier (CEST)
-      ['2024-10-27T02:59:59', 'Europe/Berlin', '2024-10-27T00:59:59.000Z'],
-      ['2024-10-27T03:00:00', 'Europe/Berlin', '2024-10-27T02:00:00.000Z'],
-      // America/New_York: 2024-03-10 02:00 EST -> 03:00 EDT; 2024-11-03 02:00 EDT -> 01:00 EST
-      ['2024-03-10T02:30:00', 'America/New_York', '2024-03-10T07:30:00.000Z'], // = 03:30 EDT
-      ['2024-11-03T01:30:00', 'America/New_York', '2024-11-03T05:30:00.000Z'], // earlier (EDT)
-      ['2024-11-03T02:30:00', 'America/New_York', '2024-11-03T07:30:00.000Z'],
-      // Australia/Sydney: 2024-10-06 02:00 AEST -> 03:00 AEDT; 2024-04-07 03:00 AEDT -> 02:00 AEST
-      ['2024-10-06T02:30:00', 'Australia/Sydney', '2024-10-05T16:30:00.000Z'],
-      ['2024-04-07T02:30:00', 'Australia/Sydney', '2024-04-06T15:30:00.000Z'],
-      // Australia/Lord_Howe moves by 30 minutes: 2024-10-06 02:00 +10:30 -> 02:30 +11:00
-      ['2024-10-06T02:15:00', 'Australia/Lord_Howe', '2024-10-05T15:45:00.000Z'],
-    ])('%s in %s -> %s', (input, zone, expected) => {
-      expect(toUtcIso(input, zone)).toBe(expected);
-    });
   });
 
   it('returns undefined for an unknown zone instead of throwing', () => {
@@ -201,53 +195,49 @@ describe('analyticsInterval', () => {
     }
   });
 
-  it('crosses midnight and month ends in UTC', () => {
-    const r = analyticsInterval({
-      ...base,
-      occurredAt: '2024-03-01T00:10:00Z',
-      durationSeconds: 7200,
-    });
-    expect(r.interval).toBe('2024-02-29T22:05:00.000Z/2024-03-01T00:15:00.000Z');
-  });
-
-  it('is not bent by DST: intervals are plain UTC arithmetic', () => {
-    // 2024-03-31 01:30Z is just after Berlin switched to summer time; 3 h earlier is before it
-    const r = analyticsInterval({
-      ...base,
-      bufferMinutes: 0,
-      occurredAt: '2024-03-31T01:30:00Z',
-      durationSeconds: 3 * 3600,
-    });
-    expect(r.interval).toBe('2024-03-30T22:30:00.000Z/2024-03-31T01:30:00.000Z');
-  });
-
-  it('keeps fractional seconds of duration to the millisecond', () => {
-    const r = analyticsInterval({
-      ...base,
-      bufferMinutes: 0,
-      occurredAt: '2023-10-27T14:30:00Z',
-      durationSeconds: 1.5,
-    });
-    expect(r.start).toBe('2023-10-27T14:29:58.500Z');
-  });
-
-  it('uses startedAt when there is no duration', () => {
-    const r = analyticsInterval({
-      ...base,
-      occurredAt: '2023-10-27T14:30:00Z',
-      startedAt: '2023-10-27T09:00:00.000Z',
-    });
-    expect(r.interval).toBe('2023-10-27T08:55:00.000Z/2023-10-27T14:35:00.000Z');
-  });
-
-  it('prefers the duration over startedAt', () => {
-    const r = analyticsInterval({
-      ...base,
-      occurredAt: '2023-10-27T14:30:00Z',
-      durationSeconds: 600,
-      startedAt: '2023-10-27T09:00:00Z',
-    });
-    expect(r.start).toBe('2023-10-27T14:15:00.000Z');
+  it.each([
+    [
+      'crosses midnight and month ends in UTC',
+      { occurredAt: '2024-03-01T00:10:00Z', durationSeconds: 7200 },
+      { interval: '2024-02-29T22:05:00.000Z/2024-03-01T00:15:00.000Z' },
+    ],
+    [
+      // 2024-03-31 01:30Z is just after Berlin switched to summer time; 3 h earlier is before it
+      'is not bent by DST: intervals are plain UTC arithmetic',
+      { bufferMinutes: 0, occurredAt: '2024-03-31T01:30:00Z', durationSeconds: 3 * 3600 },
+      { interval: '2024-03-30T22:30:00.000Z/2024-03-31T01:30:00.000Z' },
+    ],
+    [
+      'keeps fractional seconds of duration to the millisecond',
+      { bufferMinutes: 0, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 1.5 },
+      { start: '2023-10-27T14:29:58.500Z' },
+    ],
+    [
+      'uses startedAt when there is no duration',
+      { occurredAt: '2023-10-27T14:30:00Z', startedAt: '2023-10-27T09:00:00.000Z' },
+      { interval: '2023-10-27T08:55:00.000Z/2023-10-27T14:35:00.000Z' },
+    ],
+    [
+      'prefers the duration over startedAt',
+      {
+        occurredAt: '2023-10-27T14:30:00Z',
+        durationSeconds: 600,
+        startedAt: '2023-10-27T09:00:00Z',
+      },
+      { start: '2023-10-27T14:15:00.000Z' },
+    ],
+    [
+      'with zero buffer and zero duration is the single instant',
+      { bufferMinutes: 0, occurredAt: '2023-10-27T14:30:00Z', durationSeconds: 0 },
+      { interval: '2023-10-27T14:30:00.000Z/2023-10-27T14:30:00.000Z' },
+    ],
+    [
+      'clamps a start after occurredAt',
+      { occurredAt: '2023-10-27T14:30:00Z', startedAt: '2023-10-27T15:00:00Z' },
+      { start: '2023-10-27T14:25:00.000Z' },
+    ],
+  ])('%s', (_name, at, expected) => {
+    expect(analyticsInterval({ ...base, ...at })).toMatchObject(expected);
   });
 
   it('falls back to the default lookback', () => {
@@ -260,25 +250,6 @@ describe('analyticsInterval', () => {
       occurredAt: '2023-10-27T14:30:00Z',
     });
     expect(half.start).toBe('2023-10-27T14:00:00.000Z');
-  });
-
-  it('with zero buffer and zero duration is the single instant', () => {
-    const r = analyticsInterval({
-      bufferMinutes: 0,
-      defaultLookbackHours: 24,
-      occurredAt: '2023-10-27T14:30:00Z',
-      durationSeconds: 0,
-    });
-    expect(r.interval).toBe('2023-10-27T14:30:00.000Z/2023-10-27T14:30:00.000Z');
-  });
-
-  it('clamps a start after occurredAt', () => {
-    const r = analyticsInterval({
-      ...base,
-      occurredAt: '2023-10-27T14:30:00Z',
-      startedAt: '2023-10-27T15:00:00Z',
-    });
-    expect(r.start).toBe('2023-10-27T14:25:00.000Z');
   });
 
   it('throws on an invalid occurredAt or startedAt', () => {

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
+import type { Child } from 'hono/jsx';
 import { fillHours, type HourlyPoint, type Report } from '@wrapup/shared';
 import { dayLabel, hourLabel, int, pct } from './format';
 
@@ -26,6 +27,58 @@ export function niceMax(max: number): number {
 const tick = (x: number) => (Number.isInteger(x) ? int(x) : x.toFixed(1));
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * A chart's SVG, `name`-chart, read out by its title and description (`name`-title and
+ * `name`-desc); `data` are its data-* attributes.
+ */
+function ChartSvg(props: {
+  name: string;
+  class: string;
+  width: number;
+  height: number;
+  title: string;
+  desc: string;
+  data?: Record<`data-${string}`, string>;
+  children?: Child;
+}) {
+  const { name, width, height } = props;
+  return (
+    <svg
+      id={`${name}-chart`}
+      class={props.class}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-labelledby={`${name}-title ${name}-desc`}
+      {...props.data}
+    >
+      <title id={`${name}-title`}>{props.title}</title>
+      <desc id={`${name}-desc`}>{props.desc}</desc>
+      {props.children}
+    </svg>
+  );
+}
+
+/** A chart's numbers as a table (`head` its column headings, the children its rows), folded away under `summary`. */
+function NumbersTable(props: { summary: string; head: string[]; children?: Child }) {
+  return (
+    <details>
+      <summary>{props.summary}</summary>
+      <div class="scroll">
+        <table class="data">
+          <thead>
+            <tr>
+              {props.head.map((h) => (
+                <th scope="col">{h}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>{props.children}</tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
 
 /** The hourly chart's geometry (viewBox units); exported for the tests that measure the bars. */
 export const HOURLY_CHART = { width: 720, height: 260, left: 52, right: 8, top: 14, bottom: 44 };
@@ -66,18 +119,19 @@ export function HourlyChart({ report }: { report: Report }) {
       : 'No hours.';
   return (
     <figure class="chart">
-      <svg
-        id="hourly-chart"
+      <ChartSvg
+        name="hourly"
         class="hourly"
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-labelledby="hourly-title hourly-desc"
-        data-y-max={String(yMax)}
-        data-plot-height={String(plotH)}
-        data-hours={String(points.length)}
+        width={width}
+        height={height}
+        title="Attempts, connects and abandons per hour (UTC)"
+        desc={desc}
+        data={{
+          'data-y-max': String(yMax),
+          'data-plot-height': String(plotH),
+          'data-hours': String(points.length),
+        }}
       >
-        <title id="hourly-title">Attempts, connects and abandons per hour (UTC)</title>
-        <desc id="hourly-desc">{desc}</desc>
         {[0, 0.5, 1].map((f) => {
           const y = round2(top + plotH - f * plotH);
           return (
@@ -135,39 +189,27 @@ export function HourlyChart({ report }: { report: Report }) {
             </text>
           ) : null,
         )}
-      </svg>
+      </ChartSvg>
       <figcaption class="legend">
         <span class="key attempted">attempted</span>
         <span class="key connected">connected</span>
         <span class="key abandoned">abandoned</span>
       </figcaption>
-      <details>
-        <summary>The numbers per hour</summary>
-        <div class="scroll">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Hour (UTC)</th>
-                <th scope="col">Attempted</th>
-                <th scope="col">Connected</th>
-                <th scope="col">Abandoned</th>
-              </tr>
-            </thead>
-            <tbody>
-              {points.map((p) => (
-                <tr>
-                  <th scope="row">
-                    {dayLabel(p.hour)} {hourLabel(p.hour)}
-                  </th>
-                  <td>{int(p.attempted)}</td>
-                  <td>{int(p.connected)}</td>
-                  <td>{int(p.abandoned)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      <NumbersTable
+        summary="The numbers per hour"
+        head={['Hour (UTC)', 'Attempted', 'Connected', 'Abandoned']}
+      >
+        {points.map((p) => (
+          <tr>
+            <th scope="row">
+              {dayLabel(p.hour)} {hourLabel(p.hour)}
+            </th>
+            <td>{int(p.attempted)}</td>
+            <td>{int(p.connected)}</td>
+            <td>{int(p.abandoned)}</td>
+          </tr>
+        ))}
+      </NumbersTable>
     </figure>
   );
 }
@@ -196,19 +238,18 @@ export function WrapUpChart({ codes }: { codes: { code: string; count: number }[
   const top = bars[0];
   return (
     <figure class="chart">
-      <svg
-        id="wrapup-chart"
+      <ChartSvg
+        name="wrapup"
         class="wrapups"
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-labelledby="wrapup-title wrapup-desc"
-      >
-        <title id="wrapup-title">Handled conversations by wrap-up code</title>
-        <desc id="wrapup-desc">
-          {top
+        width={width}
+        height={height}
+        title="Handled conversations by wrap-up code"
+        desc={
+          top
             ? `${bars.length} bars, ${int(total)} handled conversations; most: ${top.code} with ${int(top.count)} (${pct(top.count / (total || 1))}).`
-            : 'No wrap-up codes.'}
-        </desc>
+            : 'No wrap-up codes.'
+        }
+      >
         {bars.map((b, i) => {
           const y = 4 + i * rowH;
           const w = round2((b.count / max) * barMax);
@@ -233,30 +274,16 @@ export function WrapUpChart({ codes }: { codes: { code: string; count: number }[
             </g>
           );
         })}
-      </svg>
-      <details>
-        <summary>The numbers per code</summary>
-        <div class="scroll">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Wrap-up code</th>
-                <th scope="col">Handled</th>
-                <th scope="col">Share</th>
-              </tr>
-            </thead>
-            <tbody>
-              {codes.map((c) => (
-                <tr>
-                  <th scope="row">{c.code}</th>
-                  <td>{int(c.count)}</td>
-                  <td>{pct(c.count / (total || 1))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
+      </ChartSvg>
+      <NumbersTable summary="The numbers per code" head={['Wrap-up code', 'Handled', 'Share']}>
+        {codes.map((c) => (
+          <tr>
+            <th scope="row">{c.code}</th>
+            <td>{int(c.count)}</td>
+            <td>{pct(c.count / (total || 1))}</td>
+          </tr>
+        ))}
+      </NumbersTable>
     </figure>
   );
 }

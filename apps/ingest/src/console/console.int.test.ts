@@ -20,6 +20,15 @@ const html = async (path: string) => {
 
 const EVIL = `<script>alert("owned")</script> & 'Spring' "sale"`;
 
+/** Seeds a delivered run of the campaign that finished 2024-05-01 11:30 UTC. */
+const seedDelivered = (id: string, opts: { campaignName?: string; hourly?: null } = {}) =>
+  seedRun(h.ingest.runs, {
+    campaignId: id,
+    stage: 'delivered',
+    occurredAt: '2024-05-01T11:30:00.000Z',
+    ...opts,
+  });
+
 describe('reports console', () => {
   it('is behind the admin Basic auth, GET only, with a strict CSP and no script at all', async () => {
     expect((await get('/admin/reports', {})).status).toBe(401);
@@ -105,12 +114,7 @@ describe('reports console', () => {
 
   it('escapes a campaign name holding <script> and quotes everywhere it shows', async () => {
     const id = campaignId('evil');
-    const run = await seedRun(h.ingest.runs, {
-      campaignId: id,
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-      campaignName: EVIL,
-    });
+    const run = await seedDelivered(id, { campaignName: EVIL });
     const escaped =
       '&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt; &amp; &#39;Spring&#39; &quot;sale&quot;';
     for (const path of [`/admin/reports?campaign=${id}`, `/admin/reports/${run.reportId}`]) {
@@ -169,11 +173,7 @@ describe('reports console', () => {
 
   it("lists the campaign's other runs on a report page", async () => {
     const id = campaignId('others');
-    const a = await seedRun(h.ingest.runs, {
-      campaignId: id,
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-    });
+    const a = await seedDelivered(id);
     const b = await seedRun(h.ingest.runs, {
       campaignId: id,
       stage: 'failed',
@@ -185,12 +185,7 @@ describe('reports console', () => {
   });
 
   it('says so when a report has no hourly data; 404 for an unknown or malformed id', async () => {
-    const run = await seedRun(h.ingest.runs, {
-      campaignId: campaignId('nohourly'),
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-      hourly: null,
-    });
+    const run = await seedDelivered(campaignId('nohourly'), { hourly: null });
     const page = await html(`/admin/reports/${run.reportId}`);
     expect(page).toContain('No hourly data in this report');
     expect(page).not.toContain('id="hourly-chart"');
@@ -200,11 +195,7 @@ describe('reports console', () => {
   });
 
   it('flags a report whose compliance abandon rate is over its limit, with its figures', async () => {
-    const run = await seedRun(h.ingest.runs, {
-      campaignId: campaignId('compliance'),
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-    });
+    const run = await seedDelivered(campaignId('compliance'));
     const plain = await html(`/admin/reports/${run.reportId}`);
     expect(plain).toContain('No compliance figures in this report.');
     expect(plain).not.toContain('data-compliance="over"');
@@ -242,11 +233,7 @@ describe('reports console', () => {
   });
 
   it('draws one bar per hour of the window, heights in proportion', async () => {
-    const run = await seedRun(h.ingest.runs, {
-      campaignId: campaignId('chart'),
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-    });
+    const run = await seedDelivered(campaignId('chart'));
     const page = await html(`/admin/reports/${run.reportId}`);
     const bars = [
       ...page.matchAll(/<rect class="bar attempted"[^>]*height="([\d.]+)"[^>]*data-value="(\d+)"/g),
@@ -259,12 +246,7 @@ describe('reports console', () => {
   });
 
   it('downloads the report as JSON and as RFC 4180 CSV', async () => {
-    const run = await seedRun(h.ingest.runs, {
-      campaignId: campaignId('dl'),
-      stage: 'delivered',
-      occurredAt: '2024-05-01T11:30:00.000Z',
-      campaignName: 'Q4, "Renewals"\n=SUM(A1)',
-    });
+    const run = await seedDelivered(campaignId('dl'), { campaignName: 'Q4, "Renewals"\n=SUM(A1)' });
     const json = await get(`/admin/reports/${run.reportId}/report.json`);
     expect(json.status).toBe(200);
     expect(json.headers.get('content-disposition')).toBe(

@@ -198,17 +198,14 @@ export function ListPage(props: {
   );
 }
 
-/** The stages of the trail in the order a run goes through them (the final one: whichever it reached). */
-const TRAIL: { stage: RunStage; label: string }[] = [
-  { stage: 'received', label: 'received' },
-  { stage: 'validating', label: 'validating' },
-  { stage: 'waiting_for_analytics', label: 'waiting for analytics' },
-  { stage: 'delivering', label: 'delivering' },
-  { stage: 'delivered', label: 'delivered' },
-  { stage: 'incomplete', label: 'delivered incomplete' },
-  { stage: 'rejected', label: 'rejected' },
-  { stage: 'failed', label: 'failed' },
-];
+/**
+ * The trail lists RUN_STAGES in their order (the order a run goes through them; the final one:
+ * whichever it reached), by their STAGE_LABELS unless named here.
+ */
+const TRAIL_LABELS: Partial<Record<RunStage, string>> = {
+  waiting_for_analytics: 'waiting for analytics',
+  incomplete: 'delivered incomplete',
+};
 
 function Trail({ run, nowMs }: { run: StoredRun; nowMs: number }) {
   const start = Date.parse(run.stages.received ?? run.createdAt);
@@ -216,10 +213,10 @@ function Trail({ run, nowMs }: { run: StoredRun; nowMs: number }) {
     const ms = Date.parse(iso) - start;
     return Number.isFinite(ms) ? `+${span(Math.max(0, ms))}` : '';
   };
-  const reached = TRAIL.filter(
-    (t) =>
-      run.stages[t.stage] !== undefined ||
-      ['received', 'validating', 'waiting_for_analytics', 'delivering'].includes(t.stage),
+  const reached = RUN_STAGES.filter(
+    (stage) =>
+      run.stages[stage] !== undefined ||
+      ['received', 'validating', 'waiting_for_analytics', 'delivering'].includes(stage),
   );
   return (
     <table class="data trail">
@@ -231,16 +228,16 @@ function Trail({ run, nowMs }: { run: StoredRun; nowMs: number }) {
         </tr>
       </thead>
       <tbody>
-        {reached.map((t) => {
-          const at = run.stages[t.stage];
+        {reached.map((stage) => {
+          const at = run.stages[stage];
           return (
-            <tr data-step={t.stage} class={run.stage === t.stage ? 'current' : undefined}>
+            <tr data-step={stage} class={run.stage === stage ? 'current' : undefined}>
               <th scope="row">
-                {t.label}
-                {run.stage === t.stage && (
+                {TRAIL_LABELS[stage] ?? STAGE_LABELS[stage]}
+                {run.stage === stage && (
                   <>
                     {' '}
-                    <StageBadge stage={t.stage} />
+                    <StageBadge stage={stage} />
                   </>
                 )}
               </th>

@@ -1,28 +1,36 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '@wrapup/shared';
-import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
+import {
+  closeAfterEach,
+  startJsonReceiver,
+  waitFor,
+  type JsonReceiver,
+} from '@wrapup/shared/testing';
 import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
 import { enqueueWarehouse, notifyJobId } from '../queues';
 
 describe('a failing notifier', () => {
+  const closing = closeAfterEach();
   let fx: WarehouseWorkers;
   let flaky: JsonReceiver;
   let healthy: JsonReceiver;
 
   beforeEach(async () => {
-    flaky = await startJsonReceiver((_req, i) =>
-      i < 3 ? { status: 500, body: { error: 'down' } } : { status: 200 },
+    flaky = closing(
+      await startJsonReceiver((_req, i) =>
+        i < 3 ? { status: 500, body: { error: 'down' } } : { status: 200 },
+      ),
     );
-    healthy = await startJsonReceiver();
-    fx = await startWarehouseWorkers({
-      name: 'notify',
-      notifyUrls: [flaky.url, healthy.url],
-      workers: { jobOptions: { notify: { attempts: 6, backoff: { type: 'fixed', delay: 250 } } } },
-    });
-  });
-  afterEach(async () => {
-    await fx.close();
-    await Promise.all([flaky.close(), healthy.close()]);
+    healthy = closing(await startJsonReceiver());
+    fx = closing(
+      await startWarehouseWorkers({
+        name: 'notify',
+        notifyUrls: [flaky.url, healthy.url],
+        workers: {
+          jobOptions: { notify: { attempts: 6, backoff: { type: 'fixed', delay: 250 } } },
+        },
+      }),
+    );
   });
 
   it('answering 500 leaves the row and the delivered run alone while it retries, then succeeds', async () => {

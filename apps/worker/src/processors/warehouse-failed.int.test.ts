@@ -1,34 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Notification } from '@wrapup/shared';
-import { startJsonReceiver, waitFor, type JsonReceiver } from '@wrapup/shared/testing';
-import { sampleRun, startWarehouseWorkers, type WarehouseWorkers } from '../testing/sinks';
+import { closeAfterEach, startJsonReceiver, waitFor } from '@wrapup/shared/testing';
+import { sampleRun, startWarehouseWorkers } from '../testing/sinks';
 import { enqueueWarehouse } from '../queues';
 import { keptReportKey, loadKeptReport } from './warehouse-kept';
 
 describe('HTTP warehouse answering 200 without the echo', () => {
-  let fx: WarehouseWorkers;
-  let warehouse: JsonReceiver;
-  let hook: JsonReceiver;
-
-  beforeEach(async () => {
-    warehouse = await startJsonReceiver(() => ({ status: 200, body: { ok: true } }));
-    hook = await startJsonReceiver();
-    fx = await startWarehouseWorkers({
-      name: 'whfail',
-      notifyUrls: [hook.url],
-      warehouseUrl: () => warehouse.url,
-      sinkOptions: { timeoutMs: 2_000 },
-      workers: {
-        jobOptions: { warehouse: { attempts: 3, backoff: { type: 'fixed', delay: 100 } } },
-      },
-    });
-  });
-  afterEach(async () => {
-    await fx.close();
-    await Promise.all([warehouse.close(), hook.close()]);
-  });
+  const closing = closeAfterEach();
 
   it('is never delivered: retried, then failed with the report kept and report.failed sent', async () => {
+    const warehouse = closing(await startJsonReceiver(() => ({ status: 200, body: { ok: true } })));
+    const hook = closing(await startJsonReceiver());
+    const fx = closing(
+      await startWarehouseWorkers({
+        name: 'whfail',
+        notifyUrls: [hook.url],
+        warehouseUrl: () => warehouse.url,
+        sinkOptions: { timeoutMs: 2_000 },
+        workers: {
+          jobOptions: { warehouse: { attempts: 3, backoff: { type: 'fixed', delay: 100 } } },
+        },
+      }),
+    );
     const run = await sampleRun(fx.runs);
     await enqueueWarehouse(fx.running.queues.warehouse, run);
 

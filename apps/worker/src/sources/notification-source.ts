@@ -69,6 +69,33 @@ export const campaignTopic = (campaignId: string) => `v2.outbound.campaigns.${ca
  */
 export const listenerBaselineKey = (prefix: string) => `${prefix}:events:baseline`;
 const DAY_MS = 86_400_000;
+
+/**
+ * How a notification's final outcome is logged: the level, the fields (from the outcome, or the
+ * topic's name) and the message. `unavailable` is not final: it is retried.
+ */
+const OUTCOME_LOG: Record<
+  Exclude<AcceptOutcome['kind'], 'unavailable'>,
+  { level: 'debug' | 'info' | 'warn'; fields: readonly string[]; msg: string }
+> = {
+  fenced: {
+    level: 'warn',
+    fields: ['topicName'],
+    msg: 'write fenced: the lease is no longer ours',
+  },
+  accepted: {
+    level: 'info',
+    fields: ['campaignId', 'eventId', 'jobId'],
+    msg: 'finish accepted from the Notification API',
+  },
+  duplicate: {
+    level: 'debug',
+    fields: ['campaignId', 'jobId', 'reason'],
+    msg: 'notification was a duplicate',
+  },
+  ignored: { level: 'debug', fields: ['campaignId', 'reason'], msg: 'notification ignored' },
+  invalid: { level: 'warn', fields: ['topicName', 'issues'], msg: 'invalid notification refused' },
+};
 /** Verified: a channel remains active for 24 hours (used when `expires` cannot be read). */
 const DEFAULT_CHANNEL_LIFE_MS = 24 * 60 * 60 * 1000;
 
@@ -597,48 +624,22 @@ class Session {
         this.log.error({ err, topicName }, 'a notification could not be accepted');
         return;
       }
-      switch (outcome.kind) {
-        case 'unavailable': {
-          counts.retried += 1;
-          const delayMs = backoffDelay(attempt, this.ctx.backoff);
-          this.log.warn(
-            { err: outcome.error, campaignId: outcome.campaignId, attempt: attempt + 1, delayMs },
-            'redis unavailable; the notification will be retried',
-          );
-          await this.sleep(delayMs);
-          continue;
-        }
-        case 'fenced':
-          counts.fenced += 1;
-          this.log.warn({ topicName }, 'write fenced: the lease is no longer ours');
-          this.ctx.keeper.markLost('a write was fenced', this.token);
-          return;
-        case 'accepted':
-          counts.accepted += 1;
-          this.log.info(
-            { campaignId: outcome.campaignId, eventId: outcome.eventId, jobId: outcome.jobId },
-            'finish accepted from the Notification API',
-          );
-          return;
-        case 'duplicate':
-          counts.duplicate += 1;
-          this.log.debug(
-            { campaignId: outcome.campaignId, jobId: outcome.jobId, reason: outcome.reason },
-            'notification was a duplicate',
-          );
-          return;
-        case 'ignored':
-          counts.ignored += 1;
-          this.log.debug(
-            { campaignId: outcome.campaignId, reason: outcome.reason },
-            'notification ignored',
-          );
-          return;
-        case 'invalid':
-          counts.invalid += 1;
-          this.log.warn({ topicName, issues: outcome.issues }, 'invalid notification refused');
-          return;
+      if (outcome.kind === 'unavailable') {
+        counts.retried += 1;
+        const delayMs = backoffDelay(attempt, this.ctx.backoff);
+        this.log.warn(
+          { err: outcome.error, campaignId: outcome.campaignId, attempt: attempt + 1, delayMs },
+          'redis unavailable; the notification will be retried',
+        );
+        await this.sleep(delayMs);
+        continue;
       }
+      counts[outcome.kind] += 1;
+      const { level, fields, msg } = OUTCOME_LOG[outcome.kind];
+      const about: Record<string, unknown> = { topicName, ...outcome };
+      this.log[level](Object.fromEntries(fields.map((f) => [f, about[f]])), msg);
+      if (outcome.kind === 'fenced') this.ctx.keeper.markLost('a write was fenced', this.token);
+      return;
     }
   }
 }

@@ -10,9 +10,14 @@ export const isRecord = (x: unknown): x is Record<string, unknown> =>
 export const CAMPAIGN_ID_MESSAGE =
   'must be a string of 1 to 128 letters, digits, -, _, ., : starting with a letter or digit';
 
-export const CampaignIdSchema = v.pipe(
-  v.string(CAMPAIGN_ID_MESSAGE),
-  v.regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_MESSAGE),
+/** A string that `check` (e.g. `v.startsWith`) accepts; both failures say `message`. */
+export const checkedString = (
+  message: string,
+  check: (message: string) => v.PipeItem<string, string, v.BaseIssue<unknown>>,
+) => v.pipe(v.string(message), check(message));
+
+export const CampaignIdSchema = checkedString(CAMPAIGN_ID_MESSAGE, (m) =>
+  v.regex(CAMPAIGN_ID_PATTERN, m),
 );
 
 export const requiredString = (what = 'a non-empty string') =>
@@ -21,23 +26,17 @@ export const requiredString = (what = 'a non-empty string') =>
 /** Optional; `null` counts as absent. */
 export const optionalString = () => v.nullish(v.string('must be a string'));
 
+/** Optional (`null` counts as absent): a number >= 0 that `check` accepts; every failure says `message`. */
+const optionalNonNegative = (
+  message: string,
+  check: (message: string) => v.PipeItem<number, number, v.BaseIssue<unknown>>,
+) => v.nullish(v.pipe(v.number(message), check(message), v.minValue(0, message)));
+
 export const optionalNonNegativeNumber = () =>
-  v.nullish(
-    v.pipe(
-      v.number('must be a number >= 0'),
-      v.finite('must be a number >= 0'),
-      v.minValue(0, 'must be a number >= 0'),
-    ),
-  );
+  optionalNonNegative('must be a number >= 0', (m) => v.finite(m));
 
 export const optionalNonNegativeInteger = () =>
-  v.nullish(
-    v.pipe(
-      v.number('must be a whole number >= 0'),
-      v.integer('must be a whole number >= 0'),
-      v.minValue(0, 'must be a whole number >= 0'),
-    ),
-  );
+  optionalNonNegative('must be a whole number >= 0', (m) => v.integer(m));
 
 /**
  * A time as sent: ISO-8601 text (checked and normalised later by toUtcIso), or a number: epoch

@@ -9,7 +9,7 @@ import {
 } from './campaign-body';
 import { pickTime, type Converted, type ParseOptions } from './convert';
 import type { PayloadIssue } from './issues';
-import { isRecord, optionalString, requiredString, timeValue } from './common';
+import { checkedString, isRecord, optionalString, requiredString, timeValue } from './common';
 
 export const EVENTBRIDGE_SOURCE_PREFIX = 'aws.partner/genesys.com/';
 
@@ -23,13 +23,11 @@ export const EventBridgeEventSchema = v.object(
   {
     version: optionalString(),
     id: requiredString('a non-empty string (the EventBridge event id)'),
-    'detail-type': v.pipe(
-      v.string('must be a string "v2.outbound.campaigns.{id}"'),
-      v.startsWith('v2.outbound.campaigns.', 'must be a string "v2.outbound.campaigns.{id}"'),
+    'detail-type': checkedString('must be a string "v2.outbound.campaigns.{id}"', (m) =>
+      v.startsWith('v2.outbound.campaigns.', m),
     ),
-    source: v.pipe(
-      v.string('must be a string "aws.partner/genesys.com/..."'),
-      v.startsWith(EVENTBRIDGE_SOURCE_PREFIX, 'must be a string "aws.partner/genesys.com/..."'),
+    source: checkedString('must be a string "aws.partner/genesys.com/..."', (m) =>
+      v.startsWith(EVENTBRIDGE_SOURCE_PREFIX, m),
     ),
     time: v.nullish(timeValue()),
     detail: v.object(campaignMessageEntries, 'must be an object'),

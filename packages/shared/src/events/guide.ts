@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import {
   CampaignIdSchema,
+  checkedString,
   optionalNonNegativeInteger,
   optionalNonNegativeNumber,
   optionalString,
@@ -18,9 +19,8 @@ export const GUIDE_EVENT_TYPE_PREFIX = 'outbound.campaign.';
  */
 export const GuideEventSchema = v.object(
   {
-    eventType: v.pipe(
-      v.string('must be a string "outbound.campaign.<status>"'),
-      v.regex(/^outbound\.campaign\.[A-Za-z_]+$/, 'must be a string "outbound.campaign.<status>"'),
+    eventType: checkedString('must be a string "outbound.campaign.<status>"', (m) =>
+      v.regex(/^outbound\.campaign\.[A-Za-z_]+$/, m),
     ),
     timestamp: timeValue(),
     data: v.object(

@@ -3,6 +3,9 @@ import { parseCampaignEvent, type ParseResult } from './parse';
 import type { CampaignFinished } from './types';
 
 const UTC = { eventTimezone: 'UTC' };
+/** What every unreadable time is told. */
+const BAD_TIME =
+  'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)';
 const BERLIN = { eventTimezone: 'Europe/Berlin' };
 
 /** The guide's payload, verbatim. */
@@ -72,7 +75,9 @@ const eventOf = (r: ParseResult): CampaignFinished => {
   if (r.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(r)}`);
   return r.event;
 };
-const issuesOf = (r: ParseResult) => {
+/** Parses `body` (with EVENT_TIMEZONE=UTC unless `opts` say otherwise), expecting it refused: its issues. */
+const issuesOf = (body: unknown, opts: Parameters<typeof parseCampaignEvent>[1] = UTC) => {
+  const r = parseCampaignEvent(body, opts);
   if (r.kind !== 'invalid') throw new Error(`expected invalid, got ${JSON.stringify(r)}`);
   return r.issues;
 };
@@ -207,7 +212,7 @@ describe('the guide event', () => {
     ['a leading dash', '-x'],
     ['a leading colon', ':x'],
   ])('rejects a campaign id with %s, naming the path', (_what, campaignId) => {
-    expect(issuesOf(parseCampaignEvent(guide({ campaignId }), UTC))).toEqual([
+    expect(issuesOf(guide({ campaignId }))).toEqual([
       {
         path: 'data.campaignId',
         message:
@@ -219,9 +224,7 @@ describe('the guide event', () => {
   it('rejects a dotted campaign id in a campaign copy too', () => {
     const body = notification({ id: '..' }, { topicName: 'v2.outbound.campaigns...' });
     expect(
-      issuesOf(
-        parseCampaignEvent(body, { eventTimezone: 'UTC', receivedAt: '2023-10-27T14:31:00.000Z' }),
-      ),
+      issuesOf(body, { eventTimezone: 'UTC', receivedAt: '2023-10-27T14:31:00.000Z' }),
     ).toContainEqual({
       path: 'eventBody.id',
       message:
@@ -230,22 +233,17 @@ describe('the guide event', () => {
   });
 
   it('reports wrong types with their paths', () => {
-    const issues = issuesOf(
-      parseCampaignEvent(
-        {
-          eventType: 7,
-          timestamp: true,
-          data: {
-            campaignId: 'c1',
-            status: 5,
-            durationSeconds: '3600',
-            contactCount: 1.5,
-            agentId: 3,
-          },
-        },
-        UTC,
-      ),
-    );
+    const issues = issuesOf({
+      eventType: 7,
+      timestamp: true,
+      data: {
+        campaignId: 'c1',
+        status: 5,
+        durationSeconds: '3600',
+        contactCount: 1.5,
+        agentId: 3,
+      },
+    });
     expect(issues).toEqual([
       { path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' },
       { path: 'timestamp', message: 'must be an ISO-8601 date-time string' },
@@ -257,51 +255,38 @@ describe('the guide event', () => {
   });
 
   it('rejects negative numbers', () => {
-    expect(
-      issuesOf(parseCampaignEvent(guide({ durationSeconds: -1, contactCount: -3 }), UTC)),
-    ).toEqual([
+    expect(issuesOf(guide({ durationSeconds: -1, contactCount: -3 }))).toEqual([
       { path: 'data.durationSeconds', message: 'must be a number >= 0' },
       { path: 'data.contactCount', message: 'must be a whole number >= 0' },
     ]);
   });
 
   it('says which fields are missing', () => {
-    expect(issuesOf(parseCampaignEvent({ data: {} }, UTC))).toEqual([
+    expect(issuesOf({ data: {} })).toEqual([
       { path: 'eventType', message: 'is required' },
       { path: 'timestamp', message: 'is required' },
       { path: 'data.campaignId', message: 'is required' },
       { path: 'data.status', message: 'is required' },
     ]);
     expect(
-      issuesOf(
-        parseCampaignEvent(
-          { eventType: 'outbound.campaign.completed', timestamp: '2023-10-27T14:30:00Z' },
-          UTC,
-        ),
-      ),
+      issuesOf({ eventType: 'outbound.campaign.completed', timestamp: '2023-10-27T14:30:00Z' }),
     ).toEqual([{ path: 'data', message: 'is required' }]);
-    expect(issuesOf(parseCampaignEvent(guide({}, { data: 'x' }), UTC))).toEqual([
+    expect(issuesOf(guide({}, { data: 'x' }))).toEqual([
       { path: 'data', message: 'must be an object' },
     ]);
   });
 
   it('rejects an unparseable timestamp', () => {
-    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp: '27/10/2023 14:30' }), UTC))).toEqual(
-      [
-        {
-          path: 'timestamp',
-          message:
-            'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
-        },
-      ],
-    );
+    expect(issuesOf(guide({}, { timestamp: '27/10/2023 14:30' }))).toEqual([
+      { path: 'timestamp', message: BAD_TIME },
+    ]);
   });
 
   it('rejects an eventType that is not outbound.campaign.<status> or disagrees with data.status', () => {
-    expect(
-      issuesOf(parseCampaignEvent(guide({}, { eventType: 'campaign.completed' }), UTC)),
-    ).toEqual([{ path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' }]);
-    expect(issuesOf(parseCampaignEvent(guide({ status: 'stopped' }), UTC))).toEqual([
+    expect(issuesOf(guide({}, { eventType: 'campaign.completed' }))).toEqual([
+      { path: 'eventType', message: 'must be a string "outbound.campaign.<status>"' },
+    ]);
+    expect(issuesOf(guide({ status: 'stopped' }))).toEqual([
       {
         path: 'eventType',
         message:
@@ -361,7 +346,7 @@ describe('the EventBridge event', () => {
   it('needs some time', () => {
     const body = eventBridge({}, { time: undefined });
     delete (body.detail as { timestamp?: string }).timestamp;
-    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
+    expect(issuesOf(body)).toEqual([
       { path: 'detail.timestamp', message: 'is required (or time)' },
     ]);
   });
@@ -369,13 +354,7 @@ describe('the EventBridge event', () => {
   it('names a malformed detail.timestamp instead of falling back to time', () => {
     const body = eventBridge();
     (body.detail as { timestamp: unknown }).timestamp = 'yesterday';
-    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
-      {
-        path: 'detail.timestamp',
-        message:
-          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
-      },
-    ]);
+    expect(issuesOf(body)).toEqual([{ path: 'detail.timestamp', message: BAD_TIME }]);
   });
 
   it('is not dated by receivedAt, nor is the guide event', () => {
@@ -409,17 +388,16 @@ describe('the EventBridge event', () => {
     expect(parseCampaignEvent(eventBridge({ campaignStatus: undefined }), UTC)).toEqual(ignored);
     expect(parseCampaignEvent(eventBridge({ campaignStatus: null }), UTC)).toEqual(ignored);
     // still named when the copy is wrong in other ways
-    expect(
-      issuesOf(parseCampaignEvent(eventBridge({ campaignStatus: undefined, id: 'bad id' }), UTC))[0]
-        ?.path,
-    ).toBe('detail.eventBody.id');
+    expect(issuesOf(eventBridge({ campaignStatus: undefined, id: 'bad id' }))[0]?.path).toBe(
+      'detail.eventBody.id',
+    );
   });
 
   it('accepts a concrete campaign id in detail-type when it matches', () => {
     const ok = eventBridge({}, { 'detail-type': `v2.outbound.campaigns.${CAMPAIGN_ID}` });
     expect(eventOf(parseCampaignEvent(ok, UTC)).campaignId).toBe(CAMPAIGN_ID);
     const bad = eventBridge({}, { 'detail-type': 'v2.outbound.campaigns.other' });
-    expect(issuesOf(parseCampaignEvent(bad, UTC))).toEqual([
+    expect(issuesOf(bad)).toEqual([
       {
         path: 'detail-type',
         message: `must be "v2.outbound.campaigns.{id}" or name campaign "${CAMPAIGN_ID}", got "v2.outbound.campaigns.other"`,
@@ -430,7 +408,7 @@ describe('the EventBridge event', () => {
   it('rejects a topicName that names another campaign', () => {
     const body = eventBridge();
     body.detail.topicName = 'v2.outbound.campaigns.someone-else';
-    expect(issuesOf(parseCampaignEvent(body, UTC))).toEqual([
+    expect(issuesOf(body)).toEqual([
       {
         path: 'detail.topicName',
         message: `names campaign "someone-else" but detail.eventBody.id is "${CAMPAIGN_ID}"`,
@@ -470,10 +448,7 @@ describe('the EventBridge event', () => {
 
   it('rejects other sources and a bad eventBody, with dotted paths', () => {
     const issues = issuesOf(
-      parseCampaignEvent(
-        eventBridge({ id: 'bad id', campaignStatus: 3 }, { source: 'aws.events' }),
-        UTC,
-      ),
+      eventBridge({ id: 'bad id', campaignStatus: 3 }, { source: 'aws.events' }),
     );
     expect(issues).toEqual([
       { path: 'source', message: 'must be a string "aws.partner/genesys.com/..."' },
@@ -490,7 +465,7 @@ describe('the EventBridge event', () => {
   });
 
   it('is chosen by the detail key alone', () => {
-    expect(issuesOf(parseCampaignEvent({ detail: {} }, UTC)).map((i) => i.path)).toEqual([
+    expect(issuesOf({ detail: {} }).map((i) => i.path)).toEqual([
       'id',
       'detail-type',
       'source',
@@ -538,16 +513,8 @@ describe('the Notification API message', () => {
     expect(e.sentAt).toBeUndefined();
     // a malformed message time is still refused
     expect(
-      issuesOf(
-        parseCampaignEvent(notification({ dateModified: 'soon' }), AT('2023-10-27T14:30:05.000Z')),
-      ),
-    ).toEqual([
-      {
-        path: 'eventBody.dateModified',
-        message:
-          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
-      },
-    ]);
+      issuesOf(notification({ dateModified: 'soon' }), AT('2023-10-27T14:30:05.000Z')),
+    ).toEqual([{ path: 'eventBody.dateModified', message: BAD_TIME }]);
   });
 
   it('takes the later of the message time and receivedAt, keeping both', () => {
@@ -580,7 +547,7 @@ describe('the Notification API message', () => {
     expect(
       parseCampaignEvent(notification({ campaignStatus: null, dateModified: undefined }), UTC),
     ).toEqual(ignored);
-    expect(issuesOf(parseCampaignEvent(notification({ campaignStatus: '' }), UTC))).toEqual([
+    expect(issuesOf(notification({ campaignStatus: '' }))).toEqual([
       {
         path: 'eventBody.campaignStatus',
         message: 'must be a campaign status string such as "complete" or "off"',
@@ -639,7 +606,7 @@ describe('the Notification API message', () => {
     const t = notification({ dateModified: undefined }, { timestamp: '2023-10-27T14:05:00Z' });
     expect(eventOf(parseCampaignEvent(t, UTC)).occurredAt).toBe('2023-10-27T14:05:00.000Z');
     const none = notification({ dateModified: undefined });
-    expect(issuesOf(parseCampaignEvent(none, UTC))).toEqual([
+    expect(issuesOf(none)).toEqual([
       {
         path: 'eventBody.dateModified',
         message: 'is required to date the event (or metadata.timestamp)',
@@ -653,7 +620,7 @@ describe('the Notification API message', () => {
   });
 
   it('rejects a topicName/id mismatch', () => {
-    expect(issuesOf(parseCampaignEvent(notification({ id: 'other-campaign' }), UTC))).toEqual([
+    expect(issuesOf(notification({ id: 'other-campaign' }))).toEqual([
       {
         path: 'topicName',
         message: `names campaign "${CAMPAIGN_ID}" but eventBody.id is "other-campaign"`,
@@ -671,21 +638,17 @@ describe('the Notification API message', () => {
       reason: 'topic v2.users.abc.presence starts no report',
     });
     // a topicName that is no string is still refused
-    expect(issuesOf(parseCampaignEvent(notification({}, { topicName: 42 }), UTC))).toEqual([
+    expect(issuesOf(notification({}, { topicName: 42 }))).toEqual([
       { path: 'topicName', message: 'must be a string "v2.outbound.campaigns.<campaignId>"' },
     ]);
   });
 
   it('names a missing eventBody and a bad dateModified', () => {
-    expect(
-      issuesOf(parseCampaignEvent({ topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}` }, UTC)),
-    ).toEqual([{ path: 'eventBody', message: 'is required' }]);
-    expect(issuesOf(parseCampaignEvent(notification({ dateModified: 'soon' }), UTC))).toEqual([
-      {
-        path: 'eventBody.dateModified',
-        message:
-          'must be an ISO-8601 date-time (with Z or an offset such as +02:00, or a local time in EVENT_TIMEZONE)',
-      },
+    expect(issuesOf({ topicName: `v2.outbound.campaigns.${CAMPAIGN_ID}` })).toEqual([
+      { path: 'eventBody', message: 'is required' },
+    ]);
+    expect(issuesOf(notification({ dateModified: 'soon' }))).toEqual([
+      { path: 'eventBody.dateModified', message: BAD_TIME },
     ]);
   });
 
@@ -757,9 +720,7 @@ describe('the time horizon and the window bound', () => {
     [1_698_417_000_000_000, 'is more than 300 s in the future'], // epoch microseconds
     [0, 'is more than 30 days old'],
   ])('refuses a guide timestamp %j, naming the field', (timestamp, message) => {
-    expect(issuesOf(parseCampaignEvent(guide({}, { timestamp }), BOUNDED))).toEqual([
-      { path: 'timestamp', message },
-    ]);
+    expect(issuesOf(guide({}, { timestamp }), BOUNDED)).toEqual([{ path: 'timestamp', message }]);
   });
 
   it('applies no horizon when the options give none', () => {
@@ -784,32 +745,30 @@ describe('the time horizon and the window bound', () => {
   it('refuses EventBridge detail.timestamp and time outside the horizon', () => {
     const future = eventBridge();
     (future.detail as { timestamp: unknown }).timestamp = '2099-01-01T00:00:00Z';
-    expect(issuesOf(parseCampaignEvent(future, BOUNDED))).toEqual([
+    expect(issuesOf(future, BOUNDED)).toEqual([
       { path: 'detail.timestamp', message: 'is more than 300 s in the future' },
     ]);
     const old = eventBridge({}, { time: '2020-01-01T00:00:00Z' });
     delete (old.detail as { timestamp?: string }).timestamp;
-    expect(issuesOf(parseCampaignEvent(old, BOUNDED))).toEqual([
-      { path: 'time', message: 'is more than 30 days old' },
-    ]);
+    expect(issuesOf(old, BOUNDED)).toEqual([{ path: 'time', message: 'is more than 30 days old' }]);
   });
 
   it('refuses a Notification message time outside the horizon, at its path, receivedAt notwithstanding', () => {
-    expect(
-      issuesOf(parseCampaignEvent(notification({ dateModified: '9999-01-01T00:00:00Z' }), BOUNDED)),
-    ).toEqual([{ path: 'eventBody.dateModified', message: 'is more than 300 s in the future' }]);
-    expect(
-      issuesOf(parseCampaignEvent(notification({ dateModified: '2020-01-01T00:00:00Z' }), BOUNDED)),
-    ).toEqual([{ path: 'eventBody.dateModified', message: 'is more than 30 days old' }]);
+    expect(issuesOf(notification({ dateModified: '9999-01-01T00:00:00Z' }), BOUNDED)).toEqual([
+      { path: 'eventBody.dateModified', message: 'is more than 300 s in the future' },
+    ]);
+    expect(issuesOf(notification({ dateModified: '2020-01-01T00:00:00Z' }), BOUNDED)).toEqual([
+      { path: 'eventBody.dateModified', message: 'is more than 30 days old' },
+    ]);
     const meta = notification(
       { dateModified: undefined },
       { metadata: { timestamp: '2099-01-01T00:00:00Z' } },
     );
-    expect(issuesOf(parseCampaignEvent(meta, BOUNDED))).toEqual([
+    expect(issuesOf(meta, BOUNDED)).toEqual([
       { path: 'metadata.timestamp', message: 'is more than 300 s in the future' },
     ]);
     const top = notification({ dateModified: undefined }, { timestamp: '2099-01-01T00:00:00Z' });
-    expect(issuesOf(parseCampaignEvent(top, BOUNDED))).toEqual([
+    expect(issuesOf(top, BOUNDED)).toEqual([
       { path: 'timestamp', message: 'is more than 300 s in the future' },
     ]);
     // inside the horizon it is dated as before: the later of its time and receivedAt
@@ -822,7 +781,7 @@ describe('the time horizon and the window bound', () => {
       eventOf(parseCampaignEvent(guide({ durationSeconds: max }), BOUNDED)).durationSeconds,
     ).toBe(max);
     for (const durationSeconds of [max + 1, 1.7e9, 1e308]) {
-      expect(issuesOf(parseCampaignEvent(guide({ durationSeconds }), BOUNDED))).toEqual([
+      expect(issuesOf(guide({ durationSeconds }), BOUNDED)).toEqual([
         {
           path: 'data.durationSeconds',
           message: 'must be at most 2678400 (31 days, the longest analytics window)',
