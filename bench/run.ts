@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: runs the selected sections one after another and writes BENCHMARKS.md at the
  * repository root. BENCH_QUICK=1 for a smoke run, BENCH_ONLY=ingest,pipeline,scaleout,limiter,latency
- * to select sections (burst too); BENCH_OUTPUT=<path> writes the report there instead. Talks only to 127.0.0.1 (Redis, PostgreSQL, its own child processes).
+ * to select sections (burst and cluster too); BENCH_OUTPUT=<path> writes the report there instead. Talks only to 127.0.0.1 (Redis, PostgreSQL, its own child processes).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -9,13 +9,16 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@wrapup/shared/testing';
 import { burstSection } from './burst';
+import { clusterSection } from './cluster';
 import { intakeSection } from './intake';
+import { intakePeer } from './intake-peer';
 import { latencySection } from './latency';
 import { QUICK, machineInfo, repoPath, selectedSections, type SectionId } from './lib/env';
 import { renderMarkdown, type FailedSection, type SectionResult } from './lib/report';
 import { limiterSection } from './limiter';
 import { pipelineSection } from './pipeline';
 import { scaleoutSection } from './scaleout';
+import { workerCpuPerRun } from './worker-cpu';
 
 type Runner = (log: (line: string) => void) => Promise<SectionResult>;
 
@@ -26,7 +29,13 @@ const SECTIONS: Record<SectionId, { title: string; run: Runner }> = {
   limiter: { title: '4. Rate limiter precision', run: limiterSection },
   latency: { title: '5. Latency overhead', run: latencySection },
   burst: { title: '6. Burst: the Genesys API budget', run: burstSection },
+  cluster: { title: '7. Redis Cluster beside one Redis', run: clusterSection },
 };
+
+/** Measurements added to a section's result after it ran (issue 16): their rows, figures and targets. */
+const EXTRAS: Partial<
+  Record<SectionId, (result: SectionResult, log: (line: string) => void) => Promise<SectionResult>>
+> = { ingest: intakePeer, scaleout: workerCpuPerRun };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -69,7 +78,9 @@ for (const id of ids) {
   const t0 = Date.now();
   const load0 = loadavg()[0] ?? 0;
   try {
-    const result = await run(log);
+    let result = await run(log);
+    const extra = EXTRAS[id];
+    if (extra) result = await extra(result, log);
     result.wallMs = Date.now() - t0;
     result.load = [load0, loadavg()[0] ?? 0];
     results.push(result);

@@ -83,6 +83,12 @@ function stopSteps(workerTimeoutMs: number): ShutdownStep[] {
   ];
 }
 
+/** Where Redis was looked for, for the problem line: REDIS_URL (no password) or the cluster's seeds. */
+const redisWhere = (c: Config) =>
+  c.redisClusterNodes.length > 0
+    ? `the Redis Cluster ${c.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`
+    : redactUrl(c.redisUrl);
+
 const ownGenesys = usesOwnGenesys(userEnv);
 const port = simPort(userEnv);
 if (typeof port === 'string') await abort(`wrapup: ${port}`);
@@ -90,8 +96,8 @@ if (typeof port === 'string') await abort(`wrapup: ${port}`);
 // 1. Config problems first (with a stand-in simulator address), then Redis, so each says one thing.
 const standIn: SimTarget = { url: 'http://127.0.0.1:8787', clientId: 'x', clientSecret: 'x' };
 const precheck = await loadOrAbort(layerDevEnv(userEnv, ownGenesys ? {} : { sim: standIn }).env);
-const redis = await probeRedis(precheck.redisUrl);
-if (!redis.ok) await abort(redisProblemLine(redactUrl(precheck.redisUrl), redis.reason));
+const redis = await probeRedis(precheck);
+if (!redis.ok) await abort(redisProblemLine(redisWhere(precheck), redis.reason));
 
 // 2. The simulator, unless the user brought their own Genesys client.
 let sim: SimTarget | undefined;
@@ -133,8 +139,7 @@ try {
   await abort(`wrapup: ${messageOf(err)}`);
 }
 const ingest = started.ingest as Ingest;
-if (!(await ingest.ready(3_000)))
-  await abort(redisProblemLine(redactUrl(config.redisUrl), 'not ready'));
+if (!(await ingest.ready(3_000))) await abort(redisProblemLine(redisWhere(config), 'not ready'));
 
 // 5. The session (what `pnpm simulate` and the banner need).
 async function guideSample(s: Simulator): Promise<SampleEvent> {

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '@wrapup/shared';
-import { RunStore, checkPrepareAdd } from '@wrapup/runs';
+import { RunStore, checkPrepareAdd, redisTopology } from '@wrapup/runs';
 import { createApp } from './app';
 import { authConfigProblem } from './auth-check';
 import { createLogger } from './logger';
@@ -45,11 +45,13 @@ export function createIngest(config: Config, opts: IngestOptions = {}): Ingest {
   const problem = authConfigProblem(config);
   if (problem) throw new Error(problem);
   const logger = opts.logger ?? createLogger(config);
-  const redis = opts.redis ?? createProducerConnection(config.redisUrl, logger);
-  const queues = createQueues(redis, config.queuePrefix, logger);
+  // REDIS_URL, or a Redis Cluster (REDIS_CLUSTER_NODES) with hash-tagged keys
+  const topology = redisTopology(config);
+  const redis = opts.redis ?? createProducerConnection(topology, logger);
+  const queues = createQueues(redis, topology.keys.queue, logger);
   checkPrepareAdd(queues.analytics);
   const runs = new RunStore(redis, {
-    prefix: config.queuePrefix,
+    prefix: topology.keys.runs,
     dedupeTtlSeconds: config.webhook.dedupeTtlHours * HOUR,
     retentionSeconds: config.runRetentionHours * HOUR,
     startTtlSeconds: config.webhook.startTtlHours * HOUR,

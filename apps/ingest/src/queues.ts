@@ -1,7 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ANALYTICS_QUEUE, NOTIFY_QUEUE, RECONCILE_QUEUE, WAREHOUSE_QUEUE } from '@wrapup/shared';
+import {
+  ANALYTICS_QUEUE,
+  NOTIFY_QUEUE,
+  RECONCILE_QUEUE,
+  WAREHOUSE_QUEUE,
+  type QueueName,
+} from '@wrapup/shared';
 
 /**
  * The producer side of the queues: the ingest adds analytics jobs (webhooks) and reconcile jobs
@@ -14,13 +20,22 @@ export interface IngestQueues {
   reconcile: Queue;
 }
 
-export function createQueues(connection: Redis, prefix: string, logger: Logger): IngestQueues {
-  const make = (name: string) => {
-    const queue = new Queue(name, { connection, prefix });
+/**
+ * `prefix`: QUEUE_PREFIX (one Redis), or the key layout's prefix per queue (a Redis Cluster: each
+ * queue hash-tagged on its own slot, see KeyLayout in @wrapup/runs).
+ */
+export function createQueues(
+  connection: Redis,
+  prefix: string | ((queue: QueueName) => string),
+  logger: Logger,
+): IngestQueues {
+  const make = (name: QueueName) => {
+    const queue = new Queue(name, {
+      connection,
+      prefix: typeof prefix === 'string' ? prefix : prefix(name),
+    });
     // BullMQ re-emits connection errors here; without a listener they would crash the process.
-    queue.on('error', (err) =>
-      logger.debug({ queue: name, err }, 'queue connection error'),
-    );
+    queue.on('error', (err) => logger.debug({ queue: name, err }, 'queue connection error'));
     return queue;
   };
   return {

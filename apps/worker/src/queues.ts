@@ -27,6 +27,7 @@ import {
   type ReconcileJob,
   type WarehouseJob,
 } from '@wrapup/shared';
+import type { RedisTopology } from '@wrapup/runs';
 
 /** Per-queue job option overrides (tests use small attempts/backoff; the catalog's are the default). */
 export type JobOptionOverrides = Partial<Record<QueueName, DefaultJobOptions>>;
@@ -47,6 +48,33 @@ export const redisConnection = (redisUrl: string): ConnectionOptions => ({
   maxRetriesPerRequest: null,
 });
 
+/** BullMQ's connection for a topology, and how to close what was opened for it. */
+export interface BullmqConnection {
+  connection: ConnectionOptions;
+  /** Closes the shared Cluster client (nothing to close for one Redis: BullMQ owns its own). */
+  close(): Promise<void>;
+}
+
+/**
+ * One Redis: options (each Queue and Worker opens and closes its own connection, as before).
+ * A Redis Cluster: one Cluster client (maxRetriesPerRequest null in its redisOptions, as BullMQ
+ * requires) shared by the queues and workers, each Worker duplicating it for its blocking
+ * commands; BullMQ does not close a client it was given, so `close` does.
+ */
+export function bullmqConnection(topology: RedisTopology, redisUrl: string): BullmqConnection {
+  if (topology.kind === 'single')
+    return { connection: redisConnection(redisUrl), close: () => Promise.resolve() };
+  const client = topology.connect('bullmq');
+  return {
+    connection: client,
+    close: () =>
+      client.quit().then(
+        () => undefined,
+        () => client.disconnect(),
+      ),
+  };
+}
+
 const CATALOG: Record<QueueName, DefaultJobOptions> = {
   analytics: analyticsJobOptions,
   warehouse: warehouseJobOptions,
@@ -62,15 +90,20 @@ export function jobOptionsFor(
   return { ...CATALOG[name], ...overrides[name] };
 }
 
-/** The producer queues under `prefix`, with the catalog's default job options. */
+/**
+ * The producer queues under `prefix`, with the catalog's default job options. `prefix` is
+ * QUEUE_PREFIX, or the key layout's prefix per queue (KeyLayout.queue: on a Redis Cluster each
+ * queue is hash-tagged on its own slot); `Queues.prefix` is then the analytics queue's.
+ */
 export function createQueues(
   connection: ConnectionOptions,
-  prefix: string,
+  prefix: string | ((queue: QueueName) => string),
   overrides: JobOptionOverrides = {},
 ): Queues {
+  const prefixOf = (name: QueueName) => (typeof prefix === 'string' ? prefix : prefix(name));
   const options = (name: QueueName) => ({
     connection,
-    prefix,
+    prefix: prefixOf(name),
     defaultJobOptions: jobOptionsFor(name, overrides),
   });
   const analytics = new Queue<AnalyticsJob>(ANALYTICS_QUEUE, options(ANALYTICS_QUEUE));
@@ -82,7 +115,7 @@ export function createQueues(
     warehouse,
     notify,
     reconcile,
-    prefix,
+    prefix: prefixOf(ANALYTICS_QUEUE),
     async close() {
       await Promise.all([analytics.close(), warehouse.close(), notify.close(), reconcile.close()]);
     },

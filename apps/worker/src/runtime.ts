@@ -100,9 +100,7 @@ export async function startWorkerRuntime(
   });
   // ANALYTICS_BATCH: the analytics stage's campaign lookups, progress and aggregates checks go
   // through one Redis-coordinated batch shared by every worker process (batch/coordinator.ts).
-  const batchSubscriber = config.analytics.batch
-    ? topology.connect('subscriber')
-    : undefined;
+  const batchSubscriber = config.analytics.batch ? topology.connect('subscriber') : undefined;
   batchSubscriber?.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const batch = batchSubscriber
     ? new BatchCoordinator({

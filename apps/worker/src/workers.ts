@@ -8,9 +8,10 @@ import {
   WAREHOUSE_QUEUE,
   type QueueName,
 } from '@wrapup/shared';
-import type { RunStore } from '@wrapup/runs';
+import { keyLayout, type KeyLayout, type RunStore } from '@wrapup/runs';
 import type { Notifier } from './clients/notify/notifier';
 import type { WarehouseSink } from './clients/sinks/sink';
+import type { ComplianceChecker } from './compliance';
 import type { Logger } from './logger';
 import { createNotifyProcessor } from './processors/notify';
 import { createWarehouseProcessor } from './processors/warehouse';
@@ -34,6 +35,13 @@ export interface StartWorkersDeps {
   redisUrl: string;
   /** QUEUE_PREFIX. */
   prefix: string;
+  /**
+   * Where each area's keys live (a Redis Cluster's hash tags, see KeyLayout in @wrapup/runs);
+   * default: everything under `prefix`, as on one Redis.
+   */
+  keys?: KeyLayout;
+  /** BullMQ's connection (a shared Cluster client on a Redis Cluster); default: options for `redisUrl`. */
+  connection?: ConnectionOptions;
   /** Jobs per queue in this process (WORKER_CONCURRENCY). */
   concurrency: number;
   sink: WarehouseSink;
@@ -59,6 +67,8 @@ export interface StartWorkersDeps {
   stalledIntervalMs?: number;
   /** Default `concurrency` for every queue; override per queue. */
   concurrencyPerQueue?: Partial<Record<QueueName, number>>;
+  /** The warehouse stage's compliance check and configuration archive (compliance/). */
+  compliance?: ComplianceChecker;
 }
 
 export interface RunningWorkers {
@@ -73,9 +83,10 @@ export interface RunningWorkers {
  * logging their errors.
  */
 export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
-  const connection: ConnectionOptions = redisConnection(deps.redisUrl);
+  const connection: ConnectionOptions = deps.connection ?? redisConnection(deps.redisUrl);
+  const keys = deps.keys ?? keyLayout(deps.prefix, false);
   const ownQueues = deps.queues === undefined;
-  const queues = deps.queues ?? createQueues(connection, deps.prefix, deps.jobOptions);
+  const queues = deps.queues ?? createQueues(connection, keys.queue, deps.jobOptions);
   const ownRedis = deps.redis === undefined;
   const redis =
     deps.redis ??
@@ -92,10 +103,12 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         notifyUrls: deps.notifyUrls,
         logger: deps.logger,
         redis,
-        prefix: deps.prefix,
+        // kept reports: deleted with the run by the stage script, so on the run trail's slot
+        prefix: keys.keptReports,
         ...(deps.finalReportAfterMs !== undefined
           ? { finalReportAfterMs: deps.finalReportAfterMs }
           : {}),
+        ...(deps.compliance && { compliance: deps.compliance }),
       }),
     ],
     [
@@ -105,7 +118,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
         logger: deps.logger,
         notifyUrls: deps.notifyUrls,
         redis,
-        prefix: deps.prefix,
+        prefix: keys.notifyMarks,
       }),
     ],
   ];
@@ -115,7 +128,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const workers = processors.map(([name, processor]) => {
     const worker = new Worker(name, processor, {
       connection,
-      prefix: deps.prefix,
+      prefix: keys.queue(name),
       // One sweep at a time per process: a sweep lists every campaign, so two would only double it.
       concurrency:
         deps.concurrencyPerQueue?.[name] ?? (name === RECONCILE_QUEUE ? 1 : deps.concurrency),

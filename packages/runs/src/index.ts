@@ -40,3 +40,13 @@ export {
 export { jobFromEvent, jobFromRun, prepareAnalyticsAdd, enqueueAnalytics } from './analytics-job';
 export { eventIdFor } from './event-id';
 export { RedisUnavailable, viaRedis, isRedisFailure } from './redis-failure';
+export {
+  redisTopology,
+  keyLayout,
+  isCluster,
+  asCluster,
+  pingAll,
+  type RedisTopology,
+  type KeyLayout,
+  type ConnectionRole,
+} from './redis-topology';

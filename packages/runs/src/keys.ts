@@ -1,4 +1,8 @@
-/** Every Redis key the run store writes; all start with `${prefix}:runs:`. */
+/**
+ * Every Redis key the run store writes; all start with `${prefix}:runs:`. On a Redis Cluster the
+ * prefix is the analytics queue's (`wrapup:{analytics}`, see KeyLayout in redis-topology.ts): the
+ * intake script writes these keys and adds the analytics job in one script, so they share its slot.
+ */
 export interface RunKeys {
   /**
    * An event id as seen for one campaign: senders' ids (a `webhook-id`) are not unique across

@@ -5,3 +5,6 @@ export * from './processes';
 export * from './receiver';
 export * from './tcp-proxy';
 export * from './pipeline';
+export * from './redis-cluster';
+export * from './closing';
+export * from './redis-commands';
