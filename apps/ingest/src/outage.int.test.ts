@@ -20,6 +20,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     // the shared fixtures are dated 2024-05-01
     EVENT_MAX_AGE_DAYS: '36500',
+    RUN_RETENTION_HOURS: '876000',
   });
   ingest = createIngest(config, { logger: pino({ level: 'silent' }) });
   expect(await ingest.ready(5_000)).toBe(true);
