@@ -21,7 +21,11 @@ import {
 import { createLogger } from '../logger';
 import { startWorkers, type RunningWorkers, type StartWorkersDeps } from '../workers';
 import { createNotifier } from '../clients/notify/notifier';
-import { createWarehouseSink, type SinkOptions, type WarehouseSink } from '../clients/sinks/factory';
+import {
+  createWarehouseSink,
+  type SinkOptions,
+  type WarehouseSink,
+} from '../clients/sinks/factory';
 
 export interface SampleOptions {
   status?: 'completed' | 'stopped';
