@@ -67,7 +67,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<Env> {
   const message = (c: Context<Env>, status: 400 | 404 | 503, title: string, text: string) =>
     page(c, <MessagePage nonce={c.get('nonce')} title={title} message={text} />, status);
   const unavailable = (c: Context<Env>, err: unknown, what: string) => {
-    deps.logger.error({ err: (err as Error).message }, `reports console: ${what} failed`);
+    deps.logger.error({ err }, `reports console: ${what} failed`);
     c.header('retry-after', '5');
     return message(c, 503, 'Unavailable', 'Redis did not answer; try again in a few seconds.');
   };

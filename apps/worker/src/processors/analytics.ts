@@ -177,7 +177,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       // the job back as it is, without spending an attempt, and release its lock now instead of
       // leaving it to stall. Its data (and progress) is unchanged, so the next worker resumes it.
       if (deps.shutdown?.aborted && isGenesysError(err) && err.code === SHUTDOWN_CODE) {
-        log.info({ err: err.message }, 'shutting down: analytics job handed back');
+        log.info({ err }, 'shutting down: analytics job handed back');
         await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
         throw new DelayedError();
       }

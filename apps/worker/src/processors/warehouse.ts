@@ -128,15 +128,13 @@ export function createWarehouseProcessor(deps: WarehouseProcessorDeps) {
           'warehouse write failed on the last attempt; run failed, report kept',
         );
         await recordFailure(deps, runId, report, lastError).catch((e: unknown) =>
-          log.error({ err: messageOf(e) }, 'could not record the failed run'),
+          log.error({ err: e }, 'could not record the failed run'),
         );
       } else {
         log.warn({ err: lastError }, 'warehouse write failed; will retry');
         await deps.runs
           .setStage(runId, 'delivering', { lastError })
-          .catch((e: unknown) =>
-            log.warn({ err: messageOf(e) }, 'could not record the error on the run'),
-          );
+          .catch((e: unknown) => log.warn({ err: e }, 'could not record the error on the run'));
       }
       throw err;
     }
@@ -285,9 +283,7 @@ async function writeFinal(
     if (last)
       await deps.runs
         .annotateReported(runId, { finalOutcome: `failed: ${lastError}` })
-        .catch((e: unknown) =>
-          log.error({ err: messageOf(e) }, 'could not record the failed final revision'),
-        );
+        .catch((e: unknown) => log.error({ err: e }, 'could not record the failed final revision'));
     throw err;
   }
   const base = { runId, reportId: report.reportId, stage: 'final' as const, revision };
@@ -373,11 +369,11 @@ async function withCompliance(
       err.retryable === false
     );
     if (retryable && job.attemptsMade + 1 < COMPLIANCE_ATTEMPTS && !isFinalAttempt(job)) {
-      log.warn({ err: messageOf(err) }, 'compliance check failed; will retry before writing');
+      log.warn({ err }, 'compliance check failed; will retry before writing');
       throw err;
     }
     log.error(
-      { err: messageOf(err), reportId: report.reportId },
+      { err, reportId: report.reportId },
       'compliance check failed; the report is written without its compliance figures',
     );
     return report;
