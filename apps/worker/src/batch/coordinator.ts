@@ -37,9 +37,11 @@ export interface BatchCoordinatorOptions {
   /** A waiter gives up after this long (the sender died) and the caller queries on its own. */
   waitTimeoutMs?: number;
   /**
-   * How long a campaign lookup or progress answer is reused for the same question (validation
-   * results are shared); default 4 windows, at least 1 s. Aggregates answers are never reused across
-   * batches: a run's next check must see newer data than its last (the settle rule compares them).
+   * How long a campaign lookup or progress answer is reused for the same question across batches;
+   * default 0 (not reused: equal questions are shared within a batch only). A reused lookup can
+   * hide a status change between two runs of a campaign (stopped, then resumed and completed
+   * within the time), and the status decides whether progress describes the run. Aggregates
+   * answers are never reused across batches: a run's next check must see newer data than its last.
    */
   answerTtlMs?: number;
   send: BatchSender;
@@ -73,9 +75,8 @@ interface Waiter {
  * - waiters in every process are answered from the message (or, if it was missed, from the answer
  *   key); one that waits past `waitTimeoutMs` (its sender died) gets BatchTimeout and its caller
  *   queries on its own;
- * - equal requests in one batch are sent once; a campaign lookup or progress answer is kept for
- *   `answerTtlMs` under the request's key, so the same validation asked again within it costs no
- *   call (aggregates answers are not kept: every check gets a fresh batch).
+ * - equal requests in one batch are sent once (validation results are shared between the runs
+ *   waiting together); answers are not kept across batches unless `answerTtlMs` asks for it.
  */
 export class BatchCoordinator {
   private readonly waiters = new Map<string, Waiter>();
@@ -93,7 +94,7 @@ export class BatchCoordinator {
     const base = `${opts.prefix}:gbatch`;
     this.keys = { pending: `${base}:pending`, lock: `${base}:lock`, channel: `${base}:done` };
     this.waitTimeoutMs = opts.waitTimeoutMs ?? 60_000;
-    this.answerTtlMs = opts.answerTtlMs ?? Math.max(1000, opts.windowMs * 4);
+    this.answerTtlMs = opts.answerTtlMs ?? 0;
     opts.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.keys.channel) this.onMessage(message);
     });
@@ -118,7 +119,10 @@ export class BatchCoordinator {
     if (this.closed) throw shuttingDown();
     await this.ready;
     const key = requestKey(req);
-    const cached = req.kind === 'analytics' ? null : await this.opts.redis.get(this.cacheKey(key));
+    const cached =
+      req.kind === 'analytics' || this.answerTtlMs <= 0
+        ? null
+        : await this.opts.redis.get(this.cacheKey(key));
     if (cached !== null) {
       this.stats.cached += 1;
       return JSON.parse(cached) as BatchAnswer;
@@ -227,11 +231,11 @@ export class BatchCoordinator {
         retryable: true,
       };
     }
-    const ttl = Math.max(this.answerTtlMs, 1000);
+    const ttl = this.answerTtlMs;
     const pipe = this.opts.redis.pipeline();
     for (const id of ids) pipe.set(this.answerKey(id), JSON.stringify(byId[id]), 'PX', 60_000);
     for (const [key, answer] of answers)
-      if (answer.ok && distinct.get(key)?.kind !== 'analytics')
+      if (ttl > 0 && answer.ok && distinct.get(key)?.kind !== 'analytics')
         pipe.set(this.cacheKey(key), JSON.stringify(answer), 'PX', ttl);
     pipe.publish(this.keys.channel, JSON.stringify(byId));
     await pipe.exec();
