@@ -227,7 +227,8 @@ describe('final report after reprocessing (real Redis, PostgreSQL and the simula
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+    // creating an embedded database takes seconds on a busy machine
+  }, 60_000);
 
   it('FINAL_REPORT_AFTER=0 schedules nothing', async () => {
     p = await startFinalPipeline({ finalReportAfterMs: 0 });
