@@ -172,9 +172,7 @@ export function redisTopology(
       kind: 'cluster',
       keys: keyLayout(config.queuePrefix, true),
       printable: `the Redis Cluster ${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`,
-      connect: (role, opts = {}) =>
-        // see RedisTopology.connect: the Cluster client stands in for a Redis one
-        new Cluster(seeds, clusterOptions(role, opts)) as unknown as Redis,
+      connect: (role, opts = {}) => standIn(new Cluster(seeds, clusterOptions(role, opts))),
     };
   }
   return {
@@ -185,13 +183,26 @@ export function redisTopology(
   };
 }
 
+/**
+ * The Cluster client as the Redis-typed connection the rest of wrapup takes (see
+ * RedisTopology.connect). ioredis declares Cluster and Redis as unrelated classes although both
+ * are its Commander with the same command API (and `defineCommand`, `pipeline`, `multi`), so the
+ * view is taken here, once, through `object`.
+ */
+function standIn(cluster: Cluster): Redis {
+  const client: object = cluster;
+  return client as Redis;
+}
+
 /** True for an ioredis Cluster client (typed as Redis by RedisTopology.connect). */
 export const isCluster = (client: Redis | Cluster): boolean =>
   (client as { isCluster?: boolean }).isCluster === true;
 
 /** The Cluster client behind a connection RedisTopology.connect typed as Redis, or undefined. */
-export const asCluster = (client: Redis | Cluster): Cluster | undefined =>
-  isCluster(client) ? (client as unknown as Cluster) : undefined;
+export function asCluster(client: Redis | Cluster): Cluster | undefined {
+  if (client instanceof Cluster) return client;
+  return undefined;
+}
 
 /**
  * A PING that means "this Redis can serve": on a Cluster, every master must answer (a key may
