@@ -15,6 +15,7 @@ import {
   DEFAULT_BATCH_LIMITS,
   entryCounts,
   entryHourly,
+  IndexedAnswer,
   planBatch,
   type BatchLimits,
   type PlannedQuery,
@@ -110,7 +111,7 @@ async function runQuery(
   answer: (index: number, a: BatchAnswer) => void,
 ): Promise<void> {
   try {
-    const resp = await client.queryAggregates(q.body);
+    const resp = new IndexedAnswer(await client.queryAggregates(q.body));
     for (const i of q.members) {
       const entry = entries[i] as WindowEntry;
       const counts: AnalyticsCounts = entryCounts(resp, entry, q.bucketed);

@@ -67,11 +67,13 @@ interface Waiter {
 
 /**
  * The batch window across worker processes, coordinated in Redis:
- * - a request is registered in the pending hash (`{prefix}:gbatch:pending`, entry id -> request);
+ * - a request is registered in the pending hash (`{prefix}:gbatch:pending`, entry id -> request;
+ *   one HSET for the requests of one turn of the event loop);
  * - each process with waiting requests tries, every window, to take the send lock
  *   (`{prefix}:gbatch:lock`, SET NX PX); the holder takes every pending request at once (MULTI
- *   HGETALL + DEL), sends one batch for all of them (equal requests once), writes each entry's
- *   answer (`{prefix}:gbatch:r:{id}`, short TTL) and publishes them on `{prefix}:gbatch:done`;
+ *   HGETALL + DEL), sends one batch for all of them (equal requests once), answers its own
+ *   waiters in process, and for the other processes' entries writes each answer
+ *   (`{prefix}:gbatch:r:{id}`, short TTL) and publishes them on `{prefix}:gbatch:done`;
  * - waiters in every process are answered from the message (or, if it was missed, from the answer
  *   key); one that waits past `waitTimeoutMs` (its sender died) gets BatchTimeout and its caller
  *   queries on its own;
@@ -87,6 +89,10 @@ export class BatchCoordinator {
   private readonly waitTimeoutMs: number;
   private readonly answerTtlMs: number;
   private readonly ready: Promise<unknown>;
+  /** Requests of this turn of the event loop, written by one HSET. */
+  private registering: { fields: string[]; written: Promise<void> } | undefined;
+  /** Tags this coordinator's messages (`<instance> <answers JSON>`). */
+  private readonly instance = randomUUID();
   /** Genesys batches this process sent, and the entries they answered (for logs and tests). */
   readonly stats = { batches: 0, entries: 0, timeouts: 0, cached: 0 };
 
@@ -131,7 +137,7 @@ export class BatchCoordinator {
     const answered = new Promise<BatchAnswer>((resolve) => {
       this.waiters.set(id, { key, resolve });
     });
-    await this.opts.redis.hset(this.keys.pending, id, JSON.stringify(req));
+    await this.register(id, JSON.stringify(req));
     this.schedule();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -151,6 +157,23 @@ export class BatchCoordinator {
       clearTimeout(timer);
       this.waiters.delete(id);
     }
+  }
+
+  /**
+   * Adds a request to the pending hash. Requests made in the same turn of the event loop (a run's
+   * campaign lookup and progress, many jobs waking together) share one HSET.
+   */
+  private register(id: string, json: string): Promise<void> {
+    if (!this.registering) {
+      const fields: string[] = [];
+      const written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.registering = undefined;
+        await this.opts.redis.hset(this.keys.pending, ...fields);
+      });
+      this.registering = { fields, written };
+    }
+    this.registering.fields.push(id, json);
+    return this.registering.written;
   }
 
   /** One try per window while this process has waiters: send (lock holder) or look for answers. */
@@ -231,24 +254,40 @@ export class BatchCoordinator {
         retryable: true,
       };
     }
+    // This process's own waiters are answered in process; only the others' answers travel
+    // through Redis (an answer key each, for a waiter that misses the message, and one message).
+    const foreign: Record<string, BatchAnswer> = {};
+    let foreignCount = 0;
+    for (const id of ids) {
+      const waiter = this.waiters.get(id);
+      if (waiter) waiter.resolve(byId[id] as BatchAnswer);
+      else {
+        foreign[id] = byId[id] as BatchAnswer;
+        foreignCount += 1;
+      }
+    }
     const ttl = this.answerTtlMs;
     const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.set(this.answerKey(id), JSON.stringify(byId[id]), 'PX', 60_000);
+    for (const [id, answer] of Object.entries(foreign))
+      pipe.set(this.answerKey(id), JSON.stringify(answer), 'PX', 60_000);
     for (const [key, answer] of answers)
       if (ttl > 0 && answer.ok && distinct.get(key)?.kind !== 'analytics')
         pipe.set(this.cacheKey(key), JSON.stringify(answer), 'PX', ttl);
-    pipe.publish(this.keys.channel, JSON.stringify(byId));
-    await pipe.exec();
+    // tagged with this coordinator's id: its own subscription skips it unread
+    if (foreignCount > 0)
+      pipe.publish(this.keys.channel, `${this.instance} ${JSON.stringify(foreign)}`);
+    if (pipe.length > 0) await pipe.exec();
     this.opts.logger.debug(
-      { entries: ids.length, distinct: distinct.size },
+      { entries: ids.length, distinct: distinct.size, foreign: foreignCount },
       'analytics batch answered',
     );
-    this.resolve(byId);
   }
 
   private onMessage(message: string) {
+    const space = message.indexOf(' ');
+    if (space < 0 || message.slice(0, space) === this.instance) return;
     try {
-      this.resolve(JSON.parse(message) as Record<string, BatchAnswer>);
+      this.resolve(JSON.parse(message.slice(space + 1)) as Record<string, BatchAnswer>);
     } catch (err) {
       this.opts.logger.warn({ err }, 'analytics batch: unreadable answer message');
     }

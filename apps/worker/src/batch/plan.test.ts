@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { campaignAggregatesQuery } from '../clients/genesys/analytics';
-import { alignInterval, batchable, DEFAULT_BATCH_LIMITS, entryCounts, planBatch } from './plan';
+import { extractCounts } from '@wrapup/shared';
+import {
+  alignInterval,
+  batchable,
+  DEFAULT_BATCH_LIMITS,
+  entryCounts,
+  entryHourly,
+  IndexedAnswer,
+  planBatch,
+} from './plan';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
@@ -116,5 +125,35 @@ describe('entryCounts', () => {
     expect(entryCounts(resp, { campaignId: 'b', interval: iv(0, 10) }, true).attempted).toBe(0);
     // not bucketed: the whole answer is the window
     expect(entryCounts(resp, { campaignId: 'a', interval: iv(10, 30) }, false).attempted).toBe(7);
+  });
+
+  it('reads an indexed answer exactly as the whole answer, shared results included', () => {
+    const bucket = (from: number, to: number, n: number) => ({
+      interval: iv(from, to),
+      metrics: [
+        { metric: 'nOutboundAttempted', stats: { count: n } },
+        { metric: 'tHandle', stats: { count: n, sum: n * 1000 } },
+      ],
+    });
+    // a result with no campaign dimension comes between campaigns' results: it counts for each
+    const resp = {
+      results: [
+        { group: { outboundCampaignId: 'a', wrapUpCode: 'x' }, data: [bucket(0, 10, 1)] },
+        { group: {}, data: [bucket(0, 10, 16)] },
+        { group: { outboundCampaignId: 'b', wrapUpCode: 'y' }, data: [bucket(10, 20, 8)] },
+        { group: { outboundCampaignId: 'a', wrapUpCode: 'z' }, data: [bucket(10, 20, 2)] },
+      ],
+    };
+    const idx = new IndexedAnswer(resp);
+    for (const campaignId of ['a', 'b', 'c']) {
+      const entry = { campaignId, interval: iv(0, 20) };
+      expect(entryCounts(idx, entry, false)).toEqual(extractCounts(resp, campaignId));
+      expect(entryCounts(idx, entry, true)).toEqual(extractCounts(resp, campaignId));
+      expect(entryCounts(idx, entry, true)).toEqual(entryCounts(resp, entry, true));
+      expect(entryHourly(idx, entry)).toEqual(entryHourly(resp, entry));
+    }
+    expect(entryCounts(idx, { campaignId: 'a', interval: iv(0, 20) }, true).attempted).toBe(19);
+    expect(entryCounts(idx, { campaignId: 'c', interval: iv(0, 20) }, true).attempted).toBe(16);
+    expect(entryCounts(idx, { campaignId: 'b', interval: iv(10, 20) }, true).attempted).toBe(8);
   });
 });

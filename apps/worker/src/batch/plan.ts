@@ -252,22 +252,69 @@ export function planBatch(
   return out;
 }
 
+type AggregatesResult = NonNullable<AggregatesResponse['results']>[number];
+type Span = { startMs: number; endMs: number };
+
+/**
+ * One aggregates answer read once for all the runs it answers: each campaign's results (in the
+ * answer's order, with those that carry no campaign dimension, as extractCounts counts them) and
+ * each bucket's interval parsed once. A batched answer holds up to 99 campaigns' buckets; reading
+ * the whole answer again for every run made a batch's cost grow with the square of its size.
+ */
+export class IndexedAnswer {
+  private readonly byCampaign = new Map<string, AggregatesResult[]>();
+  private readonly shared: AggregatesResult[] = [];
+  private readonly spans = new Map<string, Span>();
+
+  constructor(readonly resp: AggregatesResponse) {
+    for (const r of resp.results ?? []) {
+      const id = r.group?.outboundCampaignId;
+      if (id === undefined) {
+        this.shared.push(r);
+        // a result without a campaign belongs to every campaign, in the answer's order
+        for (const list of this.byCampaign.values()) list.push(r);
+        continue;
+      }
+      if (typeof id !== 'string') continue; // no campaign's (extractCounts skips it too)
+      let list = this.byCampaign.get(id);
+      if (!list) this.byCampaign.set(id, (list = [...this.shared]));
+      list.push(r);
+    }
+  }
+
+  /** The answer as it reads for one campaign (what extractCounts would pick of the whole). */
+  results(campaignId: string): AggregatesResult[] {
+    return this.byCampaign.get(campaignId) ?? this.shared;
+  }
+
+  /** A bucket's `start/end`, parsed once per answer (every campaign's buckets share them). */
+  span(interval: string): Span {
+    let s = this.spans.get(interval);
+    if (!s) this.spans.set(interval, (s = parseInterval(interval)));
+    return s;
+  }
+}
+
+const indexed = (resp: AggregatesResponse | IndexedAnswer) =>
+  resp instanceof IndexedAnswer ? resp : new IndexedAnswer(resp);
+
 /**
  * One entry's hourly series from a bucketed answer: its campaign's buckets inside its window, when
  * every one of them lies within one UTC hour (else undefined: the buckets cannot say which hour a
  * metric belongs to).
  */
 export function entryHourly(
-  resp: AggregatesResponse,
+  answer: AggregatesResponse | IndexedAnswer,
   entry: WindowEntry,
 ): HourlyPoint[] | undefined {
+  const idx = indexed(answer);
   const { startMs, endMs } = parseInterval(entry.interval);
   const results = [];
-  for (const r of resp.results ?? []) {
+  for (const r of idx.results(entry.campaignId)) {
     const data = [];
     for (const d of r.data ?? []) {
       if (d.interval === undefined) return undefined;
-      const b = parseInterval(d.interval);
+      const b = idx.span(d.interval);
       if (b.startMs < startMs || b.endMs > endMs) continue;
       if (Math.floor(b.startMs / HOUR) !== Math.floor((b.endMs - 1) / HOUR)) return undefined;
       data.push(d);
@@ -275,7 +322,7 @@ export function entryHourly(
     results.push({ ...r, data });
   }
   try {
-    return hourlySeries({ ...resp, results }, entry.campaignId, entry.interval);
+    return hourlySeries({ ...idx.resp, results }, entry.campaignId, entry.interval);
   } catch {
     return undefined; // a window too long for a series
   }
@@ -286,20 +333,22 @@ export function entryHourly(
  * bucketed, only the buckets that lie inside the entry's window.
  */
 export function entryCounts(
-  resp: AggregatesResponse,
+  answer: AggregatesResponse | IndexedAnswer,
   entry: WindowEntry,
   bucketed: boolean,
 ): AnalyticsCounts {
-  if (!bucketed) return extractCounts(resp, entry.campaignId);
+  const idx = indexed(answer);
+  const own = idx.results(entry.campaignId);
+  if (!bucketed) return extractCounts({ ...idx.resp, results: own }, entry.campaignId);
   const { startMs, endMs } = parseInterval(entry.interval);
   const inside = (interval: string | undefined) => {
     if (interval === undefined) return false;
-    const b = parseInterval(interval);
+    const b = idx.span(interval);
     return b.startMs >= startMs && b.endMs <= endMs;
   };
-  const results = (resp.results ?? []).map((r) => ({
+  const results = own.map((r) => ({
     ...r,
     data: (r.data ?? []).filter((d) => inside(d.interval)),
   }));
-  return extractCounts({ ...resp, results }, entry.campaignId);
+  return extractCounts({ ...idx.resp, results }, entry.campaignId);
 }

@@ -77,6 +77,7 @@ export interface AnalyticsDeps {
    * ceiled, at most a minute each side; where that is safe, see `alignWindow`), so
    * runs whose windows differ can share one query with a granularity (batch/plan.ts). The report's
    * `interval` is the interval counted; its `window` keeps the run's own edges and their reasons.
+   * Batched, a run's progress is also asked together with its campaign lookup (see validateCampaign).
    */
   alignWindows?: boolean;
 }
@@ -540,6 +541,13 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
       }
     | { kind: 'rejected'; reason: string }
   > {
+    // Batched, the progress joins the same batch as the campaign lookup (one window, not two;
+    // the bulk call costs nothing per campaign) and is simply not used when the lookup says so.
+    const early =
+      deps.alignWindows && data.contactCount === undefined
+        ? deps.genesys.getCampaignProgress(data.campaignId)
+        : undefined;
+    early?.catch(() => undefined);
     const known = await deps.inventory.check(data.campaignId);
     if (!known.known) return { kind: 'rejected', reason: known.reason };
     const campaign = known.campaign ?? (await deps.genesys.getCampaign(data.campaignId));
@@ -561,7 +569,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     // record after this completion) it no longer describes this run, so it is not used.
     if (!stillInStatus(campaign.campaignStatus, data.status))
       return ok({ expectedCount: null, expectedFrom: 'unknown' });
-    const progress = await deps.genesys.getCampaignProgress(data.campaignId);
+    const progress = await (early ?? deps.genesys.getCampaignProgress(data.campaignId));
     const called = progress.numberOfContactsCalled;
     return ok(
       called === undefined
