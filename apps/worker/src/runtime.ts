@@ -3,7 +3,6 @@ import { checkPrepareAdd, redisTopology, RunStore } from '@wrapup/runs';
 import { batchedGenesys, createBatchSender } from './batch/batched-genesys';
 import { BatchCoordinator } from './batch/coordinator';
 import { createGenesysClient, type GenesysClient } from './clients/genesys/client';
-import { createConfigurationClient } from './clients/genesys/configuration';
 import { createInventory } from './clients/inventory/inventory';
 import { createNotifier } from './clients/notify/notifier';
 import { createWarehouseSink, type WarehouseSink } from './clients/sinks/factory';
@@ -97,6 +96,8 @@ export async function startWorkerRuntime(
     signal: shutdown.signal,
     timeoutMs: config.genesys.timeoutMs,
     logger: logger.child({ component: 'genesys' }),
+    // one OAuth token for every worker process, encrypted in Redis (on the limiter's slot)
+    sharedToken: { redis, prefix: topology.keys.limiter },
   });
   // ANALYTICS_BATCH: the analytics stage's campaign lookups, progress and aggregates checks go
   // through one Redis-coordinated batch shared by every worker process (batch/coordinator.ts).
@@ -152,18 +153,9 @@ export async function startWorkerRuntime(
     logger,
     queues,
     finalReportAfterMs: config.finalReportAfterMs,
-    // the compliance check's configuration calls share the rate limiter (compliance/)
+    // the compliance check's configuration calls: the same client, token and rate limiter
     compliance: createComplianceChecker({
-      genesys: createConfigurationClient({
-        apiUrl: config.genesys.apiUrl,
-        loginUrl: config.genesys.loginUrl,
-        clientId: config.genesys.clientId,
-        clientSecret: config.genesys.clientSecret,
-        limiter,
-        signal: shutdown.signal,
-        timeoutMs: config.genesys.timeoutMs,
-        logger: logger.child({ component: 'genesys-configuration' }),
-      }),
+      genesys,
       runs,
       redis,
       prefix: config.queuePrefix,

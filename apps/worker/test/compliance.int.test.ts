@@ -92,12 +92,22 @@ const notificationsOf = (p: Pipeline, runId: string, event: string) =>
         (b as { runId?: string }).runId === runId,
     );
 
-/** The configuration client's requests: those made with the token that read the settings. */
+/**
+ * The compliance check's configuration requests: the campaign and settings reads made with the
+ * worker's token (the one its analytics queries carry: one token per worker since issue 16;
+ * simGet's reads use their own). With ANALYTICS_BATCH the analytics stage reads campaigns through
+ * the listing, never `GET /api/v2/outbound/campaigns/{id}`.
+ */
 async function configurationRequests(p: Pipeline) {
   const log = await p.sim.requestLog();
-  const token = log.find((r) => r.path === SETTINGS_PATH)?.token;
+  const token = log.find((r) => r.path.endsWith('/aggregates/query'))?.token;
   expect(token).toBeTruthy();
-  return log.filter((r) => r.token === token && r.path !== '/oauth/token');
+  return log.filter(
+    (r) =>
+      r.token === token &&
+      r.method === 'GET' &&
+      (r.path === SETTINGS_PATH || /^\/api\/v2\/outbound\/campaigns\/[^/]+$/.test(r.path)),
+  );
 }
 
 /** Both notifications of a run have had time to arrive once `report.delivered` has. */

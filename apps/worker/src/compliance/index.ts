@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { ComplianceDenominator, Report } from '@wrapup/shared';
+import { COMPLIANCE_DENOMINATORS, type ComplianceDenominator, type Report } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
-import {
-  isKnownDenominator,
-  type ConfigurationClient,
-  type ConfiguredCampaign,
-  type OutboundSettings,
-} from '../clients/genesys/configuration';
+import type {
+  ConfiguredCampaign,
+  GenesysClient,
+  OutboundSettings,
+} from '../clients/genesys/client';
 import type { ConfigurationArchive, WarehouseSink } from '../clients/sinks/sink';
 import type { Logger } from '../logger';
 import { computeCompliance } from './compute';
@@ -24,8 +23,15 @@ export const SETTINGS_CACHE_TTL_SECONDS = 300;
  */
 export const FALLBACK_DENOMINATOR: ComplianceDenominator = 'CALLS_THAT_REACHED_QUEUE';
 
+export const isKnownDenominator = (s: string | undefined): s is ComplianceDenominator =>
+  COMPLIANCE_DENOMINATORS.includes(s as ComplianceDenominator);
+
 export interface ComplianceDeps {
-  genesys: ConfigurationClient;
+  /**
+   * The worker's Genesys client: its calls share the process's OAuth token, the rate limiter and
+   * the retries with every other Genesys call.
+   */
+  genesys: Pick<GenesysClient, 'getCampaignConfiguration' | 'getOutboundSettings'>;
   /** Where the intake remembers each campaign's latest copy `version` (`campaignState`). */
   runs: Pick<RunStore, 'campaignState'>;
   redis: Redis;
@@ -84,7 +90,7 @@ export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker
       const cached = await cachedJson<ConfiguredCampaign>(key('campaign', campaignId, known));
       if (cached !== undefined) return { campaign: cached, calls: 0 };
     }
-    const campaign = await deps.genesys.getCampaign(campaignId);
+    const campaign = await deps.genesys.getCampaignConfiguration(campaignId);
     if (campaign?.version !== undefined) {
       if (known !== undefined && known !== campaign.version)
         log.info(

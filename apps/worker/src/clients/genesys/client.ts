@@ -25,10 +25,15 @@ import {
   CampaignSchema,
   ChannelSchema,
   ChannelTopicsSchema,
+  ConfiguredCampaignSchema,
+  OutboundSettingsSchema,
   type Campaign,
   type CampaignProgress,
   type Channel,
+  type ConfiguredCampaign,
+  type OutboundSettings,
 } from './schemas';
+import type { SharedTokenOptions } from './shared-token';
 import { createTokenSource } from './token';
 
 export interface GenesysClientOptions extends GenesysHttpOptions {
@@ -38,6 +43,11 @@ export interface GenesysClientOptions extends GenesysHttpOptions {
   loginUrl: string;
   clientId: string;
   clientSecret: string;
+  /**
+   * Share the OAuth token with the other worker processes through this Redis (shared-token.ts:
+   * encrypted under the client secret, one fetch at a time); unset: one token per client object.
+   */
+  sharedToken?: SharedTokenOptions | undefined;
 }
 
 export interface CampaignAnalytics {
@@ -80,6 +90,13 @@ export interface GenesysClient {
    * answers 404 (GenesysNotFound).
    */
   addSubscriptions(channelId: string, topics: string[]): Promise<string[]>;
+  /**
+   * The campaign as Genesys returns it now, every field kept (the compliance archive); undefined
+   * on a 404 (deleted).
+   */
+  getCampaignConfiguration(id: string): Promise<ConfiguredCampaign | undefined>;
+  /** The org's Outbound Settings (`GET /api/v2/outbound/settings`). */
+  getOutboundSettings(): Promise<OutboundSettings>;
 }
 
 /**
@@ -107,6 +124,7 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     clientSecret: opts.clientSecret,
     http,
     logger: opts.logger,
+    shared: opts.sharedToken,
   });
   // After a 401: forget the refused token, get a fresh one and try once more (got drops this hook
   // for the retry, so a second 401 is final).
@@ -293,14 +311,45 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
       );
       return listing.entities.map((t) => t.id);
     },
+
+    async getCampaignConfiguration(id) {
+      try {
+        return await call(
+          'GET',
+          campaignPath(id),
+          'GET /api/v2/outbound/campaigns/{id} (configuration)',
+          ConfiguredCampaignSchema,
+        );
+      } catch (err) {
+        if (err instanceof GenesysNotFound) return undefined;
+        throw err;
+      }
+    },
+
+    getOutboundSettings() {
+      return call(
+        'GET',
+        '/api/v2/outbound/settings',
+        'GET /api/v2/outbound/settings',
+        OutboundSettingsSchema,
+      );
+    },
   };
   return client;
 }
 
 export { GenesysError, GenesysNotFound, isGenesysError } from './errors';
-export type { Campaign, CampaignProgress, Channel, KnownCampaignStatus } from './schemas';
+export type {
+  Campaign,
+  CampaignProgress,
+  Channel,
+  ConfiguredCampaign,
+  KnownCampaignStatus,
+  OutboundSettings,
+} from './schemas';
 export { CAMPAIGN_STATUSES } from './schemas';
 export type { AggregatesQuery, AggregatesFilter } from './analytics';
 export { campaignAggregatesQuery, CAMPAIGN_METRICS, MAX_QUERY_DAYS } from './analytics';
 export type { GenesysLogger } from './http';
+export type { SharedTokenOptions } from './shared-token';
 export type { AggregatesResponse, AnalyticsCounts } from '@wrapup/shared';

@@ -34,6 +34,33 @@ export const CampaignSchema = v.looseObject({
 export type Campaign = v.InferOutput<typeof CampaignSchema>;
 
 /**
+ * `GET /api/v2/outbound/campaigns/{id}` (SDK `Campaign`) read for the compliance archive. Loose:
+ * the whole object is archived as Genesys returned it; only what the compliance check reads is
+ * typed (`name` optional here, so an odd campaign is still archived). `abandonRate` is "the
+ * targeted compliance abandon rate percentage" (5 = 5%).
+ */
+export const ConfiguredCampaignSchema = v.looseObject({
+  id: v.string(),
+  name: v.optional(v.string()),
+  version: v.optional(v.number()),
+  dialingMode: v.optional(v.string()),
+  abandonRate: v.optional(v.nullable(v.number())),
+});
+export type ConfiguredCampaign = v.InferOutput<typeof ConfiguredCampaignSchema>;
+
+/**
+ * `GET /api/v2/outbound/settings` (SDK `OutboundSettings`): `complianceAbandonRateDenominator`
+ * (`ALL_CALLS` or `CALLS_THAT_REACHED_QUEUE`; the SDK enum also has `OutdatedSdkVersion`, and a
+ * value we do not know is kept as text) and `abandonSeconds`, both optional.
+ */
+export const OutboundSettingsSchema = v.looseObject({
+  version: v.optional(v.number()),
+  complianceAbandonRateDenominator: v.optional(v.string()),
+  abandonSeconds: v.optional(v.number()),
+});
+export type OutboundSettings = v.InferOutput<typeof OutboundSettingsSchema>;
+
+/**
  * `GET /api/v2/outbound/campaigns` (`CampaignEntityListing` in the platform-client SDKs): one page.
  * `pageCount` may be missing; then `total` and `pageSize` tell whether more pages follow.
  */

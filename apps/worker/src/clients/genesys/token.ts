@@ -3,6 +3,12 @@ import * as v from 'valibot';
 import { GenesysError } from './errors';
 import { correlationIdOf, errorFromResponse, safeJson, send, type GenesysLogger } from './http';
 import { TokenResponseSchema } from './schemas';
+import {
+  createSharedTokenStore,
+  type SharedEntry,
+  type SharedTokenOptions,
+  type TokenEntry,
+} from './shared-token';
 
 export interface TokenSourceOptions {
   loginUrl: string;
@@ -12,6 +18,11 @@ export interface TokenSourceOptions {
   http: Got;
   logger: GenesysLogger;
   now?: () => number;
+  /**
+   * Share the token with every process on the same Redis and prefix (shared-token.ts): encrypted
+   * under the client secret, fetched by one process at a time. Without it: one token per process.
+   */
+  shared?: SharedTokenOptions | undefined;
 }
 
 export interface TokenSource {
@@ -24,11 +35,28 @@ export interface TokenSource {
 /** Renew this long before `expires_in` runs out: 10% of the lifetime, at most 60 s. */
 export const renewMarginMs = (ttlMs: number) => Math.min(60_000, ttlMs * 0.1);
 
-/** OAuth client credentials: one token per process, renewed before expiry, single-flight. */
+/**
+ * OAuth client credentials: one token, renewed before expiry, single-flight; with `shared`, one
+ * token for every process on that Redis (read from there first, fetched by one process at a time),
+ * else one per process.
+ */
 export function createTokenSource(opts: TokenSourceOptions): TokenSource {
   const now = opts.now ?? Date.now;
-  let cached: { token: string; renewAt: number } | undefined;
+  let cached: SharedEntry | undefined;
   let inflight: Promise<string> | undefined;
+  // the token a 401 refused last: never taken from Redis again
+  let refused: string | undefined;
+  // the compare-and-delete of a refused token's shared copy, awaited before the next read
+  let discarding: Promise<void> | undefined;
+  const shared =
+    opts.shared &&
+    createSharedTokenStore({
+      ...opts.shared,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      logger: opts.logger,
+      now,
+    });
 
   const what = 'POST /oauth/token';
   const request = {
@@ -40,7 +68,7 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
     form: { grant_type: 'client_credentials' },
   } as const;
 
-  async function fetchToken(): Promise<string> {
+  async function fetchToken(): Promise<TokenEntry> {
     const askedAt = now();
     const res = await send(opts.http, what, `${opts.loginUrl}/oauth/token`, request, opts.logger);
     // 400/401: wrong client id or secret, no point retrying (retryable false)
@@ -55,24 +83,37 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
       });
     }
     const ttlMs = parsed.output.expires_in * 1000;
-    cached = { token: parsed.output.access_token, renewAt: askedAt + ttlMs - renewMarginMs(ttlMs) };
     opts.logger.debug(
       { expiresInS: parsed.output.expires_in, correlationId: correlationIdOf(res) },
       'genesys token obtained',
     );
+    return { token: parsed.output.access_token, renewAt: askedAt + ttlMs - renewMarginMs(ttlMs) };
+  }
+
+  async function obtain(): Promise<string> {
+    if (shared) {
+      await discarding;
+      cached = await shared.obtain(fetchToken, refused);
+    } else {
+      cached = await fetchToken();
+    }
     return cached.token;
   }
 
   return {
     get() {
       if (cached && now() < cached.renewAt) return Promise.resolve(cached.token);
-      inflight ??= fetchToken().finally(() => {
+      inflight ??= obtain().finally(() => {
         inflight = undefined;
       });
       return inflight;
     },
     invalidate(token) {
-      if (cached?.token === token) cached = undefined;
+      refused = token;
+      if (cached?.token !== token) return;
+      const stored = cached.stored;
+      cached = undefined;
+      if (shared && stored !== undefined) discarding = shared.discard(stored);
     },
   };
 }
