@@ -118,6 +118,14 @@ export async function startWorkerRuntime(
     genesys: analyticsGenesys,
     timeoutMs: config.genesys.timeoutMs,
   });
+  const compliance = createComplianceChecker({
+    genesys,
+    runs,
+    redis,
+    prefix: config.queuePrefix,
+    abandonRateLimit: config.abandonRateLimit,
+    logger,
+  });
   const ownSink = opts.sink === undefined;
   const sink = opts.sink ?? createWarehouseSink(config.warehouse, logger);
   try {
@@ -154,18 +162,13 @@ export async function startWorkerRuntime(
     queues,
     finalReportAfterMs: config.finalReportAfterMs,
     // the compliance check's configuration calls: the same client, token and rate limiter
-    compliance: createComplianceChecker({
-      genesys,
-      runs,
-      redis,
-      prefix: config.queuePrefix,
-      abandonRateLimit: config.abandonRateLimit,
-      logger,
-    }),
+    compliance,
     lockDurationMs: opts.lockDurationMs ?? config.workerLockDurationMs,
     stalledIntervalMs: opts.stalledIntervalMs ?? config.workerLockDurationMs,
     analyticsProcessor: createAnalyticsProcessor({
       genesys: analyticsGenesys,
+      // the campaign the run's validation looked up serves its compliance check too
+      rememberCampaign: (campaign) => compliance.remember(campaign),
       alignWindows: batch !== undefined,
       inventory,
       runs,

@@ -11,13 +11,17 @@ import { startPipeline, type Pipeline } from '../src/testing/harness';
 const SETTINGS_PATH = '/api/v2/outbound/settings';
 const campaignPath = (id: string) => `/api/v2/outbound/campaigns/${id}`;
 
-/** What the ingest does for a campaign copy (EventBridge / Notification API): it carries `version`. */
+/**
+ * What the ingest does for a campaign copy (EventBridge / Notification API): it carries `version`;
+ * without one, for a guide-shaped webhook finish (no version).
+ */
 async function finishCopy(
   p: Pipeline,
   campaignId: string,
-  version: number,
+  version: number | undefined,
   opts: { status?: 'completed' | 'stopped'; occurredAt?: string; contactCount: number },
 ): Promise<string> {
+  const shape = version === undefined ? 'guide' : 'eventbridge';
   const occurredAt = opts.occurredAt ?? new Date().toISOString();
   const status = opts.status ?? 'completed';
   const eventId = `evt-${campaignId}-${occurredAt}`;
@@ -27,8 +31,8 @@ async function finishCopy(
     status,
     occurredAt,
     now: new Date().toISOString(),
-    campaignVersion: version,
-    shape: 'eventbridge',
+    ...(version !== undefined && { campaignVersion: version }),
+    shape,
   });
   expect(intake.outcome).toBe('new');
   const job: AnalyticsJob = {
@@ -37,7 +41,7 @@ async function finishCopy(
     status,
     occurredAt,
     eventId,
-    shape: 'eventbridge',
+    shape,
     receivedAt: new Date().toISOString(),
     durationSeconds: 600,
     contactCount: opts.contactCount,
@@ -162,11 +166,9 @@ describe('compliance: configuration archive and abandon-rate check (issue 20)', 
       outboundLineCount: 10,
       priority: 5,
     });
+    // the campaign is the one the run's own (batched) lookup returned: no second read of it
     const calls = await configurationRequests(p);
-    expect(calls.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      `GET ${campaignPath(over.id)}`,
-      `GET ${SETTINGS_PATH}`,
-    ]);
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${SETTINGS_PATH}`]);
 
     const flagged = notificationsOf(p, runId, 'report.compliance');
     expect(flagged).toHaveLength(1);
@@ -183,7 +185,7 @@ describe('compliance: configuration archive and abandon-rate check (issue 20)', 
     expect((await p.waitForRun(second)).stage).toBe('delivered');
     await settle(p, second);
     expect(await archiveRows(p, over.id)).toHaveLength(1);
-    expect(await configurationRequests(p)).toHaveLength(2);
+    expect(await configurationRequests(p)).toHaveLength(1);
     expect((await reportRow(p, second))?.campaign_version).toBe(version.version);
     // flagged once for each run, never twice for one
     expect(notificationsOf(p, second, 'report.compliance')).toHaveLength(1);
@@ -207,6 +209,28 @@ describe('compliance: configuration archive and abandon-rate check (issue 20)', 
     });
     expect(notificationsOf(p, quiet, 'report.compliance')).toHaveLength(0);
     expect(await archiveRows(p, under.id)).toHaveLength(1);
+  }, 60_000);
+
+  it("a finish that carries no version (a guide-shaped webhook) is archived from the run's own lookup, with no campaign read of its own", async () => {
+    p = await startPipeline();
+    const campaign = await p.sim.createCampaign({ contactCount: 20, abandonTarget: 4 });
+    await p.sim.runToCompletion(campaign.id, {
+      durationSeconds: 2,
+      outcomes: { attempted: 20, connected: 10, abandoned: 1, avgHandleMs: 1500 },
+    });
+    const served = (await simGet(p, campaignPath(campaign.id))) as { version: number };
+    const runId = await finishCopy(p, campaign.id, undefined, { contactCount: 20 });
+    expect((await p.waitForRun(runId)).stage).toBe('delivered');
+    await settle(p, runId);
+    expect((await reportRow(p, runId))?.campaign_version).toBe(served.version);
+    expect((await reportRow(p, runId))?.report.compliance).toMatchObject({
+      campaignTarget: 0.04,
+      configVersion: served.version,
+    });
+    const archived = await archiveRows(p, campaign.id);
+    expect(archived.map((a) => a.version)).toEqual([served.version]);
+    expect(archived[0]?.configuration).toEqual(served);
+    expect((await configurationRequests(p)).map((r) => r.path)).toEqual([SETTINGS_PATH]);
   }, 60_000);
 
   it("switches the denominator with the org's setting: same campaign data, different rate", async () => {

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { COMPLIANCE_DENOMINATORS, type ComplianceDenominator, type Report } from '@wrapup/shared';
 import type { RunStore } from '@wrapup/runs';
+import * as v from 'valibot';
 import type {
   ConfiguredCampaign,
   GenesysClient,
   OutboundSettings,
 } from '../clients/genesys/client';
+import { ConfiguredCampaignSchema } from '../clients/genesys/schemas';
 import type { ConfigurationArchive, WarehouseSink } from '../clients/sinks/sink';
 import type { Logger } from '../logger';
 import { computeCompliance } from './compute';
@@ -14,6 +16,8 @@ export { computeCompliance, RULES } from './compute';
 
 /** A campaign version's configuration stays cached past the final re-check (FINAL_REPORT_AFTER, 50 h). */
 export const CONFIG_CACHE_TTL_SECONDS = 8 * 24 * 3600;
+/** The cache entry of the campaign as its latest run's lookup returned it (see `remember`). */
+const SEEN = 'seen';
 /** The org's Outbound Settings are read again after this long (they change rarely). */
 export const SETTINGS_CACHE_TTL_SECONDS = 300;
 
@@ -62,6 +66,13 @@ export interface ComplianceChecker {
   assess(report: Report, opts?: { previous?: Report }): Promise<Assessment>;
   /** Archives once per sink, campaign and version (a Redis mark skips the warehouse after that). */
   archive(sink: WarehouseSink, archive: ConfigurationArchive): Promise<'archived' | 'known'>;
+  /**
+   * Keeps the campaign as the analytics stage's lookup returned it (the whole `Campaign`, from
+   * the batched `GET /api/v2/outbound/campaigns?id=` or the single read), so the assessment of
+   * its report needs no second call for the same object. Best effort: never rejects; a value that
+   * is not a campaign with a version is not kept.
+   */
+  remember(campaign: unknown): Promise<void>;
 }
 
 export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker {
@@ -85,11 +96,18 @@ export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker
   async function configuration(
     campaignId: string,
   ): Promise<{ campaign: ConfiguredCampaign | undefined; calls: number }> {
-    const known = (await deps.runs.campaignState(campaignId)).version;
+    const [state, seen] = await Promise.all([
+      deps.runs.campaignState(campaignId),
+      cachedJson<ConfiguredCampaign>(key('campaign', campaignId, SEEN)),
+    ]);
+    const known = state.version;
     if (known !== undefined) {
       const cached = await cachedJson<ConfiguredCampaign>(key('campaign', campaignId, known));
       if (cached !== undefined) return { campaign: cached, calls: 0 };
     }
+    // the run's own lookup (see remember): the version the intake saw, or any when it saw none
+    if (seen?.version !== undefined && (known === undefined || seen.version === known))
+      return { campaign: seen, calls: 0 };
     const campaign = await deps.genesys.getCampaignConfiguration(campaignId);
     if (campaign?.version !== undefined) {
       if (known !== undefined && known !== campaign.version)
@@ -165,6 +183,21 @@ export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker
         ...(archive && { archive }),
         genesysCalls: campaignCalls + settingsCalls,
       };
+    },
+
+    async remember(campaign) {
+      const parsed = v.safeParse(ConfiguredCampaignSchema, campaign);
+      if (!parsed.success || parsed.output.version === undefined) return;
+      await deps.redis
+        .set(
+          key('campaign', parsed.output.id, SEEN),
+          JSON.stringify(parsed.output),
+          'EX',
+          configTtl,
+        )
+        .catch((err: unknown) =>
+          log.warn({ err }, 'could not keep the looked-up campaign; its report will ask again'),
+        );
     },
 
     async archive(sink, archive) {

@@ -73,6 +73,11 @@ export interface AnalyticsDeps {
   /** The worker's shutdown signal (the Genesys client's too): a call it stops returns the job. */
   shutdown?: AbortSignal | undefined;
   /**
+   * Keeps the campaign the run's validation looked up for the compliance step of its report
+   * (compliance `remember`): the same object is not asked for twice. Best effort.
+   */
+  rememberCampaign?: ((campaign: unknown) => Promise<void>) | undefined;
+  /**
    * ANALYTICS_BATCH: each run's query interval is widened to whole minutes (start floored, end
    * ceiled, at most a minute each side; where that is safe, see `alignWindow`), so
    * runs whose windows differ can share one query with a granularity (batch/plan.ts). The report's
@@ -557,6 +562,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     if (campaign.alwaysRunning && data.status === 'completed') {
       return { kind: 'rejected', reason: 'an alwaysRunning campaign never completes by itself' };
     }
+    await deps.rememberCampaign?.(campaign);
     const ok = (expected: {
       expectedCount: number | null;
       expectedFrom: 'event' | 'progress' | 'unknown';
