@@ -137,15 +137,15 @@ export class BatchCoordinator {
     const answered = new Promise<BatchAnswer>((resolve) => {
       this.waiters.set(id, { key, resolve });
     });
-    await this.register(id, JSON.stringify(req));
-    this.schedule();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new BatchTimeout(`no batch answered within ${this.waitTimeoutMs} ms`));
-      }, this.waitTimeoutMs);
-    });
     try {
+      await this.register(id, JSON.stringify(req));
+      this.schedule();
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new BatchTimeout(`no batch answered within ${this.waitTimeoutMs} ms`));
+        }, this.waitTimeoutMs);
+      });
       return await Promise.race([answered, timeout]);
     } catch (err) {
       if (err instanceof BatchTimeout) {
