@@ -155,6 +155,7 @@ export const SettingsBody = v.strictObject({
   analyticsLagJitterMs: v.optional(v.number()),
   omitOptionalFields: v.optional(v.number()),
   omitVersion: v.optional(v.boolean()),
+  refuseUnknownIds: v.optional(v.boolean()),
   maxIntervalDays: v.optional(v.nullable(v.number())),
   notificationHeartbeatMs: v.optional(v.number()),
   notificationChannelTtlMs: v.optional(v.number()),

@@ -43,6 +43,12 @@ export interface SimOptions {
   omitOptionalFields?: number;
   /** Publish campaign copies without `version` (default false; optional in the SDK model). */
   omitVersion?: boolean;
+  /**
+   * The bulk id endpoints (`GET /api/v2/outbound/campaigns?id=`, `POST .../campaigns/progress`)
+   * answer 400 for a whole list that names an unknown campaign (default false: unknown ids are
+   * left out). How the platform answers them is unverified; this is the harsher reading.
+   */
+  refuseUnknownIds?: boolean;
   /** Reject aggregate queries whose interval is longer than this many days (default: no cap). */
   maxIntervalDays?: number;
   /** Notification WebSocket heartbeat interval (default 30000; forum-sourced, see notifications.ts). */
@@ -84,6 +90,7 @@ export interface SimSettings {
   analyticsLagJitterMs: number;
   omitOptionalFields: number;
   omitVersion: boolean;
+  refuseUnknownIds: boolean;
   maxIntervalDays: number | undefined;
   notificationHeartbeatMs: number;
   notificationChannelTtlMs: number;
@@ -143,6 +150,7 @@ export function resolveOptions(opts: SimOptions = {}): ResolvedOptions {
     analyticsLagJitterMs: opts.analyticsLagJitterMs ?? 0,
     omitOptionalFields: opts.omitOptionalFields ?? 0,
     omitVersion: opts.omitVersion ?? false,
+    refuseUnknownIds: opts.refuseUnknownIds ?? false,
     maxIntervalDays: opts.maxIntervalDays,
     notificationHeartbeatMs:
       opts.notificationHeartbeatMs ?? NOTIFICATION_DEFAULTS.notificationHeartbeatMs,

@@ -41,7 +41,7 @@ const INTEGER_SETTINGS = {
 /** Integer settings that null clears, and the least each may be otherwise. */
 const CLEARABLE_SETTINGS = { retryAfterSeconds: 0, maxIntervalDays: 1 } as const;
 
-const BOOLEAN_SETTINGS = ['retryAfterHeader', 'omitVersion'] as const;
+const BOOLEAN_SETTINGS = ['retryAfterHeader', 'omitVersion', 'refuseUnknownIds'] as const;
 
 const entries = <T extends object>(o: T) => Object.entries(o) as [keyof T, number][];
 

@@ -27,7 +27,8 @@ import {
  * - `{warehouse}`, `{notify}`, `{reconcile}`: each other queue on its own slot (BullMQ's
  *   documented way: a braced prefix), so the queues spread over the masters; the notify marks
  *   (single-key) live with the notify queue.
- * - `{limiter}`: the shared Genesys rate limiter's three keys (one script).
+ * - `{limiter}`: the shared Genesys rate limiter's three keys (one script), and the shared OAuth
+ *   token with its fetch lock (single-key commands, apps/worker/src/clients/genesys/shared-token.ts).
  * - `{batch}`: the analytics batch coordinator's keys (its MULTI and MGET).
  */
 export interface KeyLayout {
@@ -39,7 +40,7 @@ export interface KeyLayout {
   readonly runs: string;
   /** The Notification API listener's lease, its baseline and the campaign feed (and the sweep's baseline). */
   readonly events: string;
-  /** The shared Genesys rate limiter. */
+  /** The shared Genesys rate limiter (and the shared OAuth token, under `:genesys:token:`). */
   readonly limiter: string;
   /** The notify processor's sent marks. */
   readonly notifyMarks: string;

@@ -173,6 +173,45 @@ describe('batched aggregates queries against the simulator', () => {
   });
 });
 
+describe('bulk lookups with an id the platform refuses', () => {
+  it('splits a refused list so that one unknown campaign never fails the others', async () => {
+    const s = await sim();
+    const ids = ['good-a', 'good-b', 'good-c'];
+    await finished(s, ids, Date.now() - 60 * MIN, 2);
+    await s.setFaults({ refuseUnknownIds: true });
+    const { client } = clientFor(s);
+    const requests = new Map<string, BatchRequest>();
+    for (const campaignId of [...ids, 'no-such-campaign']) {
+      for (const kind of ['campaign', 'progress'] as const) {
+        const r: BatchRequest = { kind, campaignId };
+        requests.set(requestKey(r), r);
+      }
+    }
+    await s.resetLog();
+    const answers = await createBatchSender(client)(requests);
+    for (const id of ids) {
+      expect(answers.get(requestKey({ kind: 'campaign', campaignId: id }))).toMatchObject({
+        ok: true,
+        value: { id },
+      });
+      expect(answers.get(requestKey({ kind: 'progress', campaignId: id }))).toMatchObject({
+        ok: true,
+        value: { campaign: { id }, numberOfContactsCalled: 2 },
+      });
+    }
+    // only the unknown campaign's own answers are the error
+    for (const kind of ['campaign', 'progress'] as const)
+      expect(answers.get(requestKey({ kind, campaignId: 'no-such-campaign' }))).toMatchObject({
+        ok: false,
+        status: 400,
+      });
+    // halved until the bad id was alone: 4 ids -> 2 + 2 -> the bad pair as 1 + 1, per endpoint
+    const log = (await s.requestLog()).filter((r) => r.path.startsWith('/api/'));
+    expect(log.filter((r) => r.status === 400)).toHaveLength(6);
+    expect(log.filter((r) => r.status === 200)).toHaveLength(4);
+  });
+});
+
 describe('the batch window across worker processes', () => {
   it('answers runs waiting in two processes with one batch, and falls back when no sender answers', async () => {
     const s = await sim();

@@ -63,31 +63,24 @@ export function createBatchSender(
       else windows.push([key, { campaignId: r.campaignId, interval: r.interval }]);
     }
 
-    const lookups = async () => {
-      if (campaigns.length === 0) return;
-      try {
-        const found = new Map(
-          (await client.getCampaignsByIds(campaigns.map(([, id]) => id))).map((c) => [c.id, c]),
-        );
-        for (const [key, id] of campaigns)
-          answers.set(key, { ok: true, value: found.get(id) ?? null });
-      } catch (err) {
-        for (const [key] of campaigns) answers.set(key, failure(err));
-      }
-    };
-    const progresses = async () => {
-      if (progress.length === 0) return;
-      try {
-        const list = await client.getCampaignsProgress(progress.map(([, id]) => id));
-        const byId = new Map(
-          list.flatMap((p) => (p.campaign ? [[p.campaign.id, p] as const] : [])),
-        );
-        for (const [key, id] of progress)
-          answers.set(key, { ok: true, value: byId.get(id) ?? null });
-      } catch (err) {
-        for (const [key] of progress) answers.set(key, failure(err));
-      }
-    };
+    const lookups = () =>
+      byIds(
+        campaigns,
+        async (ids) =>
+          new Map((await client.getCampaignsByIds(ids)).map((c) => [c.id, c] as const)),
+        answers,
+      );
+    const progresses = () =>
+      byIds(
+        progress,
+        async (ids) =>
+          new Map(
+            (await client.getCampaignsProgress(ids)).flatMap((p) =>
+              p.campaign ? [[p.campaign.id, p] as const] : [],
+            ),
+          ),
+        answers,
+      );
     const aggregates = async () => {
       const entries = windows.map(([, e]) => e);
       await Promise.all(
@@ -102,6 +95,37 @@ export function createBatchSender(
     return answers;
   };
 }
+
+/**
+ * One bulk call for every id (a campaign not in the answer is `null`). A call the API refuses for
+ * what it was asked (400/404: an id it will not take, say a deleted or malformed one; whether the
+ * platform refuses a whole list for one such id is unverified) is halved until each part is
+ * accepted or holds one id, whose answer is then the error: one bad id never fails the rest.
+ */
+async function byIds(
+  entries: readonly (readonly [key: string, id: string])[],
+  call: (ids: string[]) => Promise<Map<string, unknown>>,
+  answers: Map<string, BatchAnswer>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  try {
+    const found = await call(entries.map(([, id]) => id));
+    for (const [key, id] of entries) answers.set(key, { ok: true, value: found.get(id) ?? null });
+  } catch (err) {
+    if (entries.length === 1 || !refusedIds(err)) {
+      for (const [key] of entries) answers.set(key, failure(err));
+      return;
+    }
+    const half = entries.length >> 1;
+    await Promise.all([
+      byIds(entries.slice(0, half), call, answers),
+      byIds(entries.slice(half), call, answers),
+    ]);
+  }
+}
+
+const refusedIds = (err: unknown) =>
+  err instanceof GenesysError && (err.status === 400 || err.status === 404);
 
 async function runQuery(
   client: Client,

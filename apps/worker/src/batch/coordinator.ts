@@ -168,7 +168,12 @@ export class BatchCoordinator {
       const fields: string[] = [];
       const written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         this.registering = undefined;
-        await this.opts.redis.hset(this.keys.pending, ...fields);
+        // closed (or given up) in the meantime: close() already removed what it knew of
+        const live: string[] = [];
+        for (let i = 0; i < fields.length; i += 2)
+          if (!this.closed && this.waiters.has(fields[i] as string))
+            live.push(fields[i] as string, fields[i + 1] as string);
+        if (live.length > 0) await this.opts.redis.hset(this.keys.pending, ...live);
       });
       this.registering = { fields, written };
     }
@@ -284,8 +289,9 @@ export class BatchCoordinator {
   }
 
   private onMessage(message: string) {
-    const space = message.indexOf(' ');
-    if (space < 0 || message.slice(0, space) === this.instance) return;
+    // `<instance> <answers>`; a bare `{...}` is an older worker's (a rolling deploy)
+    const space = message.startsWith('{') ? -1 : message.indexOf(' ');
+    if (space >= 0 && message.slice(0, space) === this.instance) return;
     try {
       this.resolve(JSON.parse(message.slice(space + 1)) as Record<string, BatchAnswer>);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { campaignAggregatesQuery } from '../clients/genesys/analytics';
-import { extractCounts } from '@wrapup/shared';
+import { extractCounts, hourlySeries } from '@wrapup/shared';
 import {
   alignInterval,
   batchable,
@@ -144,14 +144,34 @@ describe('entryCounts', () => {
         { group: { outboundCampaignId: 'a', wrapUpCode: 'z' }, data: [bucket(10, 20, 2)] },
       ],
     };
+    const own = (campaignId: string) =>
+      resp.results.filter(
+        (r) => !('outboundCampaignId' in r.group) || r.group.outboundCampaignId === campaignId,
+      );
     const idx = new IndexedAnswer(resp);
     for (const campaignId of ['a', 'b', 'c']) {
       const entry = { campaignId, interval: iv(0, 20) };
       expect(entryCounts(idx, entry, false)).toEqual(extractCounts(resp, campaignId));
       expect(entryCounts(idx, entry, true)).toEqual(extractCounts(resp, campaignId));
-      expect(entryCounts(idx, entry, true)).toEqual(entryCounts(resp, entry, true));
-      expect(entryHourly(idx, entry)).toEqual(entryHourly(resp, entry));
+      // the hourly series as a query of this campaign alone would give it
+      expect(entryHourly(idx, entry)).toEqual(
+        hourlySeries({ results: own(campaignId) }, campaignId, entry.interval),
+      );
     }
+    // another campaign's bucket that straddles an hour does not cost this one its series
+    const straddling = {
+      results: [
+        ...resp.results,
+        {
+          group: { outboundCampaignId: 'b' },
+          data: [{ interval: iv(50, 70), metrics: bucket(0, 1, 1).metrics }],
+        },
+      ],
+    };
+    expect(entryHourly(straddling, { campaignId: 'a', interval: iv(0, 120) })).toEqual(
+      hourlySeries({ results: own('a') }, 'a', iv(0, 120)),
+    );
+    expect(entryHourly(straddling, { campaignId: 'b', interval: iv(0, 120) })).toBeUndefined();
     expect(entryCounts(idx, { campaignId: 'a', interval: iv(0, 20) }, true).attempted).toBe(19);
     expect(entryCounts(idx, { campaignId: 'c', interval: iv(0, 20) }, true).attempted).toBe(16);
     expect(entryCounts(idx, { campaignId: 'b', interval: iv(10, 20) }, true).attempted).toBe(8);

@@ -301,7 +301,8 @@ const indexed = (resp: AggregatesResponse | IndexedAnswer) =>
 /**
  * One entry's hourly series from a bucketed answer: its campaign's buckets inside its window, when
  * every one of them lies within one UTC hour (else undefined: the buckets cannot say which hour a
- * metric belongs to).
+ * metric belongs to). Only the entry's own campaign's buckets (and those of no campaign) decide:
+ * the series is what a query of that campaign alone would give.
  */
 export function entryHourly(
   answer: AggregatesResponse | IndexedAnswer,

@@ -50,9 +50,9 @@ export function createNotifyProcessor(deps: NotifyProcessorDeps) {
     const { event } = notification;
     const jobId = job.id ?? `${notification.runId}.${event}.${target.hash}`;
     const sent = sentKey(deps.prefix, jobId);
-    // Only a job that started before (BullMQ counts starts, stalled re-runs included) can have
-    // sent already: a first start skips the read.
-    if (job.attemptsStarted > 1 && (await deps.redis.exists(sent)) === 1) {
+    // Read on every start, the first included: the same job id can come back as a new job once
+    // the finished one was removed (by count) while its mark still lives.
+    if ((await deps.redis.exists(sent)) === 1) {
       log.info({ target, event }, 'notification already sent; not sending again');
       return { sent: true, event };
     }

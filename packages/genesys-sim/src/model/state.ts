@@ -73,6 +73,7 @@ export class SimState {
       analyticsLagJitterMs: opts.analyticsLagJitterMs,
       omitOptionalFields: opts.omitOptionalFields,
       omitVersion: opts.omitVersion,
+      refuseUnknownIds: opts.refuseUnknownIds,
       maxIntervalDays: opts.maxIntervalDays,
       notificationHeartbeatMs: opts.notificationHeartbeatMs,
       notificationChannelTtlMs: opts.notificationChannelTtlMs,

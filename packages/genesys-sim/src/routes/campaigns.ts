@@ -41,6 +41,9 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
       );
     const descending = c.req.query('sortOrder')?.toLowerCase().startsWith('desc') ?? false;
 
+    const unknown = ids.find((id) => !state.campaigns.has(id));
+    if (state.settings.refuseUnknownIds && unknown !== undefined)
+      return genesysError(c, 400, 'bad.request', `campaign ${unknown} does not exist`);
     let all = [...state.campaigns.values()];
     if (name) all = all.filter((x) => x.name.toLowerCase().includes(name));
     if (ids.length > 0) all = all.filter((x) => ids.includes(x.id));
@@ -65,8 +68,8 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
   });
 
   // `POST /api/v2/outbound/campaigns/progress` (SDK `postOutboundCampaignsProgress`): a JSON array
-  // of campaign ids, answered with the progress of each known one (unknown ids are left out; how
-  // the platform answers them is unverified).
+  // of campaign ids, answered with the progress of each known one (unknown ids are left out, or
+  // the whole list refused with `refuseUnknownIds`: how the platform answers them is unverified).
   app.post('/progress', async (c) => {
     let body: unknown;
     try {
@@ -83,6 +86,9 @@ export function campaignRoutes(state: SimState): Hono<SimEnv> {
         'bad.request',
         `at most ${MAX_CAMPAIGN_IDS} campaign ids are allowed, got ${body.length}`,
       );
+    const unknown = (body as string[]).find((id) => !state.campaigns.has(id));
+    if (state.settings.refuseUnknownIds && unknown !== undefined)
+      return genesysError(c, 400, 'bad.request', `campaign ${unknown} does not exist`);
     const out = [];
     for (const id of new Set(body as string[])) {
       const campaign = state.campaigns.get(id);

@@ -23,9 +23,10 @@ import type { GenesysLogger } from './http';
  *   (HKDF-SHA256) from the client id + secret, the key name as additional data: Redis, its dumps
  *   and anything that shows its keys never hold a usable bearer token, and a process without the
  *   secret cannot decrypt (nor forge) it. Stored with PX until the renewal time.
- * - Who fetches: whoever takes `<key>:lock` (SET NX PX, short); the others poll the key and, if
- *   the holder has not delivered within `waitMs`, fetch themselves. A lock is never waited on
- *   for longer, and never makes a call fail.
+ * - Who fetches: whoever takes `<key>:lock` (SET NX PX, short, kept alive while its fetch waits
+ *   for the limiter); the others poll the key, take the lock over when it lapses (its holder
+ *   died), and fetch themselves if a live holder has not delivered within `waitMs`. A lock is
+ *   never waited on for longer, and never makes a call fail.
  * - After a 401 the refused token's value is deleted only if the key still holds that value
  *   (compare-and-delete script): a newer token another process stored stays.
  * - Redis failing (down, not ready, or slower than `commandTimeoutMs`) never fails a call: the
@@ -41,7 +42,11 @@ export interface SharedTokenOptions {
   prefix: string;
   /** The fetch lock's life (default 5000). */
   lockMs?: number;
-  /** How long a process waits for the lock holder's token before fetching its own (default 4000). */
+  /**
+   * How long a process waits for a live lock holder's token before fetching its own (default
+   * 30000: the holder keeps its lock alive while its fetch waits for the limiter; a dead holder's
+   * lock lapses within lockMs and the next process takes it over long before this).
+   */
   waitMs?: number;
   /** Poll interval while waiting (default 50). */
   pollMs?: number;
@@ -86,6 +91,9 @@ export function sharedTokenKey(prefix: string, clientId: string, clientSecret: s
   return `${prefix}:genesys:token:${derive(clientId, clientSecret, 'redis key id', 8).toString('hex')}`;
 }
 
+/** Compare-and-extend: the lock lives ARGV[2] ms more only if it still holds ARGV[1]. */
+const EXTEND_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
 /** Compare-and-delete: the key goes only if it still holds ARGV[1]. */
 const DELETE_IF_EQUAL = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -101,7 +109,7 @@ export function createSharedTokenStore(
 ): SharedTokenStore {
   const { redis, logger: log, now } = opts;
   const lockMs = opts.lockMs ?? 5_000;
-  const waitMs = opts.waitMs ?? 4_000;
+  const waitMs = opts.waitMs ?? 30_000;
   const pollMs = opts.pollMs ?? 50;
   const commandTimeoutMs = opts.commandTimeoutMs ?? 1_000;
   const key = sharedTokenKey(opts.prefix, opts.clientId, opts.clientSecret);
@@ -221,12 +229,23 @@ export function createSharedTokenStore(
         const locked = await command('lock', () => redis.set(lockKey, owner, 'PX', lockMs, 'NX'));
         if (locked === FAILED) return fetch();
         if (locked === 'OK') {
+          // kept alive while the fetch waits (a limiter pause can outlast the lock): the others
+          // go on waiting for this token instead of fetching their own; a holder that dies lets
+          // it lapse within lockMs and the next one takes over
+          const keepAlive = setInterval(
+            () =>
+              void command('extend', () =>
+                redis.eval(EXTEND_IF_EQUAL, 1, lockKey, owner, String(lockMs)),
+              ),
+            Math.max(10, Math.floor(lockMs / 3)),
+          );
           try {
             // a holder may have stored and released between the read and the lock
             const again = await read(refused);
             if (again !== undefined && again !== FAILED) return again;
             return await write(await fetch());
           } finally {
+            clearInterval(keepAlive);
             await command('unlock', () => redis.eval(DELETE_IF_EQUAL, 1, lockKey, owner));
           }
         }
