@@ -158,6 +158,106 @@ export function prepareAdd(
   return { jobId, keys, args: argv.slice(ADD_STANDARD_JOB.keys) };
 }
 
+/** What BullMQ packs its script arguments with: msgpackr, as its backend configures it. */
+interface Packer {
+  pack(value: unknown): Buffer;
+  unpack(bytes: Buffer): unknown;
+}
+
+function loadPacker(): Packer | undefined {
+  try {
+    // msgpackr as BullMQ itself resolves it (its own dependency), with BullMQ's options
+    const fromBullmq = createRequire(createRequire(import.meta.url).resolve('bullmq'));
+    const { Packr } = fromBullmq('msgpackr') as {
+      Packr: new (o: object) => Packer;
+    };
+    return new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the add of one job of a template (see addTemplate). */
+export type AddOfJob = (data: object, jobId: string) => PreparedAdd;
+
+const sameBytes = (a: string | Buffer | undefined, b: string | Buffer | undefined) =>
+  typeof a === 'string' || typeof b === 'string'
+    ? a === b
+    : a !== undefined && b !== undefined && a.equals(b);
+
+/**
+ * `prepareAdd` for many jobs of one queue, name and option set that differ only in their data and
+ * jobId (the intake's analytics jobs): what BullMQ encodes the same for every such job (the queue
+ * keys, the packed options apart from the jobId, the packed arguments apart from the jobId and the
+ * timestamp) is taken once from a probe that `prepareAdd` builds the ordinary way; each job then
+ * only has its data serialised and the two small msgpack arrays packed again, with BullMQ's own
+ * packer settings. BullMQ's per-job option checks (`validateOptions`, the jobId rules) still run
+ * for every job. The template is checked against the probe byte for byte when it is made: when it
+ * cannot reproduce it (another BullMQ, or a fixed `timestamp` option), every job goes through
+ * `prepareAdd`.
+ */
+export function addTemplate(queue: Queue, name: string, opts: JobsOptions): AddOfJob {
+  const slow: AddOfJob = (data, jobId) => prepareAdd(queue, name, data, { ...opts, jobId });
+  const packer = loadPacker();
+  const full = { ...queue.jobsOpts, ...opts };
+  if (!packer || full.timestamp !== undefined) return slow;
+  const probeId = 'add-template-probe';
+  const probeData = { probe: true };
+  let probe: PreparedAdd;
+  let args: unknown;
+  let encodedOpts: unknown;
+  try {
+    probe = prepareAdd(queue, name, probeData, { ...opts, jobId: probeId });
+    const [packedArgs, , packedOpts] = probe.args;
+    if (!Buffer.isBuffer(packedArgs) || !Buffer.isBuffer(packedOpts)) return slow;
+    args = packer.unpack(packedArgs);
+    encodedOpts = packer.unpack(packedOpts);
+  } catch {
+    return slow;
+  }
+  if (
+    !Array.isArray(args) ||
+    args[1] !== probeId ||
+    args[2] !== name ||
+    typeof args[3] !== 'number' ||
+    typeof encodedOpts !== 'object' ||
+    encodedOpts === null ||
+    (encodedOpts as { jobId?: unknown }).jobId !== probeId
+  ) {
+    return slow;
+  }
+  const argsTemplate: readonly unknown[] = args;
+  const optsTemplate = encodedOpts as Record<string, unknown>;
+  const keys = probe.keys;
+  const checker = new CheckedJob(queue, name, probeData, { ...full, jobId: probeId }, probeId);
+  const build = (json: string, jobId: string, timestamp: number): PreparedAdd => {
+    const packedArgs = argsTemplate.slice();
+    packedArgs[1] = jobId;
+    packedArgs[3] = timestamp;
+    return {
+      jobId,
+      keys,
+      args: [
+        packer.pack(packedArgs),
+        json,
+        // the jobId keeps its place among the options (it was spread in last, as here)
+        packer.pack({ ...optsTemplate, jobId }),
+      ],
+    };
+  };
+  const again = build(JSON.stringify(probeData), probeId, argsTemplate[3] as number);
+  if (!again.args.every((a, i) => sameBytes(a, probe.args[i]))) return slow;
+  return (data, jobId) => {
+    if (jobId === '0' || jobId.startsWith('0:'))
+      throw new Error("prepareAdd: jobId cannot be '0' or start with '0:'");
+    const json = JSON.stringify(data);
+    // BullMQ's own option checks, on this job's id and data (nothing else differs between the jobs)
+    checker.opts.jobId = jobId;
+    checker.validate({ data: json } as ReturnType<Job['asJSON']>);
+    return build(json, jobId, Date.now());
+  };
+}
+
 /**
  * The add script as a local Lua function `name(KEYS, ARGV)`: its KEYS and ARGV become parameters,
  * so it runs unchanged inside another script, on the keys and arguments `prepareAdd` produced.

@@ -14,8 +14,8 @@ export const MAX_RECENT_RUNS = 10_000;
  * Intake of one finish event, atomically.
  *
  * KEYS: 1 event-id key (scoped to the campaign), 2 campaign active key, 3 campaign run index (zset
- *       by occurredAt ms), 4 campaign state hash (see RECORD_STATUS_LUA), 5 key of the run this
- *       event would create
+ *       by occurredAt ms), 4 campaign state hash (see RECORD_STATUS_LUA; plus \`runs\`, see below),
+ *       5 key of the run this event would create
  * ARGV: 1 eventId, 2 runId, 3 campaignId, 4 status, 5 occurredAt (ISO), 6 occurredAt ms, 7 now (ISO),
  *       8 dedupe ttl s, 9 retention ttl s, 10 same-finish tolerance ms, 11 run key prefix,
  *       12 analytics job key prefix, 13 durationSeconds or '', 14 contactCount or '', 15 shape,
@@ -29,6 +29,14 @@ export const MAX_RECENT_RUNS = 10_000;
  * `prepareAdd` built it: KEYS 6..${5 + ADD_STANDARD_JOB.keys} and ARGV ${INTAKE_ADD_ARGV}..${INTAKE_ADD_ARGV + 2} are BullMQ's own add script's keys
  * and arguments. The job's JSON data (ARGV ${INTAKE_ADD_ARGV + 1}) gets the remembered start time spliced in when the
  * event carries no duration. The run record and its job are then written atomically.
+ *
+ * The campaign's run index keeps its newest ARGV 17 runs. The campaign state's \`runs\` field is
+ * never below the index's size (a new run adds 1, a trim sets it to the bound, entries dropped as
+ * stale leave it above), so the index is trimmed only when \`runs\` passes the bound, and it is not
+ * looked up at all when the campaign has no state: the index never outlives the state (both get
+ * the retention TTL with every new run, the state with every other event too). A state without
+ * \`runs\` (written before it was kept, or by RECORD_STATUS_LUA alone) has the index counted once
+ * (ZCARD) by its next new run.
  *
  * The recent-runs index: the LAST key is always the sorted set of recent runs across campaigns
  * (RunKeys.recent) and the LAST ARGV the receipt time in ms (after the job's arguments when a job
@@ -76,14 +84,16 @@ local FINAL = ${finalTable}
 local ADD_KEYS = ${ADD_STANDARD_JOB.keys}
 local ADD_ARGV = ${INTAKE_ADD_ARGV}
 local eventId, runId, status, occMs, now = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[6]), ARGV[7]
-local dedupeTtl, retention, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+-- TTLs, scores and ranks go to Redis as the strings they came in as (a Lua number would be
+-- formatted back into a string by every call)
+local dedupeTtl, retention, tolerance = ARGV[8], ARGV[9], tonumber(ARGV[10])
 local runPrefix, jobPrefix, maxIds, maxRuns = ARGV[11], ARGV[12], tonumber(ARGV[16]), tonumber(ARGV[17])
 local version, isCopy = ARGV[18], ARGV[19] == '1'
-local horizonMs, horizon, joinAfter = tonumber(ARGV[21]), ARGV[22], ARGV[23]
+local horizon, joinAfter = ARGV[22], ARGV[23]
 
 -- the recent-runs index is the very last key (and its score the last ARGV): set aside first
 local recentKey, recentMs = KEYS[#KEYS], ARGV[#ARGV]
-local MAX_RECENT = ${MAX_RECENT_RUNS}
+local KEEP_RECENT = '-${MAX_RECENT_RUNS + 1}'
 
 -- the fence: the lease key (the last key before the index) must still hold the token
 local nKeys = #KEYS - 1
@@ -98,8 +108,12 @@ local function trusted(t) if t and t <= horizon then return t end return nil end
 -- event id and in-flight run in one read, the campaign's state in another
 local got = redis.call('MGET', KEYS[1], KEYS[2])
 local seen, active = got[1], got[2]
-local st = redis.call('HMGET', KEYS[4], 'status', 'version', 'firstOn', 'completedAt')
+local st = redis.call('HMGET', KEYS[4], 'status', 'version', 'firstOn', 'completedAt', 'runs')
 local lastStatus, lastVersion, firstOn, completedAt = st[1], st[2], trusted(st[3]), trusted(st[4])
+-- at least as many runs as the campaign's run index holds: 0 without a campaign state (the index
+-- never outlives it), nil when unknown (a state written before the count was kept)
+local indexed = 0
+if lastStatus then indexed = tonumber(st[5]) end
 
 -- the run's start: its first 'on' since the last completed run; failing that, the last completion
 local startedAt = ''
@@ -158,12 +172,14 @@ local function judge(id, sameFinish, checkAge)
   return 'orphan'
 end
 
-local function remember()
+local function remember(runs)
   local fields = {'status', status}
   if version ~= '' then table.insert(fields, 'version'); table.insert(fields, version) end
+  if runs then table.insert(fields, 'runs'); table.insert(fields, runs) end
   if status == 'completed' and ARGV[5] <= horizon and ((not completedAt) or completedAt < ARGV[5]) then
     table.insert(fields, 'completedAt'); table.insert(fields, ARGV[5])
-    redis.call('HDEL', KEYS[4], 'firstOn')
+    -- (nothing to delete when no start was remembered, trusted or not)
+    if st[3] then redis.call('HDEL', KEYS[4], 'firstOn') end
   end
   redis.call('HSET', KEYS[4], unpack(fields))
   redis.call('EXPIRE', KEYS[4], retention)
@@ -222,7 +238,10 @@ if own then
   if verdict == 'reenqueue' then return join(runId, 'joined-in-flight', 1) end
   return join(runId, 'already-reported', 0)
 end
-local later = redis.call('ZREVRANGEBYSCORE', KEYS[3], horizonMs, occMs - tolerance, 'LIMIT', 0, 5)
+local later = {}
+if indexed ~= 0 then
+  later = redis.call('ZREVRANGEBYSCORE', KEYS[3], ARGV[21], occMs - tolerance, 'LIMIT', 0, 5)
+end
 for _, id in ipairs(later) do
   local f = redis.call('HMGET', runPrefix .. id, 'stage', 'status', 'occurredAtMs', 'orphaned')
   local stage = f[1]
@@ -267,14 +286,23 @@ if ARGV[14] ~= '' then table.insert(fields, 'contactCount'); table.insert(fields
 if startedAt ~= '' then table.insert(fields, 'startedAt'); table.insert(fields, startedAt) end
 redis.call('HSET', KEYS[5], unpack(fields))
 redis.call('EXPIRE', KEYS[5], retention)
-redis.call('ZADD', KEYS[3], occMs, runId)
-redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(maxRuns + 1))
+redis.call('ZADD', KEYS[3], ARGV[6], runId)
+-- trimmed only when it may hold more than maxRuns; the count is never below the index's size
+if indexed then
+  indexed = indexed + 1
+else
+  indexed = redis.call('ZCARD', KEYS[3])
+end
+if indexed > maxRuns then
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(maxRuns + 1))
+  indexed = maxRuns
+end
 redis.call('EXPIRE', KEYS[3], retention)
 redis.call('SET', KEYS[2], runId, 'EX', retention)
 redis.call('SET', KEYS[1], runId, 'EX', dedupeTtl)
 redis.call('ZADD', recentKey, recentMs, runId)
-redis.call('ZREMRANGEBYRANK', recentKey, 0, -(MAX_RECENT + 1))
+redis.call('ZREMRANGEBYRANK', recentKey, '0', KEEP_RECENT)
 redis.call('EXPIRE', recentKey, retention)
-remember()
+remember(indexed)
 return {'new', runId, '', 0, startedAt, added}
 `;

@@ -12,7 +12,10 @@ export interface RunKeys {
   active(campaignId: string): string;
   run(runId: string): string;
   campaign(campaignId: string): string;
-  /** The campaign's state hash: last status and version seen, first and last `on`, last completion. */
+  /**
+   * The campaign's state hash: last status and version seen, first and last `on`, last completion,
+   * and `runs`, a bound on how many runs the campaign index holds (see INTAKE_LUA).
+   */
   state(campaignId: string): string;
   /**
    * The recent runs of every campaign: a sorted set of run ids scored by creation time (ms),

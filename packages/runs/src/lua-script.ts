@@ -1,12 +1,9 @@
 import type { Redis, RedisValue, Result } from 'ioredis';
-import { INTAKE_LUA } from './intake.lua';
 import { LIST_RUNS_LUA } from './recent.lua';
 import { MARK_REPLAY_LUA, RECORD_STATUS_LUA, SET_STAGE_LUA } from './stage.lua';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** INTAKE_LUA, once defineRunScripts ran on this connection: the number of keys, the keys, the arguments. */
-    runsIntake(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
     /** SET_STAGE_LUA, once defineRunScripts ran on this connection: the number of keys, the keys, the arguments. */
     runsSetStage(numberOfKeys: number, ...keysAndArgs: RedisValue[]): Result<unknown, Context>;
     /** MARK_REPLAY_LUA, once defineRunScripts ran on this connection: 1 key, then the arguments. */
@@ -23,8 +20,8 @@ declare module 'ioredis' {
  * falls back to EVAL when Redis answers NOSCRIPT.
  */
 export function defineRunScripts(redis: Redis): void {
+  // (the intake script is sent by RunStore itself, see IntakeCommand in run-store.ts)
   // a variable number of keys: each call passes the count first
-  redis.defineCommand('runsIntake', { lua: INTAKE_LUA });
   redis.defineCommand('runsSetStage', { lua: SET_STAGE_LUA });
   redis.defineCommand('runsMarkReplay', { numberOfKeys: 1, lua: MARK_REPLAY_LUA });
   // 1 key, or 2 with a fence: each call passes the count first

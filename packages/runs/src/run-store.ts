@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { Command, type Redis } from 'ioredis';
 import {
   ANALYTICS_QUEUE,
   FINAL_STAGES,
@@ -11,7 +12,7 @@ import type { PreparedAdd } from './bullmq-add';
 import { REPLAY_JOB_INFIX } from './job-ids';
 import { runKeys, type RunKeys } from './keys';
 import { defineRunScripts } from './lua-script';
-import { MAX_RECENT_RUNS } from './intake.lua';
+import { INTAKE_LUA, MAX_RECENT_RUNS } from './intake.lua';
 import { decodeRun, encodePatch, type StagePatch, type StoredRun } from './record';
 import { decodeReportCopy, encodeReportCopy, summarize, type ReportCopy } from './report-copy';
 
@@ -174,6 +175,34 @@ export type IntakeResult =
 const MAX_EVENT_IDS = 50;
 const MAX_RUNS_PER_CAMPAIGN = 500;
 
+const INTAKE_SHA = createHash('sha1').update(INTAKE_LUA).digest('hex');
+
+/**
+ * The intake script's EVALSHA (or EVAL), written to the socket as ioredis writes any command, but
+ * built with a few string-to-bytes conversions in all instead of one or two per argument: the
+ * intake sends some 45 arguments, two of them Buffers (BullMQ's packed arguments), which makes
+ * ioredis's generic encoder measure and copy every piece separately. The bytes are the same
+ * (intake-lean.int.test.ts compares them with ioredis's own encoding).
+ */
+export class IntakeCommand extends Command {
+  override toWritable(): Buffer {
+    const { args } = this;
+    const parts: Buffer[] = [];
+    let text = `*${args.length + 1}\r\n$${Buffer.byteLength(this.name)}\r\n${this.name}\r\n`;
+    for (const arg of args) {
+      if (Buffer.isBuffer(arg)) {
+        parts.push(Buffer.from(`${text}$${arg.length}\r\n`), arg);
+        text = '\r\n';
+      } else {
+        const s = String(arg);
+        text += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+      }
+    }
+    parts.push(Buffer.from(text));
+    return Buffer.concat(parts);
+  }
+}
+
 /** The run trail and the intake dedupe, in Redis. Shared by ingest and worker. */
 export class RunStore {
   readonly keys: RunKeys;
@@ -256,7 +285,7 @@ export class RunStore {
       // the recent-runs index always comes last, its score the last argument
       k.recent,
     ];
-    const raw = await this.redis.runsIntake(
+    const raw = await this.runIntakeScript([
       keys.length,
       ...keys,
       i.eventId,
@@ -285,7 +314,7 @@ export class RunStore {
       i.fence?.token ?? '',
       ...(job?.args ?? []),
       nowMs,
-    );
+    ]);
     const [outcome, id, reason, needs, startedAt, added] = raw as [
       string,
       string,
@@ -307,6 +336,23 @@ export class RunStore {
       needsEnqueue: needs === 1,
       ...start,
     };
+  }
+
+  /**
+   * INTAKE_LUA by its SHA, or by its text when Redis does not hold it yet (a first call after a
+   * restart or SCRIPT FLUSH: Redis answers NOSCRIPT, and EVAL loads it for the next calls).
+   */
+  private async runIntakeScript(keysAndArgs: (string | number | Buffer)[]): Promise<unknown> {
+    const send = (name: 'evalsha' | 'eval', script: string) =>
+      this.redis.sendCommand(
+        new IntakeCommand(name, [script, ...keysAndArgs], { replyEncoding: 'utf8' }),
+      ) as Promise<unknown>;
+    try {
+      return await send('evalsha', INTAKE_SHA);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return send('eval', INTAKE_LUA);
+    }
   }
 
   /**
