@@ -93,6 +93,8 @@ export function workerEnv(
 export interface Finished extends FinishedCampaign {
   /** When the simulator's aggregates hold every conversation of the run (ISO). */
   visibleAt: string;
+  /** The run's attempts in the simulator (a contact may be dialled more than once). */
+  attempted: number;
 }
 
 /**
@@ -136,6 +138,7 @@ export async function finishCampaigns(
       contactCount: expected.contactsCalled,
       name: campaign.name,
       visibleAt: expected.visibleAt ?? new Date(endAt).toISOString(),
+      attempted: expected.attempted,
     });
   }
   return out;
