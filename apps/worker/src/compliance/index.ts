@@ -125,13 +125,25 @@ export function createComplianceChecker(deps: ComplianceDeps): ComplianceChecker
     return { campaign, calls: 1 };
   }
 
+  // One read of the settings at a time in this process: the reports a burst delivers together all
+  // miss the cache at once, and would otherwise each ask Genesys (11 calls in the burst bench).
+  let settingsInFlight: Promise<OutboundSettings> | undefined;
   async function outboundSettings(): Promise<{ settings: OutboundSettings; calls: number }> {
     const k = key('outbound-settings');
     const cached = await cachedJson<OutboundSettings>(k);
     if (cached !== undefined) return { settings: cached, calls: 0 };
-    const settings = await deps.genesys.getOutboundSettings();
-    await deps.redis.set(k, JSON.stringify(settings), 'EX', settingsTtl);
-    return { settings, calls: 1 };
+    if (settingsInFlight) return { settings: await settingsInFlight, calls: 0 };
+    const read = (async () => {
+      const settings = await deps.genesys.getOutboundSettings();
+      await deps.redis.set(k, JSON.stringify(settings), 'EX', settingsTtl);
+      return settings;
+    })();
+    settingsInFlight = read;
+    try {
+      return { settings: await read, calls: 1 };
+    } finally {
+      settingsInFlight = undefined;
+    }
   }
 
   return {
