@@ -169,7 +169,7 @@ export async function startWorkerRuntime(
       genesys: analyticsGenesys,
       // the campaign the run's validation looked up serves its compliance check too
       rememberCampaign: (campaign) => compliance.remember(campaign),
-      alignWindows: batch !== undefined,
+      batched: batch !== undefined,
       inventory,
       runs,
       warehouseQueue: queues.warehouse,

@@ -1,21 +1,17 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { pino } from 'pino';
-import { createRedisFixture } from '@wrapup/shared/testing';
+import { closeAfterEach, createRedisFixture } from '@wrapup/shared/testing';
 import { RunStore } from '@wrapup/runs';
 import { clientFor, simWith } from '../testing/genesys';
 import { sampleReport } from '../testing/sinks';
 import { createComplianceChecker } from '.';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
+const closing = closeAfterEach();
 
 it("reports assessed together read the org's Outbound Settings once (no stampede on an empty cache)", async () => {
-  const sim = await simWith();
-  cleanups.push(() => sim.close());
+  const sim = closing(await simWith());
   const fx = await createRedisFixture('settings-flight');
-  cleanups.push(() => fx.cleanup());
+  closing({ close: () => fx.cleanup() });
   const { client } = clientFor(sim);
   const checker = createComplianceChecker({
     genesys: client,

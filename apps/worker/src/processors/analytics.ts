@@ -78,17 +78,18 @@ export interface AnalyticsDeps {
    */
   rememberCampaign?: ((campaign: unknown) => Promise<void>) | undefined;
   /**
-   * ANALYTICS_BATCH: each run's query interval is widened to whole minutes (start floored, end
-   * ceiled, at most a minute each side; where that is safe, see `alignWindow`), so
-   * runs whose windows differ can share one query with a granularity (batch/plan.ts). The report's
-   * `interval` is the interval counted; its `window` keeps the run's own edges and their reasons.
-   * Batched, a run's progress is also asked together with its campaign lookup (see validateCampaign).
+   * ANALYTICS_BATCH: `genesys` answers through the batch. Each run's query interval is then
+   * widened to whole minutes (start floored, end ceiled, at most a minute each side; where that
+   * is safe, see `alignWindow`), so runs whose windows differ can share one query with a
+   * granularity (batch/plan.ts); the report's `interval` is the interval counted, its `window`
+   * keeps the run's own edges and their reasons. And a run's progress is asked together with its
+   * campaign lookup (see validateCampaign): in a batch the bulk call costs nothing per campaign.
    */
-  alignWindows?: boolean;
+  batched?: boolean;
 }
 
 /**
- * The query interval widened to whole minutes (see `AnalyticsDeps.alignWindows`), only where the
+ * The query interval widened to whole minutes (see `AnalyticsDeps.batched`), only where the
  * widening cannot take in another run's calls: the start has a QUERY_BUFFER_MINUTES pad of at
  * least a minute, the end is not cut at a resume, and the widened end does not pass a later resume
  * either. Otherwise the exact interval is queried (it still shares a query with runs whose interval
@@ -264,7 +265,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
         throw new UnrecoverableError(`no analytics interval can be built: ${err.message}`);
       throw err;
     }
-    if (deps.alignWindows)
+    if (deps.batched)
       window = alignWindow(
         window,
         deps.analytics.queryBufferMinutes,
@@ -549,7 +550,7 @@ export function createAnalyticsProcessor(deps: AnalyticsDeps) {
     // Batched, the progress joins the same batch as the campaign lookup (one window, not two;
     // the bulk call costs nothing per campaign) and is simply not used when the lookup says so.
     const early =
-      deps.alignWindows && data.contactCount === undefined
+      deps.batched && data.contactCount === undefined
         ? deps.genesys.getCampaignProgress(data.campaignId)
         : undefined;
     early?.catch(() => undefined);

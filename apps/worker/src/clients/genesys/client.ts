@@ -192,23 +192,22 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
     return parsed.output;
   }
 
+  /** A read whose 404 means "no such campaign": undefined instead of the error. */
+  const absentOn404 = <T>(read: Promise<T>): Promise<T | undefined> =>
+    read.catch((err: unknown) => {
+      if (err instanceof GenesysNotFound) return undefined;
+      throw err;
+    });
+
   const campaignPath = (id: string) => `/api/v2/outbound/campaigns/${encodeURIComponent(id)}`;
 
   const channelPath = (id: string) => `/api/v2/notifications/channels/${encodeURIComponent(id)}`;
 
   const client: GenesysClient = {
-    async getCampaign(id) {
-      try {
-        return await call(
-          'GET',
-          campaignPath(id),
-          'GET /api/v2/outbound/campaigns/{id}',
-          CampaignSchema,
-        );
-      } catch (err) {
-        if (err instanceof GenesysNotFound) return undefined;
-        throw err;
-      }
+    getCampaign(id) {
+      return absentOn404(
+        call('GET', campaignPath(id), 'GET /api/v2/outbound/campaigns/{id}', CampaignSchema),
+      );
     },
 
     getCampaignProgress(id) {
@@ -312,18 +311,15 @@ export function createGenesysClient(opts: GenesysClientOptions): GenesysClient {
       return listing.entities.map((t) => t.id);
     },
 
-    async getCampaignConfiguration(id) {
-      try {
-        return await call(
+    getCampaignConfiguration(id) {
+      return absentOn404(
+        call(
           'GET',
           campaignPath(id),
           'GET /api/v2/outbound/campaigns/{id} (configuration)',
           ConfiguredCampaignSchema,
-        );
-      } catch (err) {
-        if (err instanceof GenesysNotFound) return undefined;
-        throw err;
-      }
+        ),
+      );
     },
 
     getOutboundSettings() {
