@@ -24,6 +24,7 @@ import {
 } from '@wrapup/shared/testing';
 import { measureWindows, startWorkerRuntime, type WorkerRuntime } from '@wrapup/worker';
 import { probeRedis } from '../scripts/start/redis-probe';
+import { e2eEnv } from './support/e2e-stack';
 
 const canRun = await haveRedisBinaries();
 const FINAL = ['delivered', 'incomplete', 'rejected', 'failed'];
@@ -49,16 +50,7 @@ describe.skipIf(!canRun)('wrapup on a Redis Cluster (3 masters)', () => {
       // not used in cluster mode: nothing listens there
       REDIS_URL: 'redis://127.0.0.1:1',
       QUEUE_PREFIX: uniquePrefix('cluster'),
-      LOG_LEVEL: 'silent',
-      WEBHOOK_API_KEYS: apiKey,
-      DASHBOARD_USER: admin.user,
-      DASHBOARD_PASSWORD: admin.password,
-      ...sim.wrapupEnv,
-      GENESYS_MAX_RPS: '100',
-      ANALYTICS_RETRY_DELAY_MS: '150',
-      ANALYTICS_SETTLE_MS: '300',
-      WAREHOUSE_URL: pg.databaseUrl,
-      WAREHOUSE_TABLE: pg.table(),
+      ...e2eEnv({ sim, pg, apiKey, admin }),
     });
     const logger = pino({ level: 'silent' });
     ingest = createIngest(config, { logger });

@@ -48,6 +48,30 @@ export interface E2eStack {
   close(): Promise<void>;
 }
 
+/**
+ * The env of an end-to-end stack apart from where Redis is: quiet logs, an API key, the admin
+ * login, the simulator, quick analytics checks and the PostgreSQL warehouse.
+ */
+export function e2eEnv(o: {
+  sim: Pick<Simulator, 'wrapupEnv'>;
+  pg: Pick<PgFixture, 'databaseUrl' | 'table'>;
+  apiKey: string;
+  admin: { user: string; password: string };
+}): Record<string, string> {
+  return {
+    LOG_LEVEL: 'silent',
+    WEBHOOK_API_KEYS: o.apiKey,
+    DASHBOARD_USER: o.admin.user,
+    DASHBOARD_PASSWORD: o.admin.password,
+    ...o.sim.wrapupEnv,
+    GENESYS_MAX_RPS: '100',
+    ANALYTICS_RETRY_DELAY_MS: '150',
+    ANALYTICS_SETTLE_MS: '300',
+    WAREHOUSE_URL: o.pg.databaseUrl,
+    WAREHOUSE_TABLE: o.pg.table(),
+  };
+}
+
 export async function startE2eStack(opts: {
   name: string;
   sim?: SimOptions;
@@ -61,16 +85,7 @@ export async function startE2eStack(opts: {
   const config = loadConfig({
     REDIS_URL: redis.redisUrl,
     QUEUE_PREFIX: redis.prefix,
-    LOG_LEVEL: 'silent',
-    WEBHOOK_API_KEYS: apiKey,
-    DASHBOARD_USER: admin.user,
-    DASHBOARD_PASSWORD: admin.password,
-    ...sim.wrapupEnv,
-    GENESYS_MAX_RPS: '100',
-    ANALYTICS_RETRY_DELAY_MS: '150',
-    ANALYTICS_SETTLE_MS: '300',
-    WAREHOUSE_URL: pg.databaseUrl,
-    WAREHOUSE_TABLE: pg.table(),
+    ...e2eEnv({ sim, pg, apiKey, admin }),
     ...opts.env,
   });
   const logger = pino({ level: 'silent' });
